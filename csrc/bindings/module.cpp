@@ -1,0 +1,314 @@
+// kiln._core: converts types and forwards calls. IR text in, programs out, NumPy buffers both
+// ways. Public names, docstrings and the exception hierarchy live in python/kiln.
+#include <pybind11/functional.h>
+#include <pybind11/numpy.h>
+#include <pybind11/pybind11.h>
+#include <pybind11/stl.h>
+
+#ifdef KILN_HAVE_OPENMP
+#include <omp.h>
+#endif
+
+#include "cuda/device.h"
+#include "ir/ir.h"
+#include "kernels/cpu/gemm.h"
+#include "ops/registry.h"
+#include "passes/passes.h"
+#include "runtime/loop.h"
+
+namespace py = pybind11;
+using namespace kiln;
+
+namespace {
+
+using F32Array = py::array_t<float, py::array::c_style | py::array::forcecast>;
+
+py::object type_to_py(const ir::Type& t) {
+  py::list dims;
+  for (int64_t d : t.dims) dims.append(d == ir::kBatch ? py::none() : py::object(py::int_(d)));
+  return py::make_tuple(ir::dtype_name(t.dtype), py::tuple(dims));
+}
+
+ir::Type type_from_py(const py::handle& h) {
+  auto tup = h.cast<py::tuple>();
+  ir::Type t;
+  std::string dt = tup[0].cast<std::string>();
+  if (dt == "f32" || dt == "float32") t.dtype = ir::DType::f32;
+  else if (dt == "i32" || dt == "int32") t.dtype = ir::DType::i32;
+  else throw ValueError("unknown dtype '" + dt + "'");
+  for (auto d : tup[1].cast<py::sequence>()) t.dims.push_back(d.is_none() ? ir::kBatch : d.cast<int64_t>());
+  return t;
+}
+
+ir::Attrs attrs_from_py(const py::dict& d) {
+  ir::Attrs a;
+  for (auto [k, v] : d) {
+    std::string key = k.cast<std::string>();
+    if (py::isinstance<py::bool_>(v)) a[key] = static_cast<int64_t>(v.cast<bool>());
+    else if (py::isinstance<py::int_>(v)) a[key] = v.cast<int64_t>();
+    else if (py::isinstance<py::float_>(v)) a[key] = v.cast<double>();
+    else if (py::isinstance<py::str>(v)) a[key] = v.cast<std::string>();
+    else a[key] = v.cast<std::vector<int64_t>>();
+  }
+  return a;
+}
+
+std::vector<int64_t> shape_of(const ir::Type& t, int64_t batch) {
+  std::vector<int64_t> s;
+  for (int64_t d : t.dims) s.push_back(d == ir::kBatch ? batch : d);
+  return s;
+}
+
+std::vector<rt::HostArray> host_arrays(const std::vector<F32Array>& arrays) {
+  std::vector<rt::HostArray> out;
+  for (const auto& a : arrays) {
+    int64_t rows = a.ndim() ? a.shape(0) : 1;
+    int64_t row_bytes = rows ? static_cast<int64_t>(a.size()) / rows * 4 : 0;
+    out.push_back({reinterpret_cast<const char*>(a.data()), rows, row_bytes});
+  }
+  return out;
+}
+
+class PyProgram {
+ public:
+  PyProgram(std::shared_ptr<rt::Store> store, const std::string& text, uint64_t seed)
+      : p_(std::move(store), ir::parse(text), seed) {}
+
+  std::string text() const { return ir::print(p_.graph()); }
+
+  py::list run(const std::vector<F32Array>& arrays) {
+    const ir::Graph& g = p_.graph();
+    if (arrays.size() != g.inputs.size())
+      throw ValueError("the program takes " + std::to_string(g.inputs.size()) + " inputs, got " + std::to_string(arrays.size()));
+    int64_t batch = arrays.empty() ? 1 : (arrays[0].ndim() ? arrays[0].shape(0) : 1);
+    for (size_t i = 0; i < arrays.size(); ++i) {
+      std::vector<int64_t> want = shape_of(g.values[g.inputs[i]].type, batch);
+      std::vector<int64_t> got(arrays[i].shape(), arrays[i].shape() + arrays[i].ndim());
+      if (want != got)
+        throw ShapeError("input %" + g.values[g.inputs[i]].name + " expects " + g.values[g.inputs[i]].type.str() +
+                         ", got an array of shape " + ir::Type{ir::DType::f32, got}.str().substr(3));
+    }
+    std::vector<py::array_t<float>> outs;
+    {
+      py::gil_scoped_release nogil;
+      rt::Program::Bound& b = p_.bind(batch);
+      for (size_t i = 0; i < arrays.size(); ++i)
+        std::memcpy(b.inputs[i].data, arrays[i].data(), b.inputs[i].numel * 4);
+      p_.execute(b);
+    }
+    rt::Program::Bound& b = p_.bind(batch);
+    py::list result;
+    for (auto& o : b.outputs) {
+      py::array_t<float> a(o.dims);
+      std::memcpy(a.mutable_data(), o.data, o.numel * 4);
+      result.append(a);
+    }
+    return result;
+  }
+
+  py::tuple run_epoch(const std::vector<F32Array>& arrays, int64_t batch_size, const py::array_t<int64_t>& order,
+                      bool every_batch, double interval_s, py::object on_batch_begin, py::object on_progress) {
+    std::vector<rt::HostArray> hs = host_arrays(arrays);
+    std::vector<int64_t> ord(order.data(), order.data() + order.size());
+    rt::EpochHooks hooks;
+    hooks.every_batch = every_batch;
+    hooks.interval_s = interval_s;
+    if (!on_batch_begin.is_none())
+      hooks.on_batch_begin = [&](int64_t b, int64_t size) {
+        py::gil_scoped_acquire gil;
+        return on_batch_begin(b, size).cast<bool>();
+      };
+    if (!on_progress.is_none())
+      hooks.on_progress = [&](int64_t b, int64_t size, int64_t seen, const std::vector<double>& vals,
+                              const std::vector<double>& means) {
+        py::gil_scoped_acquire gil;
+        return on_progress(b, size, seen, vals, means).cast<bool>();
+      };
+    rt::EpochResult r;
+    {
+      py::gil_scoped_release nogil;
+      r = rt::run_epoch(p_, hs, batch_size, ord, hooks);
+    }
+    return py::make_tuple(r.means, r.seen, r.stopped);
+  }
+
+  py::list predict(const std::vector<F32Array>& arrays, int64_t batch_size) {
+    const ir::Graph& g = p_.graph();
+    int64_t n = arrays.empty() ? 0 : (arrays[0].ndim() ? arrays[0].shape(0) : 1);
+    std::vector<py::array_t<float>> outs;
+    std::vector<char*> ptrs;
+    for (int v : g.outputs) {
+      outs.emplace_back(shape_of(g.values[v].type, n));
+      ptrs.push_back(reinterpret_cast<char*>(outs.back().mutable_data()));
+    }
+    std::vector<rt::HostArray> hs = host_arrays(arrays);
+    {
+      py::gil_scoped_release nogil;
+      rt::run_predict(p_, hs, batch_size, ptrs);
+    }
+    py::list result;
+    for (auto& o : outs) result.append(o);
+    return result;
+  }
+
+  py::dict plan(int64_t batch) {
+    rt::Program::Bound& b = p_.bind(batch);
+    py::dict d;
+    d["arena_bytes"] = b.plan.arena_bytes;
+    d["naive_bytes"] = b.plan.naive_bytes;
+    return d;
+  }
+
+ private:
+  rt::Program p_;
+};
+
+py::array_t<float> tensor_to_py(const rt::Tensor& t) {
+  py::array_t<float> a(t.type.dims);
+  std::memcpy(a.mutable_data(), t.buf.data(), t.numel() * 4);
+  return a;
+}
+
+}  // namespace
+
+PYBIND11_MODULE(_core, m) {
+  m.doc() = "kiln native core (private: use the kiln package)";
+  static py::exception<kiln::Error> base(m, "KilnError", PyExc_RuntimeError);
+  static py::exception<kiln::ParseError> parse_error(m, "ParseError", PyExc_ValueError);
+  static py::exception<kiln::ShapeError> shape_error(m, "ShapeError", PyExc_ValueError);
+  static py::exception<kiln::ValueError> value_error(m, "ValueError", PyExc_ValueError);
+  py::register_exception_translator([](std::exception_ptr p) {
+    try {
+      if (p) std::rethrow_exception(p);
+    } catch (const kiln::ParseError& e) {
+      py::set_error(parse_error, e.what());
+    } catch (const kiln::ShapeError& e) {
+      py::set_error(shape_error, e.what());
+    } catch (const kiln::ValueError& e) {
+      py::set_error(value_error, e.what());
+    } catch (const kiln::Error& e) {
+      py::set_error(base, e.what());
+    }
+  });
+
+  m.def("parse", [](const std::string& text) {
+    ir::Graph g = ir::parse(text);
+    ir::verify(g);
+    return ir::print(g);
+  });
+  m.def("parse_only", [](const std::string& text) { return ir::print(ir::parse(text)); });
+  m.def("infer", [](const std::string& op, const py::list& types, const py::dict& attrs) {
+    std::vector<ir::Type> in;
+    for (auto t : types) in.push_back(type_from_py(t));
+    py::list out;
+    for (auto& t : ops::infer(op, in, attrs_from_py(attrs))) out.append(type_to_py(t));
+    return out;
+  });
+  m.def("op_names", [] { return ops::Registry::get().names(); });
+  m.def("op_info", [](const std::string& name) {
+    const ops::Schema& s = ops::Registry::get().at(name);
+    py::dict d;
+    d["inputs"] = s.input_names;
+    d["attrs"] = s.attr_names;
+    d["differentiable"] = s.differentiable;
+    d["has_grad"] = static_cast<bool>(s.grad);
+    d["side_effect"] = s.side_effect;
+    d["cpu_kernel"] = cpu::find_kernel(name) != nullptr;
+    return d;
+  });
+  m.def("build_train", [](const std::string& text, const std::string& opt, const std::map<std::string, double>& hyper,
+                          const std::string& prefix) {
+    ir::Graph g = ir::parse(text);
+    ir::verify(g);
+    passes::build_train(g, {opt, hyper, prefix});
+    ir::verify(g);
+    return ir::print(g);
+  });
+  m.def("gradients", [](const std::string& text, const std::vector<std::string>& wrt) {
+    // Test aid: outputs become [loss, d loss/d wrt...] for the first output as loss.
+    ir::Graph g = ir::parse(text);
+    ir::verify(g);
+    std::vector<int> ids;
+    for (auto& n : wrt) {
+      int id = g.find(n);
+      if (id < 0) throw ValueError("no value %" + n);
+      ids.push_back(id);
+    }
+    std::vector<int> d = passes::gradients(g, g.outputs.at(0), ids);
+    g.outputs.resize(1);
+    g.outputs.insert(g.outputs.end(), d.begin(), d.end());
+    ir::verify(g);
+    return ir::print(g);
+  });
+  m.def("optimize", [](const std::string& text) {
+    ir::Graph g = ir::parse(text);
+    ir::verify(g);
+    passes::optimize(g);
+    ir::verify(g);
+    return ir::print(g);
+  });
+  m.def("initialize", [](const std::string& kind, const std::vector<int64_t>& shape, uint64_t seed, double scale) {
+    py::array_t<float> a(shape);
+    rt::initialize(a.mutable_data(), shape, kind, seed, scale);
+    return a;
+  });
+
+  py::class_<rt::Store, std::shared_ptr<rt::Store>>(m, "Store")
+      .def(py::init<>())
+      .def("names", &rt::Store::names)
+      .def("has", [](const rt::Store& s, const std::string& n) { return s.find(n) != nullptr; })
+      .def("remove", &rt::Store::remove)
+      .def("set", [](rt::Store& s, const std::string& name, const F32Array& a) {
+        std::vector<int64_t> dims(a.shape(), a.shape() + a.ndim());
+        auto t = s.create(name, ir::Type{ir::DType::f32, dims});
+        std::memcpy(t->buf.data(), a.data(), a.size() * 4);
+      })
+      .def("get", [](const rt::Store& s, const std::string& name) {
+        auto t = s.find(name);
+        if (!t) throw ValueError("no stored value named %" + name);
+        return tensor_to_py(*t);
+      });
+
+  py::class_<PyProgram>(m, "Program")
+      .def(py::init<std::shared_ptr<rt::Store>, const std::string&, uint64_t>(), py::arg("store"), py::arg("text"),
+           py::arg("seed") = 0)
+      .def("text", &PyProgram::text)
+      .def("run", &PyProgram::run)
+      .def("run_epoch", &PyProgram::run_epoch)
+      .def("predict", &PyProgram::predict)
+      .def("plan", &PyProgram::plan);
+
+  m.def("set_num_threads", [](int n) {
+#ifdef KILN_HAVE_OPENMP
+    omp_set_num_threads(n);
+#endif
+    cpu::blas_set_num_threads(n);
+  });
+  m.def("get_num_threads", [] {
+#ifdef KILN_HAVE_OPENMP
+    return omp_get_max_threads();
+#else
+    return 1;
+#endif
+  });
+  m.def("build_info", [] {
+    py::dict d;
+    d["blas"] = cpu::blas_name();
+#ifdef KILN_HAVE_OPENMP
+    d["openmp"] = true;
+#else
+    d["openmp"] = false;
+#endif
+    d["cuda"] = cuda::compiled();
+    return d;
+  });
+  m.def("cuda_device_count", &cuda::device_count);
+  m.def("cuda_status", &cuda::status);
+  m.def("cuda_axpy_selftest", [](float a, const std::vector<float>& x, const std::vector<float>& y) {
+    try {
+      return cuda::axpy_selftest(a, x, y);
+    } catch (const std::runtime_error& e) {
+      throw kiln::Error(e.what());
+    }
+  });
+}

@@ -1,0 +1,56 @@
+// Re-checks a parsed or built graph against the op schemas: arity, attributes, and every
+// declared result type against the type the schema infers. Errors name the line (or result).
+#include "ir/ir.h"
+#include "ops/registry.h"
+
+namespace kiln::ir {
+
+static std::string where(const Graph& g, const Node& n) {
+  if (n.line > 0) return "line " + std::to_string(n.line) + ": ";
+  if (!n.outputs.empty()) return "node %" + g.values[n.outputs[0]].name + ": ";
+  return "node " + n.op + ": ";
+}
+
+void verify(const Graph& g) {
+  if (g.outputs.empty()) throw ShapeError("graph @" + g.name + " has no outputs");
+  for (const Value& v : g.values) {
+    if (v.kind != ValueKind::param && v.kind != ValueKind::state) continue;
+    for (auto& [k, a] : v.attrs) {
+      if (k != "init" && k != "seed" && k != "scale")
+        throw ValueError((v.line ? "line " + std::to_string(v.line) + ": " : std::string()) + "%" + v.name +
+                         ": unknown declaration attribute '" + k + "' (accepted: init, scale, seed)");
+    }
+  }
+  for (const Node& n : g.nodes) {
+    const ops::Schema* s = ops::Registry::get().find(n.op);
+    if (!s) throw ValueError(where(g, n) + "unknown op '" + n.op + "'");
+    std::vector<Type> in;
+    for (int v : n.inputs) in.push_back(g.values[v].type);
+    std::vector<Type> out;
+    try {
+      out = ops::infer(n.op, in, n.attrs);
+    } catch (const ShapeError& e) {
+      throw ShapeError(where(g, n) + e.what());
+    } catch (const ValueError& e) {
+      throw ValueError(where(g, n) + e.what());
+    }
+    if (out.size() != n.outputs.size())
+      throw ShapeError(where(g, n) + "[" + n.op + "] gives " + std::to_string(out.size()) + " result(s), " +
+                       std::to_string(n.outputs.size()) + " named");
+    for (size_t i = 0; i < out.size(); ++i) {
+      const Value& v = g.values[n.outputs[i]];
+      if (v.type != out[i])
+        throw ShapeError(where(g, n) + "[" + n.op + "] result %" + v.name + " is declared " + v.type.str() +
+                         " but the op gives " + out[i].str());
+    }
+    for (int w : s->writes) {
+      if (w >= static_cast<int>(n.inputs.size())) continue;
+      ValueKind k = g.values[n.inputs[w]].kind;
+      if (k != ValueKind::param && k != ValueKind::state)
+        throw ValueError(where(g, n) + "[" + n.op + "] writes operand " + std::to_string(w) + " (%" +
+                         g.values[n.inputs[w]].name + "), which must be a param or state");
+    }
+  }
+}
+
+}  // namespace kiln::ir

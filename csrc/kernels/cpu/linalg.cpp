@@ -1,0 +1,83 @@
+// matmul, bias_add and the fused dense. GEMMs go to BLAS; the bias and activation of dense
+// run over each output row while it is still in cache.
+#include <cmath>
+
+#include "kernels/cpu/gemm.h"
+#include "kernels/cpu/kernel.h"
+
+namespace kiln::cpu {
+
+void softmax_rows(float* y, int64_t rows, int64_t cols);  // softmax.cpp
+
+namespace {
+
+void matmul_k(const KernelArgs& a) {
+  const TensorView &x = a.in[0], &w = a.in[1], &y = a.out[0];
+  bool ta = ir::attr_int(a.node.attrs, "transpose_a", 0), tb = ir::attr_int(a.node.attrs, "transpose_b", 0);
+  if (ta) {  // [P, M]^T @ [P, N] -> [M, N]
+    int64_t M = x.dims.back(), N = w.dims.back(), P = M ? x.numel / M : 0;
+    if (P == 0) {
+      std::fill(y.f(), y.f() + y.numel, 0.f);
+      return;
+    }
+    sgemm(true, false, M, N, P, 1.f, x.f(), M, w.f(), N, 0.f, y.f(), N);
+    return;
+  }
+  int64_t K = x.dims.back(), N = y.dims.back(), M = K ? x.numel / K : y.numel / (N ? N : 1);
+  if (K == 0) {
+    std::fill(y.f(), y.f() + y.numel, 0.f);
+    return;
+  }
+  sgemm(false, tb, M, N, K, 1.f, x.f(), K, w.f(), tb ? K : N, 0.f, y.f(), N);
+}
+
+void bias_add_k(const KernelArgs& a) {
+  const float* x = a.in[0].f();
+  const float* b = a.in[1].f();
+  float* y = a.out[0].f();
+  int64_t N = a.in[1].numel, rows = N ? a.out[0].numel / N : 0;
+#pragma omp parallel for if (a.out[0].numel > kParallelMin)
+  for (int64_t i = 0; i < rows; ++i)
+    for (int64_t j = 0; j < N; ++j) y[i * N + j] = x[i * N + j] + b[j];
+}
+
+void dense_k(const KernelArgs& a) {
+  const TensorView &x = a.in[0], &w = a.in[1], &y = a.out[0];
+  int64_t K = x.dims.back(), N = w.dims[1], M = N ? y.numel / N : 0;
+  float* yp = y.f();
+  if (K == 0) std::fill(yp, yp + y.numel, 0.f);
+  else sgemm(false, false, M, N, K, 1.f, x.f(), K, w.f(), N, 0.f, yp, N);
+  const float* b = a.in.size() == 3 ? a.in[2].f() : nullptr;
+  std::string act = ir::attr_str(a.node.attrs, "activation", "linear");
+  int kind = act == "relu" ? 1 : act == "sigmoid" ? 2 : act == "tanh" ? 3 : act == "softmax" ? 4 : 0;
+#pragma omp parallel for if (y.numel > kParallelMin)
+  for (int64_t i = 0; i < M; ++i) {
+    float* row = yp + i * N;
+    if (b)
+      for (int64_t j = 0; j < N; ++j) row[j] += b[j];
+    switch (kind) {
+      case 1:
+        for (int64_t j = 0; j < N; ++j) row[j] = row[j] > 0 ? row[j] : 0.f;
+        break;
+      case 2:
+        for (int64_t j = 0; j < N; ++j) row[j] = 1.f / (1.f + std::exp(-row[j]));
+        break;
+      case 3:
+        for (int64_t j = 0; j < N; ++j) row[j] = std::tanh(row[j]);
+        break;
+      case 4:
+        softmax_rows(row, 1, N);
+        break;
+      default:
+        break;
+    }
+  }
+}
+
+}  // namespace
+
+KILN_CPU_KERNEL(matmul, matmul_k);
+KILN_CPU_KERNEL(bias_add, bias_add_k);
+KILN_CPU_KERNEL(dense, dense_k);
+
+}  // namespace kiln::cpu

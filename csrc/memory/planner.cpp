@@ -1,0 +1,58 @@
+// Greedy best-offset assignment: values sorted by size (largest first) are placed at the lowest
+// offset where they overlap no already-placed value that is live at the same time.
+#include "memory/planner.h"
+
+#include <algorithm>
+
+namespace kiln::memory {
+
+Plan plan_memory(const ir::Graph& g, int64_t batch) {
+  const int64_t kAlign = 64;
+  size_t nv = g.values.size();
+  int nn = static_cast<int>(g.nodes.size());
+  std::vector<int> first(nv, -2), last(nv, -2);
+  for (int v : g.inputs) first[v] = last[v] = -1;
+  for (int i = 0; i < nn; ++i) {
+    for (int v : g.nodes[i].outputs) first[v] = last[v] = i;
+    for (int v : g.nodes[i].inputs)
+      if (first[v] != -2) last[v] = std::max(last[v], i);
+  }
+  for (int v : g.outputs)
+    if (first[v] != -2) last[v] = nn;
+
+  Plan p;
+  p.batch = batch;
+  p.offset.assign(nv, -1);
+  struct Item {
+    int v;
+    int64_t size;
+  };
+  std::vector<Item> items;
+  for (size_t v = 0; v < nv; ++v) {
+    if (first[v] == -2) continue;
+    int64_t bytes = g.values[v].type.numel(batch) * 4;
+    int64_t size = std::max<int64_t>((bytes + kAlign - 1) / kAlign * kAlign, kAlign);
+    items.push_back({static_cast<int>(v), size});
+    p.naive_bytes += size;
+  }
+  std::stable_sort(items.begin(), items.end(), [](const Item& a, const Item& b) { return a.size > b.size; });
+  std::vector<Item> placed;
+  for (const Item& it : items) {
+    std::vector<std::pair<int64_t, int64_t>> busy;  // [begin, end) of conflicting placed values
+    for (const Item& q : placed)
+      if (!(last[q.v] < first[it.v] || last[it.v] < first[q.v]))
+        busy.push_back({p.offset[q.v], p.offset[q.v] + q.size});
+    std::sort(busy.begin(), busy.end());
+    int64_t off = 0;
+    for (auto& [b, e] : busy) {
+      if (off + it.size <= b) break;
+      off = std::max(off, e);
+    }
+    p.offset[it.v] = off;
+    p.arena_bytes = std::max<size_t>(p.arena_bytes, off + it.size);
+    placed.push_back(it);
+  }
+  return p;
+}
+
+}  // namespace kiln::memory

@@ -1,0 +1,105 @@
+// The op registry: one Schema per op, found by name. A schema holds everything about an op but
+// its kernels: arity, allowed attributes, shape/dtype inference and the gradient, written as
+// other registered ops (so it runs wherever those ops have kernels).
+//
+//   KILN_OP(relu).inputs({"x"}).infer(same_as_input0).grad(grad_relu);
+//
+// Kernels attach by the same name from csrc/kernels/cpu (KILN_CPU_KERNEL) and cuda/.
+#pragma once
+
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "ir/ir.h"
+
+namespace kiln::ops {
+
+using ir::Attrs;
+using ir::Type;
+
+class GradBuilder;
+
+// Infers result types from operand types and attributes. Throws ShapeError stating the local
+// fact ("expected ..., got ..."); the verifier adds the op, node and line.
+using InferFn = std::function<std::vector<Type>(const std::vector<Type>&, const Attrs&)>;
+// Given the node and the cotangent value of each result (-1 when none), emits backward nodes
+// and returns one cotangent value per operand (-1 when the operand gets none).
+using GradFn = std::function<std::vector<int>(GradBuilder&, const ir::Node&, const std::vector<int>&)>;
+
+struct Schema {
+  std::string name;
+  std::vector<std::string> input_names;
+  int min_inputs = 0, max_inputs = 0;
+  int num_outputs = 1;
+  std::vector<std::string> attr_names;  // every attribute the op accepts
+  InferFn infer;
+  GradFn grad;
+  bool differentiable = true;
+  bool side_effect = false;  // writes persistent state; never removed, never reordered
+  std::vector<int> writes;   // operands written in place (side-effecting ops)
+  std::string doc;
+
+  Schema& inputs(std::vector<std::string> names, int optional = 0) {
+    input_names = std::move(names);
+    max_inputs = static_cast<int>(input_names.size());
+    min_inputs = max_inputs - optional;
+    return *this;
+  }
+  Schema& variadic(int min_count) {
+    min_inputs = min_count;
+    max_inputs = 1 << 20;
+    return *this;
+  }
+  Schema& outputs(int n) { num_outputs = n; return *this; }
+  Schema& attrs(std::vector<std::string> names) { attr_names = std::move(names); return *this; }
+  Schema& set_infer(InferFn f) { infer = std::move(f); return *this; }
+  Schema& set_grad(GradFn f) { grad = std::move(f); return *this; }
+  Schema& non_differentiable() { differentiable = false; return *this; }
+  Schema& effect(std::vector<int> written) { side_effect = true; writes = std::move(written); differentiable = false; return *this; }
+  Schema& describe(std::string d) { doc = std::move(d); return *this; }
+};
+
+class Registry {
+ public:
+  static Registry& get();
+  Schema& def(const std::string& name);
+  const Schema* find(const std::string& name) const;
+  const Schema& at(const std::string& name) const;  // throws ValueError naming the op
+  std::vector<std::string> names() const;
+
+ private:
+  std::vector<Schema*> schemas_;
+};
+
+// Infers the result types of `op` on operand types; checks arity and attribute names.
+std::vector<Type> infer(const std::string& op, const std::vector<Type>& in, const Attrs& attrs);
+
+// Emits nodes into a graph during autodiff, inferring each result's type.
+class GradBuilder {
+ public:
+  explicit GradBuilder(ir::Graph& g) : g_(g) {}
+  int emit(const std::string& op, std::vector<int> inputs, Attrs attrs = {});
+  std::vector<int> emit_multi(const std::string& op, std::vector<int> inputs, Attrs attrs = {});
+  const Type& type(int v) const { return g_.values[v].type; }
+  ir::Graph& graph() { return g_; }
+  // Reduces `dy` to the shape of `x` when `x` was broadcast (no-op when shapes agree).
+  int unbroadcast(int dy, int x);
+  int scalar(double v);
+
+ private:
+  ir::Graph& g_;
+};
+
+// Shared shape helpers for schema files.
+std::string shape_str(const Type& t);
+Type broadcast(const Type& a, const Type& b, const char* op);
+int norm_axis(int64_t axis, int rank, const char* op);
+
+#define KILN_OP_CAT2(a, b) a##b
+#define KILN_OP_CAT(a, b) KILN_OP_CAT2(a, b)
+#define KILN_DEF(name) ::kiln::ops::Registry::get().def(#name)
+#define KILN_OP(name) \
+  [[maybe_unused]] static ::kiln::ops::Schema& KILN_OP_CAT(kiln_op_, __COUNTER__) = KILN_DEF(name)
+
+}  // namespace kiln::ops

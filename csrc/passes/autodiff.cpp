@@ -1,0 +1,70 @@
+// Reverse-mode autodiff over the IR. Walks the forward nodes backwards and asks each op's
+// schema for the cotangents of its operands, summing contributions with `add`. Only nodes on a
+// path from some `wrt` value to the loss are differentiated.
+#include "ops/registry.h"
+#include "passes/passes.h"
+
+namespace kiln::passes {
+
+std::vector<int> gradients(ir::Graph& g, int loss, const std::vector<int>& wrt) {
+  if (g.values[loss].type != ir::Type{ir::DType::f32, {}})
+    throw ShapeError("the loss %" + g.values[loss].name + " must be a scalar f32[], got " + g.values[loss].type.str());
+  size_t nv = g.values.size(), nn = g.nodes.size();
+  std::vector<bool> from_wrt(nv, false), to_loss(nv, false);
+  for (int w : wrt) from_wrt[w] = true;
+  for (size_t i = 0; i < nn; ++i) {
+    const ir::Node& n = g.nodes[i];
+    bool any = false;
+    for (int v : n.inputs) any = any || from_wrt[v];
+    if (any && ops::Registry::get().at(n.op).differentiable)
+      for (int o : n.outputs) from_wrt[o] = true;
+  }
+  to_loss[loss] = true;
+  for (size_t i = nn; i-- > 0;) {
+    const ir::Node& n = g.nodes[i];
+    bool any = false;
+    for (int o : n.outputs) any = any || to_loss[o];
+    if (any)
+      for (int v : n.inputs) to_loss[v] = true;
+  }
+
+  ops::GradBuilder b(g);
+  std::vector<int> cot(nv, -1);
+  cot[loss] = b.scalar(1.0);
+  g.values[cot[loss]].name = g.fresh_name("d." + g.values[loss].name);
+  g.reindex();
+  for (size_t i = nn; i-- > 0;) {
+    ir::Node n = g.nodes[i];  // copy: emitting nodes may reallocate g.nodes
+    const ops::Schema& s = ops::Registry::get().at(n.op);
+    if (!s.differentiable) continue;
+    std::vector<int> dys;
+    bool any = false;
+    for (int o : n.outputs) {
+      dys.push_back(cot[o]);
+      any = any || cot[o] >= 0;
+    }
+    bool needed = false;
+    for (int v : n.inputs) needed = needed || (from_wrt[v] && to_loss[v]);
+    if (!any || !needed) continue;
+    if (!s.grad) throw ValueError("[" + n.op + "] has no gradient");
+    for (auto& d : dys)
+      if (d < 0) d = b.emit("broadcast_like", {b.scalar(0.0), n.outputs[&d - &dys[0]]});
+    std::vector<int> dxs = s.grad(b, n, dys);
+    for (size_t k = 0; k < n.inputs.size() && k < dxs.size(); ++k) {
+      int v = n.inputs[k];
+      if (dxs[k] < 0 || !from_wrt[v]) continue;
+      if (cot.size() < g.values.size()) cot.resize(g.values.size(), -1);
+      cot[v] = cot[v] < 0 ? dxs[k] : b.emit("add", {cot[v], dxs[k]});
+    }
+    if (cot.size() < g.values.size()) cot.resize(g.values.size(), -1);
+  }
+  std::vector<int> out;
+  for (int w : wrt) {
+    int d = cot[w];
+    if (d < 0) d = b.emit("broadcast_like", {b.scalar(0.0), w});
+    out.push_back(d);
+  }
+  return out;
+}
+
+}  // namespace kiln::passes

@@ -1,0 +1,59 @@
+// Dead-code elimination: a node stays if it has a side effect or some result is used by a
+// kept node or is a graph output.
+#include "ops/registry.h"
+#include "passes/passes.h"
+
+namespace kiln::passes {
+
+void dead_code_elimination(ir::Graph& g) {
+  std::vector<bool> live(g.values.size(), false);
+  for (int o : g.outputs) live[o] = true;
+  std::vector<bool> keep(g.nodes.size(), false);
+  for (size_t i = g.nodes.size(); i-- > 0;) {
+    const ir::Node& n = g.nodes[i];
+    bool k = ops::Registry::get().at(n.op).side_effect;
+    for (int o : n.outputs) k = k || live[o];
+    if (!k) continue;
+    keep[i] = true;
+    for (int v : n.inputs) live[v] = true;
+  }
+  std::vector<ir::Node> nodes;
+  for (size_t i = 0; i < g.nodes.size(); ++i)
+    if (keep[i]) nodes.push_back(std::move(g.nodes[i]));
+  g.nodes = std::move(nodes);
+  compact(g);
+}
+
+void compact(ir::Graph& g) {
+  std::vector<bool> used(g.values.size(), false);
+  for (int v : g.inputs) used[v] = true;
+  for (int v : g.params) used[v] = true;
+  for (int v : g.states) used[v] = true;
+  for (int v : g.outputs) used[v] = true;
+  for (auto& n : g.nodes) {
+    for (int v : n.inputs) used[v] = true;
+    for (int v : n.outputs) used[v] = true;
+  }
+  std::vector<int> remap(g.values.size(), -1);
+  std::vector<ir::Value> vals;
+  for (size_t i = 0; i < g.values.size(); ++i)
+    if (used[i]) {
+      remap[i] = static_cast<int>(vals.size());
+      vals.push_back(std::move(g.values[i]));
+    }
+  g.values = std::move(vals);
+  auto fix = [&](std::vector<int>& xs) {
+    for (int& v : xs) v = remap[v];
+  };
+  fix(g.inputs);
+  fix(g.params);
+  fix(g.states);
+  fix(g.outputs);
+  for (auto& n : g.nodes) {
+    fix(n.inputs);
+    fix(n.outputs);
+  }
+  g.reindex();
+}
+
+}  // namespace kiln::passes

@@ -1,0 +1,88 @@
+// matmul(x, W) [-> bias_add(., b)] [-> act(.)]  ==>  dense(x, W[, b]) {activation=act}
+// Applies when each intermediate has exactly one use and is not a graph output, so nothing
+// (the backward pass included) needs the unfused values. Activations whose derivative is
+// written from the result (relu, sigmoid, tanh, softmax on the last axis) qualify.
+#include <cstdlib>
+
+#include "ops/registry.h"
+#include "passes/passes.h"
+
+namespace kiln::passes {
+
+void fuse_dense(ir::Graph& g) {
+  std::vector<int> uses(g.values.size(), 0), user(g.values.size(), -1);
+  for (size_t i = 0; i < g.nodes.size(); ++i)
+    for (int v : g.nodes[i].inputs) {
+      ++uses[v];
+      user[v] = static_cast<int>(i);
+    }
+  for (int o : g.outputs) uses[o] += 1000;  // outputs are never absorbed
+  auto single_user = [&](int v) { return uses[v] == 1 ? user[v] : -1; };
+
+  std::vector<bool> dead(g.nodes.size(), false);
+  for (size_t i = 0; i < g.nodes.size(); ++i) {
+    ir::Node& m = g.nodes[i];
+    if (dead[i] || m.op != "matmul" || !m.attrs.empty()) continue;
+    if (g.values[m.inputs[1]].type.rank() != 2) continue;
+    std::vector<int> ins = {m.inputs[0], m.inputs[1]};
+    int last = static_cast<int>(i), cur = m.outputs[0];
+    std::vector<int> absorbed = {static_cast<int>(i)};
+    int nb = single_user(cur);
+    if (nb >= 0 && g.nodes[nb].op == "bias_add" && g.nodes[nb].inputs[0] == cur) {
+      ins.push_back(g.nodes[nb].inputs[1]);
+      absorbed.push_back(nb);
+      last = nb;
+      cur = g.nodes[nb].outputs[0];
+    }
+    std::string act = "linear";
+    int na = single_user(cur);
+    if (na >= 0) {
+      const ir::Node& an = g.nodes[na];
+      int rank = g.values[cur].type.rank();
+      bool last_axis = an.op == "softmax" &&
+                       (ir::attr_int(an.attrs, "axis", -1) == -1 || ir::attr_int(an.attrs, "axis", -1) == rank - 1);
+      if (an.op == "relu" || an.op == "sigmoid" || an.op == "tanh" || last_axis) {
+        act = an.op;
+        absorbed.push_back(na);
+        last = na;
+        cur = an.outputs[0];
+      }
+    }
+    if (absorbed.size() == 1) continue;  // a bare matmul gains nothing
+    ir::Node fused;
+    fused.op = "dense";
+    fused.inputs = ins;
+    fused.outputs = {cur};
+    fused.line = g.nodes[last].line;
+    if (act != "linear") fused.attrs["activation"] = act;
+    for (int k : absorbed) dead[k] = true;
+    dead[last] = false;
+    g.nodes[last] = std::move(fused);
+  }
+  std::vector<ir::Node> nodes;
+  for (size_t i = 0; i < g.nodes.size(); ++i)
+    if (!dead[i]) nodes.push_back(std::move(g.nodes[i]));
+  g.nodes = std::move(nodes);
+  compact(g);
+}
+
+void optimize(ir::Graph& g) {
+  const char* env = std::getenv("KILN_CHECK_IR");
+  bool check = env && std::string(env) == "1";
+  auto checked = [&](void (*pass)(ir::Graph&), const char* name) {
+    pass(g);
+    if (!check) return;
+    try {
+      ir::verify(g);
+      std::string text = ir::print(g);
+      if (ir::print(ir::parse(text)) != text) throw Error("printed IR does not re-parse to the same text");
+    } catch (const Error& e) {
+      throw Error(std::string("KILN_CHECK_IR: after pass ") + name + ": " + e.what());
+    }
+  };
+  checked(dead_code_elimination, "dead_code_elimination");
+  checked(fuse_dense, "fuse_dense");
+  checked(dead_code_elimination, "dead_code_elimination");
+}
+
+}  // namespace kiln::passes

@@ -1,0 +1,43 @@
+// Graph-to-graph passes. Each takes a verified graph and leaves a verified graph.
+//
+//   ir::Graph g = ir::parse(text);
+//   passes::build_train(g, {"rmsprop", {{"lr", 0.001}}, "rmsprop_1"});  // autodiff + updates
+//   passes::optimize(g);                                                 // dce, fuse_dense
+#pragma once
+
+#include <map>
+#include <string>
+#include <vector>
+
+#include "ir/ir.h"
+
+namespace kiln::passes {
+
+// Appends the backward nodes of `loss` (an f32[] value) with respect to each of `wrt` and returns
+// their cotangent values, in order. A value the loss does not depend on gets zeros.
+std::vector<int> gradients(ir::Graph& g, int loss, const std::vector<int>& wrt);
+
+struct OptimizerSpec {
+  std::string name;                    // sgd, rmsprop, adagrad, adadelta, adam, adamax, nadam
+  std::map<std::string, double> hyper; // lr and the optimizer's own hyper-parameters
+  std::string prefix;                  // state names: <prefix>.lr, <prefix>.<param>.<slot>
+};
+
+// Turns a forward graph whose first output is the scalar loss into a train graph: gradients of
+// the loss for every param, then one update op per param, then the iteration increment. Slots
+// and the lr/iteration scalars are declared as state with their initial values.
+void build_train(ir::Graph& g, const OptimizerSpec& opt);
+
+// Removes nodes whose results nothing uses (side-effecting nodes always stay).
+void dead_code_elimination(ir::Graph& g);
+// Fuses matmul -> bias_add -> activation chains into one dense node when the intermediates have
+// no other use.
+void fuse_dense(ir::Graph& g);
+// The standard pipeline: dce, fuse_dense, dce. Re-verifies after each pass when the
+// environment sets KILN_CHECK_IR=1 (and then also re-parses the printed text and compares).
+void optimize(ir::Graph& g);
+
+// Drops values no node, declaration or output refers to and renumbers (keeps printing stable).
+void compact(ir::Graph& g);
+
+}  // namespace kiln::passes

@@ -1,0 +1,89 @@
+// Forward graph + optimizer spec -> train graph (gradients, then updates, then the increment).
+#include <set>
+
+#include "ops/registry.h"
+#include "passes/passes.h"
+
+namespace kiln::passes {
+namespace {
+
+struct OptimizerDef {
+  std::string op;
+  std::vector<std::string> slots;
+  std::vector<std::string> hyper;  // accepted hyper-parameters besides lr
+  double default_lr;
+};
+
+const OptimizerDef& lookup(const std::string& name) {
+  static const std::map<std::string, OptimizerDef> defs = {
+      {"sgd", {"apply_sgd", {"moment"}, {"momentum", "nesterov", "decay", "clipvalue"}, 0.01}},
+      {"rmsprop", {"apply_rmsprop", {"accumulator"}, {"rho", "epsilon", "decay", "clipvalue"}, 0.001}},
+      {"adagrad", {"apply_adagrad", {"accumulator"}, {"epsilon", "decay", "clipvalue"}, 0.01}},
+      {"adadelta", {"apply_adadelta", {"accumulator", "delta_accumulator"}, {"rho", "epsilon", "decay", "clipvalue"}, 1.0}},
+      {"adam", {"apply_adam", {"m", "v"}, {"beta_1", "beta_2", "epsilon", "decay", "clipvalue"}, 0.001}},
+      {"adamax", {"apply_adamax", {"m", "u"}, {"beta_1", "beta_2", "epsilon", "decay", "clipvalue"}, 0.002}},
+      {"nadam", {"apply_nadam", {"m", "v"}, {"beta_1", "beta_2", "epsilon", "schedule_decay", "decay", "clipvalue"}, 0.002}},
+  };
+  auto it = defs.find(name);
+  if (it == defs.end())
+    throw ValueError("unknown optimizer '" + name + "' (accepted: sgd, rmsprop, adagrad, adadelta, adam, adamax, nadam)");
+  return it->second;
+}
+
+}  // namespace
+
+void build_train(ir::Graph& g, const OptimizerSpec& opt) {
+  const OptimizerDef& def = lookup(opt.name);
+  ir::Attrs attrs;
+  for (auto& [k, v] : opt.hyper) {
+    if (k == "lr") continue;
+    bool ok = false;
+    for (auto& h : def.hyper) ok = ok || h == k;
+    if (!ok) throw ValueError("optimizer " + opt.name + ": unknown hyper-parameter '" + k + "'");
+    if (k == "nesterov") attrs[k] = static_cast<int64_t>(v != 0);
+    else attrs[k] = v;
+  }
+  if (g.outputs.empty()) throw ValueError("the forward graph has no outputs (the first must be the loss)");
+  if (opt.prefix.empty()) throw ValueError("optimizer state needs a name prefix");
+
+  std::vector<int> params = g.params;
+  int loss = g.outputs[0];
+  std::vector<int> grads = gradients(g, loss, params);
+  for (size_t i = 0; i < params.size(); ++i) {
+    ir::Value& v = g.values[grads[i]];
+    if (v.kind == ir::ValueKind::node && v.name.rfind("g.", 0) == 0) v.name = g.fresh_name("d." + g.values[params[i]].name);
+  }
+  g.reindex();
+
+  auto scalar = [&](const std::string& n, double init) {
+    return g.add_decl(opt.prefix + "." + n, ir::ValueKind::state, ir::Type{ir::DType::f32, {}}, {{"init", init}});
+  };
+  int lr = scalar("lr", opt.hyper.count("lr") ? opt.hyper.at("lr") : def.default_lr);
+  int iters = scalar("iterations", 0.0);
+  int sched = opt.name == "nadam" ? scalar("m_schedule", 1.0) : -1;
+  for (size_t i = 0; i < params.size(); ++i) {
+    const ir::Value& p = g.values[params[i]];
+    std::vector<int> ins = {params[i], grads[i], lr, iters};
+    for (auto& s : def.slots) {
+      std::string pname = p.name;
+      ir::Type t = p.type;
+      ins.push_back(g.add_decl(opt.prefix + "." + pname + "." + s, ir::ValueKind::state, t, {{"init", 0.0}}));
+    }
+    if (sched >= 0) ins.push_back(sched);
+    ops::infer(def.op, [&] {
+      std::vector<ir::Type> ts;
+      for (int v : ins) ts.push_back(g.values[v].type);
+      return ts;
+    }(), attrs);
+    g.add_node(def.op, ins, attrs, {}, {});
+  }
+  if (sched >= 0) {
+    ir::Attrs sa;
+    for (const char* k : {"beta_1", "schedule_decay"})
+      if (attrs.count(k)) sa[k] = attrs[k];
+    g.add_node("nadam_schedule", {sched, iters}, sa, {}, {});
+  }
+  g.add_node("increment", {iters}, {{"by", 1.0}}, {}, {});
+}
+
+}  // namespace kiln::passes

@@ -1,0 +1,98 @@
+// Epoch and predict loops.
+#include "runtime/loop.h"
+
+#include <chrono>
+#include <cmath>
+#include <cstring>
+
+namespace kiln::rt {
+
+static void check_arrays(Program::Bound& b, const std::vector<HostArray>& arrays) {
+  if (arrays.size() != b.inputs.size())
+    throw ValueError("the program has " + std::to_string(b.inputs.size()) + " inputs but " +
+                     std::to_string(arrays.size()) + " arrays were given");
+  for (size_t i = 0; i < arrays.size(); ++i) {
+    int64_t row = b.batch ? b.inputs[i].numel / b.batch * 4 : 0;
+    if (arrays[i].row_bytes != row)
+      throw ShapeError("array " + std::to_string(i) + " has rows of " + std::to_string(arrays[i].row_bytes) +
+                       " bytes, the program's input takes " + std::to_string(row));
+  }
+}
+
+static void gather(Program::Bound& b, const std::vector<HostArray>& arrays, const int64_t* idx, int64_t n) {
+  for (size_t i = 0; i < arrays.size(); ++i) {
+    char* dst = static_cast<char*>(b.inputs[i].data);
+    int64_t rb = arrays[i].row_bytes;
+    for (int64_t r = 0; r < n; ++r) std::memcpy(dst + r * rb, arrays[i].data + idx[r] * rb, rb);
+  }
+}
+
+EpochResult run_epoch(Program& p, const std::vector<HostArray>& arrays, int64_t batch_size,
+                      const std::vector<int64_t>& order, const EpochHooks& hooks) {
+  using clock = std::chrono::steady_clock;
+  if (batch_size <= 0) throw ValueError("batch_size must be positive");
+  int64_t n = static_cast<int64_t>(order.size());
+  for (int64_t r : order)
+    for (auto& a : arrays)
+      if (r < 0 || r >= a.rows) throw ValueError("row index out of range");
+  EpochResult res;
+  std::vector<double> sums(p.graph().outputs.size(), 0.0), batch_vals(sums.size());
+  for (int v : p.graph().outputs)
+    if (!p.graph().values[v].type.dims.empty())
+      throw ShapeError("run_epoch needs scalar outputs; %" + p.graph().values[v].name + " is " + p.graph().values[v].type.str());
+  auto last_report = clock::now();
+  int64_t nb = (n + batch_size - 1) / batch_size;
+  for (int64_t bi = 0; bi < nb; ++bi) {
+    int64_t start = bi * batch_size, size = std::min(batch_size, n - start);
+    if (hooks.every_batch && hooks.on_batch_begin && hooks.on_batch_begin(bi, size)) {
+      res.stopped = true;
+      break;
+    }
+    Program::Bound& b = p.bind(size);
+    if (bi == 0) check_arrays(b, arrays);
+    gather(b, arrays, order.data() + start, size);
+    p.execute(b);
+    for (size_t j = 0; j < sums.size(); ++j) {
+      batch_vals[j] = b.outputs[j].f()[0];
+      sums[j] += batch_vals[j] * size;
+    }
+    res.seen += size;
+    bool last = bi + 1 == nb;
+    bool bad = !sums.empty() && !std::isfinite(batch_vals[0]);
+    auto now = clock::now();
+    if (hooks.on_progress &&
+        (hooks.every_batch || last || bad || std::chrono::duration<double>(now - last_report).count() >= hooks.interval_s)) {
+      last_report = now;
+      std::vector<double> means(sums.size());
+      for (size_t j = 0; j < sums.size(); ++j) means[j] = sums[j] / res.seen;
+      if (hooks.on_progress(bi, size, res.seen, batch_vals, means)) {
+        res.stopped = !last;
+        break;
+      }
+    }
+  }
+  res.means.resize(sums.size());
+  for (size_t j = 0; j < sums.size(); ++j) res.means[j] = res.seen ? sums[j] / res.seen : 0.0;
+  return res;
+}
+
+void run_predict(Program& p, const std::vector<HostArray>& arrays, int64_t batch_size, const std::vector<char*>& outs) {
+  if (batch_size <= 0) throw ValueError("batch_size must be positive");
+  int64_t n = arrays.empty() ? 0 : arrays[0].rows;
+  std::vector<int64_t> idx(static_cast<size_t>(std::min(batch_size, std::max<int64_t>(n, 1))));
+  for (int64_t start = 0; start < n; start += batch_size) {
+    int64_t size = std::min(batch_size, n - start);
+    for (int64_t r = 0; r < size; ++r) idx[r] = start + r;
+    Program::Bound& b = p.bind(size);
+    if (start == 0) check_arrays(b, arrays);
+    if (outs.size() != b.outputs.size()) throw ValueError("output buffer count does not match the program");
+    gather(b, arrays, idx.data(), size);
+    p.execute(b);
+    for (size_t j = 0; j < outs.size(); ++j) {
+      int64_t bytes = b.outputs[j].numel * 4;
+      std::memcpy(outs[j] + start * (bytes / size), b.outputs[j].data, bytes);
+    }
+  }
+}
+
+}  // namespace kiln::rt

@@ -1,0 +1,43 @@
+// Whole-epoch loops that run without Python: slicing batches (in a given order), the step,
+// and averaging the scalar outputs weighted by batch size, as Keras reports them.
+#pragma once
+
+#include <functional>
+
+#include "runtime/program.h"
+
+namespace kiln::rt {
+
+// Rows of one host array: row i starts at data + i * row_bytes.
+struct HostArray {
+  const char* data;
+  int64_t rows;
+  int64_t row_bytes;
+};
+
+struct EpochHooks {
+  bool every_batch = false;  // call on_batch_begin/on_progress for every batch
+  double interval_s = 0.25;  // otherwise call on_progress at most this often (and at the end)
+  // Return true to stop the epoch after this batch.
+  std::function<bool(int64_t batch, int64_t size)> on_batch_begin;
+  std::function<bool(int64_t batch, int64_t size, int64_t seen, const std::vector<double>& batch_values,
+                     const std::vector<double>& means)>
+      on_progress;
+};
+
+struct EpochResult {
+  std::vector<double> means;
+  int64_t seen = 0;
+  bool stopped = false;
+};
+
+// Every program output must be a scalar. `order` lists the rows to visit (a permutation for
+// shuffled epochs). Progress is also reported at once after a batch whose first output is
+// not finite.
+EpochResult run_epoch(Program& p, const std::vector<HostArray>& arrays, int64_t batch_size,
+                      const std::vector<int64_t>& order, const EpochHooks& hooks);
+
+// Runs every batch in order and writes each output's rows to outs[j] (row_bytes each).
+void run_predict(Program& p, const std::vector<HostArray>& arrays, int64_t batch_size, const std::vector<char*>& outs);
+
+}  // namespace kiln::rt

@@ -1,0 +1,61 @@
+// The Store owns every persistent tensor by name: parameters and optimizer state. All programs
+// compiled in a process bind to the same Store, so layers shared between models share weights,
+// and a value set from Python (set_weights, K.set_value(lr)) is seen by the next step.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "ir/ir.h"
+
+namespace kiln::rt {
+
+// 64-byte aligned storage, never reallocated: programs keep raw pointers into it.
+class Buffer {
+ public:
+  explicit Buffer(size_t bytes);
+  ~Buffer();
+  Buffer(const Buffer&) = delete;
+  Buffer& operator=(const Buffer&) = delete;
+  void* data() const { return data_; }
+  float* f() const { return static_cast<float*>(data_); }
+  size_t bytes() const { return bytes_; }
+
+ private:
+  void* data_ = nullptr;
+  size_t bytes_ = 0;
+};
+
+struct Tensor {
+  ir::Type type;  // no batch dim
+  Buffer buf;
+  Tensor(const ir::Type& t, size_t bytes) : type(t), buf(bytes) {}
+  int64_t numel() const { return type.numel(1); }
+};
+
+class Store {
+ public:
+  std::shared_ptr<Tensor> find(const std::string& name) const;
+  // Creates a zero-filled tensor; an existing one of the same type is returned as is, one of
+  // another type is an error naming both types.
+  std::shared_ptr<Tensor> create(const std::string& name, const ir::Type& type, bool* created = nullptr);
+  void remove(const std::string& name);
+  std::vector<std::string> names() const;
+  uint64_t next_step() { return step_++; }
+
+ private:
+  std::map<std::string, std::shared_ptr<Tensor>> tensors_;
+  uint64_t step_ = 0;
+};
+
+size_t dtype_size(ir::DType t);
+
+// Fills `out` by a Keras initializer name (zeros, ones, uniform, normal, glorot_uniform,
+// glorot_normal, he_uniform, he_normal, lecun_uniform, orthogonal, identity). Fans as Keras 1:
+// 2-D (in, out); 4-D conv kernels [rows, cols, in, out]; otherwise sqrt(numel) each.
+void initialize(float* out, const std::vector<int64_t>& dims, const std::string& kind, uint64_t seed, double scale);
+
+}  // namespace kiln::rt
