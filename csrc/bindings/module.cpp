@@ -23,6 +23,11 @@ namespace {
 
 using F32Array = py::array_t<float, py::array::c_style | py::array::forcecast>;
 
+// A new float32 array of these dims (an empty list gives a 0-d array, not shape (1,)).
+py::array_t<float> new_array(const std::vector<int64_t>& dims) {
+  return py::array_t<float>(py::array::ShapeContainer(std::vector<py::ssize_t>(dims.begin(), dims.end())));
+}
+
 py::object type_to_py(const ir::Type& t) {
   py::list dims;
   for (int64_t d : t.dims) dims.append(d == ir::kBatch ? py::none() : py::object(py::int_(d)));
@@ -99,7 +104,7 @@ class PyProgram {
     rt::Program::Bound& b = p_.bind(batch);
     py::list result;
     for (auto& o : b.outputs) {
-      py::array_t<float> a(o.dims);
+      py::array_t<float> a = new_array(o.dims);
       std::memcpy(a.mutable_data(), o.data, o.numel * 4);
       result.append(a);
     }
@@ -138,7 +143,7 @@ class PyProgram {
     std::vector<py::array_t<float>> outs;
     std::vector<char*> ptrs;
     for (int v : g.outputs) {
-      outs.emplace_back(shape_of(g.values[v].type, n));
+      outs.push_back(new_array(shape_of(g.values[v].type, n)));
       ptrs.push_back(reinterpret_cast<char*>(outs.back().mutable_data()));
     }
     std::vector<rt::HostArray> hs = host_arrays(arrays);
@@ -164,7 +169,7 @@ class PyProgram {
 };
 
 py::array_t<float> tensor_to_py(const rt::Tensor& t) {
-  py::array_t<float> a(t.type.dims);
+  py::array_t<float> a = new_array(t.type.dims);
   std::memcpy(a.mutable_data(), t.buf.data(), t.numel() * 4);
   return a;
 }
@@ -248,7 +253,7 @@ PYBIND11_MODULE(_core, m) {
     return ir::print(g);
   });
   m.def("initialize", [](const std::string& kind, const std::vector<int64_t>& shape, uint64_t seed, double scale) {
-    py::array_t<float> a(shape);
+    py::array_t<float> a = new_array(shape);
     rt::initialize(a.mutable_data(), shape, kind, seed, scale);
     return a;
   });
@@ -282,7 +287,6 @@ PYBIND11_MODULE(_core, m) {
 #ifdef KILN_HAVE_OPENMP
     omp_set_num_threads(n);
 #endif
-    cpu::blas_set_num_threads(n);
   });
   m.def("get_num_threads", [] {
 #ifdef KILN_HAVE_OPENMP

@@ -1,0 +1,40 @@
+"""kiln.backend, imported as K: symbolic ops that build IR, and access to variable values.
+
+    from kiln import backend as K
+    y = K.mean(K.square(a - b), axis=-1)   # records ops; compiled later, never run here
+"""
+from .ops import *  # noqa: F401,F403
+from .ops import abs, max, min, pow, round, sum  # noqa: F401  (names shadowing builtins)
+from .tensor import PhaseSwitch, Placeholder, Tensor  # noqa: F401
+from .variables import Variable, store  # noqa: F401
+
+_uids = {}
+
+
+def backend():
+    return "kiln"
+
+
+def get_uid(prefix=""):
+    _uids[prefix] = _uids.get(prefix, 0) + 1
+    return _uids[prefix]
+
+
+def reset_uids():
+    _uids.clear()
+
+
+def clear_session():
+    reset_uids()
+
+
+def image_dim_ordering():
+    return "tf"
+
+
+def image_data_format():
+    return "channels_last"
+
+
+def is_keras_tensor(x):
+    return isinstance(x, Tensor) and getattr(x, "_keras_history", None) is not None

@@ -1,0 +1,157 @@
+"""Symbolic tensors: the graph that layers, `Lambda` functions and losses build.
+
+A `Tensor` records the op that makes it (an IR op name, operand tensors, attributes) and its
+type, which the native core infers (`_core.infer`): Python never repeats a shape rule. Leaves
+are placeholders (graph inputs) and variables (persistent tensors in the native Store).
+`lower.py` walks these records to print IR. Nothing here computes.
+"""
+import itertools
+
+import numpy as np
+
+from .. import _core
+
+_ids = itertools.count()
+
+
+def _dims_text(dims):
+    return "(" + ", ".join("None" if d is None else str(d) for d in dims) + ("," if len(dims) == 1 else "") + ")"
+
+
+class Tensor:
+    """A symbolic value: the result of an op, a placeholder or a variable.
+
+    Identity semantics: `==` and `hash` are those of the object, as Keras tests rely on
+    (`layer.output == x`, tensors in sets). Arithmetic operators build ops.
+    """
+
+    __array_priority__ = 100  # numpy scalars on the left defer to our reflected operators
+
+    def __init__(self, op, inputs, attrs, dtype, shape, name=None):
+        self.op = op
+        self.inputs = list(inputs)
+        self.attrs = dict(attrs or {})
+        self.dtype = dtype
+        self.shape = tuple(shape)
+        self.name = name
+        self.id = next(_ids)
+        self._keras_shape = self.shape
+        self._keras_history = None
+        self._uses_learning_phase = any(getattr(t, "_uses_learning_phase", False) for t in self.inputs)
+
+    @property
+    def ndim(self):
+        return len(self.shape)
+
+    def __repr__(self):
+        kind = self.op or type(self).__name__.lower()
+        return "<kiln.Tensor %s %s %s %s>" % (self.name or "#%d" % self.id, kind, self.dtype, _dims_text(self.shape))
+
+    def __bool__(self):
+        raise TypeError("a symbolic kiln Tensor has no truth value; use K.switch or K.greater to compare")
+
+    def __iter__(self):
+        raise TypeError("a symbolic kiln Tensor is not iterable")
+
+    # Arithmetic builds ops; the functions live in backend/ops.py.
+    def __add__(self, o):
+        return _ops().add(self, o)
+
+    def __radd__(self, o):
+        return _ops().add(o, self)
+
+    def __sub__(self, o):
+        return _ops().subtract(self, o)
+
+    def __rsub__(self, o):
+        return _ops().subtract(o, self)
+
+    def __mul__(self, o):
+        return _ops().multiply(self, o)
+
+    def __rmul__(self, o):
+        return _ops().multiply(o, self)
+
+    def __truediv__(self, o):
+        return _ops().divide(self, o)
+
+    def __rtruediv__(self, o):
+        return _ops().divide(o, self)
+
+    def __neg__(self):
+        return _ops().neg(self)
+
+    def __pos__(self):
+        return self
+
+    def __abs__(self):
+        return _ops().abs(self)
+
+    def __pow__(self, o):
+        return _ops().pow(self, o)
+
+    def __gt__(self, o):
+        return _ops().greater(self, o)
+
+    def __ge__(self, o):
+        return _ops().greater_equal(self, o)
+
+    def __lt__(self, o):
+        return _ops().less(self, o)
+
+    def __le__(self, o):
+        return _ops().less_equal(self, o)
+
+    __eq__ = object.__eq__
+    __hash__ = object.__hash__
+
+
+def _ops():
+    from . import ops
+    return ops
+
+
+class Placeholder(Tensor):
+    """A graph input: fed with data at run time."""
+
+    def __init__(self, shape, dtype="float32", name=None):
+        super().__init__(None, [], {}, _norm_dtype(dtype), shape, name)
+
+
+class PhaseSwitch(Tensor):
+    """`in_train_phase(x, alt)`: lowered to `x` in the train graph, `alt` elsewhere."""
+
+    def __init__(self, train, test):
+        super().__init__(None, [train, test], {}, train.dtype, train.shape, None)
+        self._uses_learning_phase = True
+
+
+def _norm_dtype(dtype):
+    d = np.dtype(dtype).name if not isinstance(dtype, str) else dtype
+    if d in ("float32", "float64", "float16", "f32"):
+        return "float32"
+    if d in ("int32", "int64", "int8", "int16", "uint8", "uint16", "bool", "i32"):
+        return "int32"
+    raise ValueError("unsupported dtype %r (kiln computes in float32; integer inputs are int32)" % (dtype,))
+
+
+def ir_type(dtype, shape):
+    return ("f32" if dtype == "float32" else "i32", tuple(shape))
+
+
+def infer(op, inputs, attrs):
+    """Result (dtype, shape) list of `op` on the given tensors, from the native schemas."""
+    types = [ir_type(t.dtype, t.shape) for t in inputs]
+    try:
+        outs = _core.infer(op, types, attrs)
+    except _core.ShapeError as e:
+        operands = ", ".join(_dims_text(t.shape) for t in inputs)
+        raise ValueError("%s (operand shapes: %s)" % (e, operands)) from None
+    return [("float32" if d == "f32" else "int32", tuple(s)) for d, s in outs]
+
+
+def make(op, inputs, attrs=None, name=None):
+    """Creates the tensor for `op(inputs) {attrs}`; the core checks shapes and attributes."""
+    attrs = dict(attrs or {})
+    (dtype, shape), = infer(op, inputs, attrs)
+    return Tensor(op, inputs, attrs, dtype, shape, name)

@@ -1,0 +1,300 @@
+"""Model: a Container that compiles to native programs and trains them.
+
+`compile()` builds the symbolic loss and metrics; the programs are made on first use:
+predict (outputs from inputs), test (loss and metrics from inputs and targets), and train (the
+test graph in the train phase, plus gradients and optimizer updates appended by the core).
+Each epoch of `fit` runs natively with the GIL released; Python is called back a few times a
+second for the progress bar, or per batch only when a callback overrides a batch hook.
+"""
+import numpy as np
+
+from .. import _core, backend as K, losses as losses_mod, metrics as metrics_mod, optimizers
+from ..backend.variables import store
+from ..callbacks import BaseLogger, CallbackList, History, ProgbarLogger
+from ..graph.container import Container
+from ..lower import lower
+from . import data as data_utils
+from .summary import print_summary
+
+
+def _per_output(value, names, what, missing=None):
+    """A per-output list from one value, a list (one per output) or a dict by output name; a
+    name absent from a dict gets `missing`, or is an error when `missing` is None."""
+    n = len(names)
+    if isinstance(value, dict):
+        for k in value:
+            if k not in names:
+                raise ValueError('Unknown entry in %s dictionary: "%s". Only expected the following keys: %s'
+                                 % (what, k, names))
+        if missing is None:
+            for name in names:
+                if name not in value:
+                    raise ValueError('Output "%s" missing from %s dictionary.' % (name, what))
+        return [value.get(name, missing) for name in names]
+    if isinstance(value, (list, tuple)):
+        if len(value) != n:
+            raise ValueError("When passing a list as %s, it should have one entry per model outputs. The model has %d "
+                             "outputs, but you passed %s=%s" % (what, n, what, list(value)))
+        return list(value)
+    return [value] * n
+
+
+class Model(Container):
+    """A functional model: `Model(input=x, output=y)` or `Model(inputs=[...], outputs=[...])`."""
+
+    def __init__(self, input=None, output=None, name=None, inputs=None, outputs=None):
+        super().__init__(input=input, output=output, name=name, inputs=inputs, outputs=outputs)
+        self.optimizer = None
+        self.stop_training = False
+        self.history = None
+        self._programs = {}
+
+    # Compilation.
+    def compile(self, optimizer, loss, metrics=None, loss_weights=None, sample_weight_mode=None, **kwargs):
+        """Configures training.
+
+        Args:
+            optimizer: name ('rmsprop', 'adam', ...) or Optimizer instance.
+            loss: name or function f(y_true, y_pred); a list or dict gives one per output.
+            metrics: list of names or functions ('accuracy' picks the right accuracy for the
+                loss), or a dict by output name.
+            loss_weights: list or dict of scalars weighting each output's loss.
+        """
+        if sample_weight_mode is not None:
+            raise NotImplementedError("sample_weight_mode is not supported yet")
+        self.optimizer = optimizers.get(optimizer)
+        self.loss = loss
+        names = self.output_names
+        loss_fns = [losses_mod.get(l) for l in _per_output(loss, names, "loss")]
+        weights = [float(w) for w in _per_output(loss_weights if loss_weights is not None else 1.0, names,
+                                                 "loss_weights", missing=1.0)]
+        self.loss_functions = loss_fns
+        self.loss_weights = weights
+
+        self.targets = []
+        for out, fn, name in zip(self.outputs, loss_fns, names):
+            shape = tuple(out.shape)
+            if fn is losses_mod.sparse_categorical_crossentropy:
+                shape = shape[:-1] + (1,)
+            self.targets.append(K.placeholder(shape=shape, name=name + "_target"))
+
+        total = None
+        per_output = []
+        for target, out, fn, w in zip(self.targets, self.outputs, loss_fns, weights):
+            l = fn(target, out)
+            l = K.mean(l) if l.shape else l
+            per_output.append(l)
+            term = l if w == 1.0 else l * w
+            total = term if total is None else total + term
+        self.metrics_names = ["loss"]
+        tensors = [total]
+        if len(self.outputs) > 1:
+            for name, l in zip(names, per_output):
+                self.metrics_names.append(name + "_loss")
+                tensors.append(l)
+
+        if isinstance(metrics, dict):
+            metric_lists = _per_output(metrics, names, "metrics", missing=[])
+        else:
+            metric_lists = [list(metrics or [])] * len(names)
+        for i, (name, out, target, fn) in enumerate(zip(names, self.outputs, self.targets, loss_fns)):
+            ms = metric_lists[i]
+            for m in (ms if isinstance(ms, (list, tuple)) else [ms]):
+                if m in ("accuracy", "acc"):
+                    if out.shape[-1] == 1 or fn is losses_mod.binary_crossentropy:
+                        mfn = metrics_mod.binary_accuracy
+                    elif fn is losses_mod.sparse_categorical_crossentropy:
+                        mfn = metrics_mod.sparse_categorical_accuracy
+                    else:
+                        mfn = metrics_mod.categorical_accuracy
+                    mname = "acc"
+                else:
+                    mfn = metrics_mod.get(m)
+                    mname = mfn.__name__
+                t = mfn(target, out)
+                t = K.mean(t) if t.shape else t
+                self.metrics_names.append(name + "_" + mname if len(names) > 1 else mname)
+                tensors.append(t)
+        self._metric_tensors = tensors
+        self._programs = {}
+
+    def _require_compiled(self):
+        if self.optimizer is None:
+            raise RuntimeError("You must compile a model before training/testing. "
+                               "Use `model.compile(optimizer, loss)`.")
+
+    def _program(self, kind):
+        """The native program for 'train', 'test' or 'predict', made on first use."""
+        if kind in self._programs:
+            return self._programs[kind]
+        if kind == "predict":
+            text, _ = lower(self.outputs, self.inputs, training=False, name="predict")
+        else:
+            self._require_compiled()
+            text, _ = lower(self._metric_tensors, self.inputs + self.targets, training=(kind == "train"), name=kind)
+            if kind == "train":
+                opt, hyper, prefix = self.optimizer.spec()
+                text = _core.build_train(text, opt, hyper, prefix)
+        program = _core.Program(store, _core.optimize(text))
+        self._programs[kind] = program
+        return program
+
+    def ir(self, kind="predict"):
+        """The IR text of the 'train', 'test' or 'predict' program, after optimization."""
+        if kind not in ("train", "test", "predict"):
+            raise ValueError("ir(): kind must be 'train', 'test' or 'predict', got %r" % (kind,))
+        return self._program(kind).text()
+
+    # Data.
+    def _inputs(self, x, check_batch_dim=True):
+        return data_utils.standardize_input_data(x, self.input_names, self.internal_input_shapes,
+                                                 check_batch_dim=check_batch_dim, exception_prefix="model input")
+
+    def _standardize(self, x, y):
+        self._require_compiled()
+        xs = self._inputs(x)
+        ys = data_utils.standardize_input_data(y, self.output_names, [tuple(t.shape) for t in self.targets],
+                                               exception_prefix="model target")
+        data_utils.check_array_lengths(xs, ys)
+        data_utils.check_loss_and_target_compatibility(ys, self.loss_functions, self.internal_output_shapes)
+        data_utils.check_not_empty(xs + ys, self.input_names + self.output_names)
+        data_utils.check_finite(xs, self.input_names, "model input")
+        data_utils.check_finite(ys, self.output_names, "model target")
+        return [np.ascontiguousarray(a, dtype=np.float32) for a in xs + ys]
+
+    def _results(self, values):
+        values = [float(v) for v in values]
+        return values[0] if len(values) == 1 else values
+
+    # Training.
+    def fit(self, x=None, y=None, batch_size=32, nb_epoch=None, verbose=1, callbacks=None, validation_split=0.0,
+            validation_data=None, shuffle=True, class_weight=None, sample_weight=None, initial_epoch=0,
+            epochs=None, **kwargs):
+        """Trains for a number of epochs (Keras 1 `nb_epoch`, Keras 2 `epochs`; 10 when neither is
+        given, as in Keras 1). Returns a History."""
+        if kwargs:
+            raise TypeError("Unrecognized keyword arguments: " + str(sorted(kwargs)))
+        if class_weight is not None or sample_weight is not None:
+            raise NotImplementedError("class_weight and sample_weight are not supported yet")
+        epochs = epochs if epochs is not None else (nb_epoch if nb_epoch is not None else 10)
+        arrays = self._standardize(x, y)
+        val_arrays = None
+        if validation_data is not None:
+            if len(validation_data) == 3:
+                raise NotImplementedError("validation sample weights are not supported yet")
+            if len(validation_data) != 2:
+                raise ValueError("When passing validation_data, it must contain 2 (x_val, y_val) or 3 "
+                                 "(x_val, y_val, val_sample_weights) items, however it contains %d items"
+                                 % len(validation_data))
+            val_arrays = self._standardize(*validation_data)
+        elif validation_split and 0.0 < validation_split < 1.0:
+            split_at = int(len(arrays[0]) * (1.0 - validation_split))
+            val_arrays = [a[split_at:] for a in arrays]
+            arrays = [a[:split_at] for a in arrays]
+            if split_at == 0 or split_at == len(val_arrays[0]) + split_at:
+                raise ValueError("validation_split=%s leaves no training or no validation samples"
+                                 % validation_split)
+        program = self._program("train")
+        n = len(arrays[0])
+
+        self.history = History()
+        cbs = [BaseLogger()] + ([ProgbarLogger()] if verbose else []) + list(callbacks or []) + [self.history]
+        cbl = CallbackList(cbs)
+        out_labels = list(self.metrics_names)
+        cbl.set_model(self)
+        cbl.set_params({"batch_size": batch_size, "epochs": epochs, "nb_epoch": epochs, "samples": n,
+                        "nb_sample": n, "verbose": verbose, "do_validation": val_arrays is not None,
+                        "metrics": out_labels + (["val_" + m for m in out_labels] if val_arrays is not None else [])})
+        self.stop_training = False
+        every = cbl.wants_batch_hooks()
+
+        def on_batch_begin(batch, size):
+            cbl.on_batch_begin(batch, {"batch": batch, "size": size})
+            return bool(self.stop_training)
+
+        def on_progress(batch, size, seen, values, means):
+            if every:
+                logs = dict(zip(out_labels, values))
+                logs.update(batch=batch, size=size)
+                cbl.on_batch_end(batch, logs)
+            cbl.progress(seen, dict(zip(out_labels, means)))
+            return bool(self.stop_training)
+
+        cbl.on_train_begin()
+        for epoch in range(initial_epoch, epochs):
+            cbl.on_epoch_begin(epoch)
+            order = self._order(n, batch_size, shuffle)
+            means, seen, stopped = program.run_epoch(arrays, batch_size, order, every, 0.25,
+                                                     on_batch_begin if every else None, on_progress)
+            logs = dict(zip(out_labels, means))
+            if val_arrays is not None and not stopped:
+                val = self._evaluate_arrays(val_arrays, batch_size)
+                logs.update(("val_" + k, v) for k, v in zip(out_labels, val))
+            cbl.on_epoch_end(epoch, logs)
+            if self.stop_training:
+                break
+        cbl.on_train_end()
+        return self.history
+
+    @staticmethod
+    def _order(n, batch_size, shuffle):
+        if shuffle == "batch":
+            blocks = np.arange(0, n, batch_size)
+            np.random.shuffle(blocks)
+            return np.concatenate([np.arange(b, min(b + batch_size, n)) for b in blocks]).astype(np.int64)
+        if shuffle:
+            return np.random.permutation(n).astype(np.int64)
+        return np.arange(n, dtype=np.int64)
+
+    def _evaluate_arrays(self, arrays, batch_size, progress=None):
+        program = self._program("test")
+        order = np.arange(len(arrays[0]), dtype=np.int64)
+        means, _, _ = program.run_epoch(arrays, batch_size, order, False, 0.25, None, progress)
+        return means
+
+    def evaluate(self, x, y, batch_size=32, verbose=1, sample_weight=None):
+        """Loss (and metrics) on the data, averaged over samples: a scalar, or a list in
+        `model.metrics_names` order."""
+        if sample_weight is not None:
+            raise NotImplementedError("sample_weight is not supported yet")
+        arrays = self._standardize(x, y)
+        progress = None
+        if verbose:
+            from ..utils.generic_utils import Progbar
+            bar = Progbar(target=len(arrays[0]))
+
+            def progress(batch, size, seen, values, means):
+                bar.update(seen, list(zip(self.metrics_names, means)))
+                return False
+        return self._results(self._evaluate_arrays(arrays, batch_size, progress))
+
+    def predict(self, x, batch_size=32, verbose=0):
+        """Outputs for the inputs, batch by batch: an array, or a list for several outputs."""
+        xs = [np.ascontiguousarray(a, dtype=np.float32) for a in self._inputs(x, check_batch_dim=False)]
+        data_utils.check_finite(xs, self.input_names, "model input")
+        outs = self._program("predict").predict(xs, batch_size)
+        return outs[0] if len(outs) == 1 else outs
+
+    def train_on_batch(self, x, y, sample_weight=None, class_weight=None):
+        """One optimizer step on one batch; returns the loss (and metrics) before the step."""
+        if sample_weight is not None or class_weight is not None:
+            raise NotImplementedError("sample_weight and class_weight are not supported yet")
+        arrays = self._standardize(x, y)
+        n = len(arrays[0])
+        means, _, _ = self._program("train").run_epoch(arrays, n, np.arange(n, dtype=np.int64), False, 0.25,
+                                                       None, None)
+        return self._results(means)
+
+    def test_on_batch(self, x, y, sample_weight=None):
+        if sample_weight is not None:
+            raise NotImplementedError("sample_weight is not supported yet")
+        arrays = self._standardize(x, y)
+        return self._results(self._evaluate_arrays(arrays, len(arrays[0])))
+
+    def predict_on_batch(self, x):
+        xs = [np.ascontiguousarray(a, dtype=np.float32) for a in self._inputs(x, check_batch_dim=False)]
+        outs = self._program("predict").run(xs)
+        return outs[0] if len(outs) == 1 else outs
+
+    def summary(self, line_length=100, positions=None):
+        print_summary(self, line_length, positions)

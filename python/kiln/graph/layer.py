@@ -1,0 +1,289 @@
+"""The Layer base class: weights, building on first call, and node bookkeeping.
+
+A layer's `call(x)` is written with `kiln.backend` ops on symbolic tensors. Calling the layer
+builds it (creating its weights from the input shape), records a Node, and returns tensors
+whose shapes the native core inferred. Keras 1.2's names, properties and messages are kept
+(see ../shared/reference/keras1-api.md, section 2).
+"""
+import inspect
+
+import numpy as np
+
+from .. import backend as K
+from .. import initializers
+from ..backend.tensor import Tensor, _ids
+from ..lower import name_new_tensors
+from .node import Node
+
+_ALLOWED_KWARGS = {"input_shape", "batch_input_shape", "batch_size", "input_dtype", "dtype", "name", "trainable",
+                   "weights", "input_dim", "input_length"}
+
+
+def to_list(x):
+    return list(x) if isinstance(x, (list, tuple)) else [x]
+
+
+def unpack(xs):
+    return xs[0] if len(xs) == 1 else xs
+
+
+class InputSpec:
+    """What a layer accepts: dtype, full shape (None = any) or ndim ('2+' = at least 2)."""
+
+    def __init__(self, dtype=None, shape=None, ndim=None, min_ndim=None):
+        self.dtype = dtype
+        self.shape = shape
+        self.ndim = len(shape) if shape is not None else ndim
+        if isinstance(ndim, str) and ndim.endswith("+"):
+            min_ndim, self.ndim = int(ndim[:-1]), None
+        self.min_ndim = min_ndim
+
+
+class Layer:
+    """Base class of every layer (Keras 1 `Layer`)."""
+
+    def __init__(self, **kwargs):
+        for k in kwargs:
+            if k not in _ALLOWED_KWARGS:
+                raise TypeError("Keyword argument not understood:", k)
+        self.inbound_nodes = []
+        self.outbound_nodes = []
+        self.trainable_weights = []
+        self.non_trainable_weights = []
+        self.constraints = {}
+        self.losses = []
+        self.updates = []
+        self.input_spec = None
+        self.supports_masking = False
+        self.uses_learning_phase = False
+        self.built = False
+        self._trainable = kwargs.get("trainable", True)
+        name = kwargs.get("name")
+        if not name:
+            prefix = self.__class__.__name__.lower()
+            name = prefix + "_" + str(K.get_uid(prefix))
+        self.name = name
+        if "input_shape" in kwargs or "batch_input_shape" in kwargs:
+            if "batch_input_shape" in kwargs:
+                self.batch_input_shape = tuple(kwargs["batch_input_shape"])
+            else:
+                self.batch_input_shape = (kwargs.get("batch_size"),) + tuple(kwargs["input_shape"])
+        self.input_dtype = kwargs.get("input_dtype", kwargs.get("dtype", "float32"))
+        self.initial_weights = kwargs.get("weights")
+
+    # Weights.
+    @property
+    def trainable(self):
+        return self._trainable
+
+    @trainable.setter
+    def trainable(self, value):
+        self._trainable = bool(value)
+
+    @property
+    def weights(self):
+        return self.trainable_weights + self.non_trainable_weights
+
+    def add_weight(self, shape, initializer="glorot_uniform", name=None, trainable=True, regularizer=None,
+                   constraint=None):
+        """Creates a weight variable named `<layer>_<name>` (Keras 1: `dense_1_W`)."""
+        if isinstance(shape, str) and not isinstance(initializer, str):  # Keras 2 order: (name, shape, ...)
+            shape, name = initializer, shape
+            initializer = "glorot_uniform"
+        shape = tuple(int(d) for d in shape)
+        value = initializers.get(initializer)(shape)
+        v = K.Variable(value, name="%s_%s" % (self.name, name), trainable=trainable)
+        (self.trainable_weights if trainable else self.non_trainable_weights).append(v)
+        if constraint is not None:
+            self.constraints[v] = constraint
+        return v
+
+    def get_weights(self):
+        return [w.get_value().copy() if np.ndim(w.get_value()) else np.array(w.get_value()) for w in self.weights]
+
+    def set_weights(self, weights):
+        params = self.weights
+        if len(params) != len(weights):
+            raise ValueError("You called `set_weights(weights)` on layer \"%s\" with a  weight list of length %d, "
+                             "but the layer was expecting %d weights. Provided weights: %s..."
+                             % (self.name, len(weights), len(params), str(weights)[:50]))
+        for p, w in zip(params, weights):
+            w = np.asarray(w)
+            if tuple(p.shape) != w.shape:
+                raise ValueError("Layer weight shape %s not compatible with provided weight shape %s"
+                                 % (tuple(p.shape), w.shape))
+        for p, w in zip(params, weights):
+            p.set_value(w)
+
+    def count_params(self):
+        if not self.built:
+            raise RuntimeError("You tried to call `count_params` on %s, but the layer isn't built. "
+                               "You can build it manually via: `%s.build(batch_input_shape)`." % (self.name, self.name))
+        return int(sum(int(np.prod(w.shape)) for w in self.weights))
+
+    # To override.
+    def build(self, input_shape):
+        self.built = True
+
+    def call(self, x, mask=None):
+        return x
+
+    def compute_mask(self, x, mask=None):
+        return None
+
+    def get_output_shape_for(self, input_shape):
+        """The output shape for an input shape, found by tracing `call` on placeholders."""
+        shapes = input_shape if isinstance(input_shape, list) else [input_shape]
+        phs = [K.placeholder(shape=tuple(s)) for s in shapes]
+        out = self.call(unpack(phs))
+        return unpack([tuple(o.shape) for o in to_list(out)])
+
+    def compute_output_shape(self, input_shape):
+        return self.get_output_shape_for(input_shape)
+
+    # Calling.
+    def assert_input_compatibility(self, inputs):
+        if self.input_spec is None:
+            return
+        specs = to_list(self.input_spec)
+        if len(specs) != len(inputs):
+            raise ValueError("Layer %s expects %d inputs, but it received %d input tensors."
+                             % (self.name, len(specs), len(inputs)))
+        for i, (spec, x) in enumerate(zip(specs, inputs)):
+            if spec is None:
+                continue
+            nd = len(x.shape)
+            if spec.ndim is not None and nd != spec.ndim:
+                raise ValueError("Input %d is incompatible with layer %s: expected ndim=%d, found ndim=%d"
+                                 % (i, self.name, spec.ndim, nd))
+            if spec.min_ndim is not None and nd < spec.min_ndim:
+                raise ValueError("Input %d is incompatible with layer %s: expected ndim >= %d, found ndim=%d"
+                                 % (i, self.name, spec.min_ndim, nd))
+            if spec.shape is not None:
+                for want, got in zip(spec.shape, x.shape):
+                    if want is not None and got is not None and want != got:
+                        raise ValueError("Input %d is incompatible with layer %s: expected shape=%s, found shape=%s"
+                                         % (i, self.name, spec.shape, tuple(x.shape)))
+
+    def __call__(self, x, mask=None, **kwargs):
+        inputs = to_list(x)
+        for t in inputs:
+            if not isinstance(t, Tensor):
+                raise TypeError("Layer %s was called with an input that isn't a symbolic tensor. Received type: %s. "
+                                "Full input: %r. All inputs to the layer should be tensors (the output of `Input()` "
+                                "or of another layer)." % (self.name, type(t), x))
+        self.assert_input_compatibility(inputs)
+        if not self.built:
+            shapes = [tuple(t.shape) for t in inputs]
+            self.build(unpack(shapes))
+            self.built = True
+            if self.initial_weights is not None:
+                self.set_weights(self.initial_weights)
+                self.initial_weights = None
+        first_id = next(_ids)
+        call_args = inspect.signature(self.call).parameters
+        if "mask" in call_args and mask is not None:
+            kwargs["mask"] = mask
+        out = self.call(unpack(inputs), **kwargs)
+        if out is None:
+            raise TypeError('The `call` method of layer "%s" should return a tensor. Found: None' % self.name)
+        outputs = to_list(out)
+        for o in outputs:
+            if not isinstance(o, Tensor):
+                raise TypeError("The `call` method of layer %s returned %r, which is not a kiln tensor"
+                                % (self.name, o))
+        name_new_tensors(outputs, first_id, self.name)
+        if all(getattr(t, "_keras_history", None) is not None for t in inputs):
+            outputs = [o if o.id >= first_id else K.identity(o) for o in outputs]
+            self._add_inbound_node(inputs, outputs, kwargs)
+        return unpack(outputs)
+
+    def _add_inbound_node(self, inputs, outputs, arguments=None):
+        layers, node_idx, tensor_idx = [], [], []
+        for t in inputs:
+            layer, n, i = t._keras_history
+            layers.append(layer)
+            node_idx.append(n)
+            tensor_idx.append(i)
+        Node(self, layers, node_idx, tensor_idx, inputs, outputs, [None] * len(inputs), [None] * len(outputs),
+             [tuple(t.shape) for t in inputs], [tuple(o.shape) for o in outputs], arguments)
+        index = len(self.inbound_nodes) - 1
+        for i, o in enumerate(outputs):
+            o._keras_history = (self, index, i)
+            o._keras_shape = tuple(o.shape)
+            o._uses_learning_phase = o._uses_learning_phase or self.uses_learning_phase
+
+    # Node accessors (Keras 1 names and messages).
+    def _node_attr(self, index, attr, what):
+        if not self.inbound_nodes:
+            raise RuntimeError("The layer has never been called and thus has no defined %s." % what)
+        if not 0 <= index < len(self.inbound_nodes):
+            raise ValueError("Asked to get %s at node %d, but the layer has only %d inbound nodes."
+                             % (what, index, len(self.inbound_nodes)))
+        return unpack(getattr(self.inbound_nodes[index], attr))
+
+    def get_input_at(self, node_index):
+        return self._node_attr(node_index, "input_tensors", "input")
+
+    def get_output_at(self, node_index):
+        return self._node_attr(node_index, "output_tensors", "output")
+
+    def get_input_shape_at(self, node_index):
+        return self._node_attr(node_index, "input_shapes", "input shape")
+
+    def get_output_shape_at(self, node_index):
+        return self._node_attr(node_index, "output_shapes", "output shape")
+
+    def get_input_mask_at(self, node_index):
+        return self._node_attr(node_index, "input_masks", "input mask")
+
+    def get_output_mask_at(self, node_index):
+        return self._node_attr(node_index, "output_masks", "output mask")
+
+    @property
+    def input(self):
+        if len(self.inbound_nodes) > 1:
+            raise AttributeError('Layer %s has multiple inbound nodes, hence the notion of "layer input" is '
+                                 "ill-defined. Use `get_input_at(node_index)` instead." % self.name)
+        if not self.inbound_nodes:
+            raise AttributeError("Layer %s is not connected, no input to return." % self.name)
+        return self.get_input_at(0)
+
+    @property
+    def output(self):
+        if not self.inbound_nodes:
+            raise AttributeError("Layer %s has no inbound nodes." % self.name)
+        if len(self.inbound_nodes) > 1:
+            raise AttributeError('Layer %s has multiple inbound nodes, hence the notion of "layer output" is '
+                                 "ill-defined. Use `get_output_at(node_index)` instead." % self.name)
+        return self.get_output_at(0)
+
+    def _common_shape(self, attr, what, getter):
+        if not self.inbound_nodes:
+            raise AttributeError("The layer has never been called and thus has no defined %s." % what)
+        shapes = {str(getattr(n, attr)) for n in self.inbound_nodes}
+        if len(shapes) == 1:
+            return unpack(getattr(self.inbound_nodes[0], attr))
+        raise AttributeError('The layer "%s has multiple inbound nodes, with different %ss. Hence the notion of '
+                             '"%s" is ill-defined for the layer. Use `%s(node_index)` instead.'
+                             % (self.name, what, what, getter))
+
+    @property
+    def input_shape(self):
+        return self._common_shape("input_shapes", "input shape", "get_input_shape_at")
+
+    @property
+    def output_shape(self):
+        return self._common_shape("output_shapes", "output shape", "get_output_shape_at")
+
+    def get_config(self):
+        config = {"name": self.name, "trainable": self.trainable}
+        if hasattr(self, "batch_input_shape"):
+            config["batch_input_shape"] = self.batch_input_shape
+        if getattr(self, "input_dtype", None):
+            config["input_dtype"] = self.input_dtype
+        return config
+
+    @classmethod
+    def from_config(cls, config):
+        return cls(**config)

@@ -1,0 +1,132 @@
+"""Core layers: Dense, Activation, Dropout (Keras 1 and Keras 2 spellings)."""
+import numpy as np
+
+from .. import activations, backend as K, initializers
+from ..graph.layer import InputSpec, Layer
+
+
+def _unsupported(layer, **kwargs):
+    for k, v in kwargs.items():
+        if v is not None:
+            raise NotImplementedError("%s: %s is not supported yet" % (layer, k))
+
+
+class Dense(Layer):
+    """Densely connected layer: `activation(dot(x, W) + b)` over the last axis.
+
+    Args:
+        output_dim / units: number of outputs.
+        init / kernel_initializer: initializer of W (default glorot_uniform); b starts at zero
+            (bias_initializer).
+        activation: name or function (default linear).
+        bias / use_bias: whether to add a bias.
+        input_dim: shortcut for input_shape=(input_dim,).
+
+    Example:
+        y = Dense(64, activation='relu')(x)
+    """
+
+    def __init__(self, output_dim=None, init="glorot_uniform", activation=None, weights=None, W_regularizer=None,
+                 b_regularizer=None, activity_regularizer=None, W_constraint=None, b_constraint=None, bias=True,
+                 input_dim=None, units=None, kernel_initializer=None, bias_initializer="zero", use_bias=None,
+                 kernel_regularizer=None, bias_regularizer=None, kernel_constraint=None, bias_constraint=None,
+                 **kwargs):
+        if units is not None:
+            output_dim = units
+        if output_dim is None:
+            raise TypeError("Dense needs the number of outputs (output_dim= or units=)")
+        _unsupported("Dense", W_regularizer=W_regularizer or kernel_regularizer,
+                     b_regularizer=b_regularizer or bias_regularizer, activity_regularizer=activity_regularizer,
+                     W_constraint=W_constraint or kernel_constraint, b_constraint=b_constraint or bias_constraint)
+        if input_dim is not None and "input_shape" not in kwargs:
+            kwargs["input_shape"] = (input_dim,)
+        kwargs.pop("input_dim", None)
+        super().__init__(weights=weights, **kwargs)
+        self.output_dim = int(output_dim)
+        self.init = initializers.get(kernel_initializer if kernel_initializer is not None else init)
+        self.bias_init = initializers.get(bias_initializer)
+        self.activation = activations.get(activation)
+        self.bias = bias if use_bias is None else use_bias
+        self.input_dim = input_dim
+        self.input_spec = [InputSpec(ndim="2+")]
+
+    @property
+    def units(self):
+        return self.output_dim
+
+    def build(self, input_shape):
+        input_dim = input_shape[-1]
+        if input_dim is None:
+            raise ValueError("Layer %s: the last dimension of its input must be known, got shape %s"
+                             % (self.name, input_shape))
+        self.input_dim = input_dim
+        self.input_spec = [InputSpec(min_ndim=2, shape=(None,) * (len(input_shape) - 1) + (input_dim,))]
+        self.W = self.add_weight((input_dim, self.output_dim), initializer=self.init, name="W")
+        self.b = self.add_weight((self.output_dim,), initializer=self.bias_init, name="b") if self.bias else None
+        self.built = True
+
+    @property
+    def kernel(self):
+        return self.W
+
+    def call(self, x, mask=None):
+        out = K.dot(x, self.W)
+        if self.bias:
+            out = K.bias_add(out, self.b)
+        return self.activation(out)
+
+    def get_config(self):
+        c = {"output_dim": self.output_dim, "activation": self.activation.__name__, "bias": self.bias,
+             "input_dim": self.input_dim}
+        c.update(super().get_config())
+        return c
+
+
+class Activation(Layer):
+    """Applies an activation function (name or callable) to its input."""
+
+    def __init__(self, activation, **kwargs):
+        super().__init__(**kwargs)
+        self.supports_masking = True
+        self.activation = activations.get(activation)
+
+    def call(self, x, mask=None):
+        return self.activation(x)
+
+    def get_config(self):
+        c = {"activation": self.activation.__name__}
+        c.update(super().get_config())
+        return c
+
+
+class Dropout(Layer):
+    """Sets a fraction `p` (Keras 2: `rate`) of inputs to 0 at train time, scaling the rest by
+    1/(1-p) (inverted dropout); the identity at test time."""
+
+    def __init__(self, p=None, noise_shape=None, seed=None, rate=None, **kwargs):
+        super().__init__(**kwargs)
+        p = rate if rate is not None else p
+        if p is None:
+            raise TypeError("Dropout needs a rate (p= or rate=)")
+        if noise_shape is not None:
+            raise NotImplementedError("Dropout: noise_shape is not supported yet")
+        self.p = float(p)
+        self.seed = seed
+        self.supports_masking = True
+        if 0.0 < self.p < 1.0:
+            self.uses_learning_phase = True
+
+    @property
+    def rate(self):
+        return self.p
+
+    def call(self, x, mask=None):
+        if 0.0 < self.p < 1.0:
+            seed = self.seed if self.seed is not None else np.random.randint(0, 2**31 - 1)
+            return K.in_train_phase(K.dropout(x, self.p, seed=seed), x)
+        return x
+
+    def get_config(self):
+        c = {"p": self.p}
+        c.update(super().get_config())
+        return c

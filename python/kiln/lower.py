@@ -1,0 +1,136 @@
+"""Lowering: symbolic tensors -> IR text.
+
+Walks the op records from the requested outputs back to placeholders and variables, resolves
+learning-phase switches for the graph being made (train: 1, test/predict: 0), names every
+value (layer outputs keep the layer's name: `%dense_1`), and prints one node per line. The
+native side re-infers and verifies every type, so this file holds no shape rule.
+"""
+import re
+
+from .backend.tensor import PhaseSwitch, Placeholder, Tensor
+from .backend.variables import Variable
+
+_SAFE = re.compile(r"[^A-Za-z0-9_.]")
+
+
+def _type_text(t):
+    dims = ",".join("?" if d is None else str(d) for d in t.shape)
+    return "%s[%s]" % ("f32" if t.dtype == "float32" else "i32", dims)
+
+
+def _attr_text(v):
+    if isinstance(v, bool):
+        return "1" if v else "0"
+    if isinstance(v, int):
+        return str(v)
+    if isinstance(v, float):
+        r = repr(v)
+        return r if any(c in r for c in ".en") else r + ".0"
+    if isinstance(v, str):
+        return '"' + v.replace("\\", "\\\\").replace('"', '\\"') + '"'
+    return "[" + ",".join(str(int(x)) for x in v) + "]"
+
+
+def _attrs_text(attrs):
+    if not attrs:
+        return ""
+    return " {" + ", ".join("%s=%s" % (k, _attr_text(attrs[k])) for k in sorted(attrs)) + "}"
+
+
+class GraphDisconnected(ValueError):
+    pass
+
+
+def lower(outputs, inputs, training, name="main"):
+    """IR text computing `outputs` (tensors) from `inputs` (placeholders, in order).
+
+    Returns (text, variables): the variables the graph reads, in declaration order.
+    """
+    def resolve(t):
+        while isinstance(t, PhaseSwitch):
+            t = t.inputs[0] if training else t.inputs[1]
+        return t
+
+    input_ids = {id(t) for t in inputs}
+    order, seen = [], set()
+    for out in outputs:
+        stack = [(resolve(out), False)]
+        while stack:
+            t, expanded = stack.pop()
+            if id(t) in seen:
+                continue
+            if expanded or not t.inputs or id(t) in input_ids:
+                seen.add(id(t))
+                order.append(t)
+                continue
+            stack.append((t, True))
+            for x in reversed(t.inputs):
+                x = resolve(x)
+                if id(x) not in seen:
+                    stack.append((x, False))
+
+    names, used = {}, set()
+
+    def name_of(t):
+        if id(t) in names:
+            return names[id(t)]
+        base = t.key if isinstance(t, Variable) else _SAFE.sub("_", t.name or "t")
+        n, k = base, 0
+        while n in used:
+            k += 1
+            n = "%s.%d" % (base, k)
+        used.add(n)
+        names[id(t)] = n
+        return n
+
+    for t in inputs:
+        name_of(t)
+    variables = [t for t in order if isinstance(t, Variable)]
+    for v in variables:
+        name_of(v)
+
+    lines = ["kiln 1", "graph @%s {" % name]
+    for t in inputs:
+        lines.append("  input %%%s : %s" % (name_of(t), _type_text(t)))
+    for v in variables:
+        if v.trainable:
+            lines.append("  param %%%s : %s" % (name_of(v), _type_text(v)))
+    for v in variables:
+        if not v.trainable:
+            lines.append("  state %%%s : %s" % (name_of(v), _type_text(v)))
+    for t in order:
+        if id(t) in input_ids or isinstance(t, Variable):
+            continue
+        if isinstance(t, Placeholder) or t.op is None:
+            raise GraphDisconnected(
+                "Graph disconnected: cannot obtain value for tensor %r: it is not among the inputs %s"
+                % (t, [getattr(i, "name", i) for i in inputs]))
+        args = ", ".join("%" + name_of(resolve(x)) for x in t.inputs)
+        lines.append("  %%%s = %s(%s)%s : %s" % (name_of(t), t.op, args, _attrs_text(t.attrs), _type_text(t)))
+    lines.append("  output " + ", ".join("%" + name_of(resolve(t)) for t in outputs))
+    lines.append("}")
+    return "\n".join(lines) + "\n", variables
+
+
+def name_new_tensors(outputs, first_id, stem):
+    """Names the tensors a layer call created (ids from `first_id`) that lead to `outputs`:
+    the outputs `stem` (or `stem_0`, `stem_1`, ... for several), the others `stem.1`, `stem.2`,
+    ... so that a layer's ops read as its own in the IR."""
+    outs = [o for o in outputs if isinstance(o, Tensor)]
+    found, stack, seen = [], list(outs), set()
+    while stack:
+        t = stack.pop()
+        if id(t) in seen or t.id < first_id or isinstance(t, (Variable, Placeholder)):
+            continue
+        seen.add(id(t))
+        found.append(t)
+        stack.extend(t.inputs)
+    out_ids = {id(o) for o in outs}
+    k = 0
+    for t in sorted(found, key=lambda t: t.id):
+        if id(t) not in out_ids and t.name is None:
+            k += 1
+            t.name = "%s.%d" % (stem, k)
+    for i, o in enumerate(outs):
+        if o.id >= first_id:
+            o.name = stem if len(outs) == 1 else "%s_%d" % (stem, i)

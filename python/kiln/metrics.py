@@ -1,0 +1,31 @@
+"""Metrics f(y_true, y_pred) -> scalar (mean over the batch), Keras 1.2 definitions. Any loss
+is also a metric (averaged over the batch)."""
+from . import backend as K
+from . import losses
+
+
+def binary_accuracy(y_true, y_pred):
+    return K.mean(K.equal(y_true, K.round(y_pred)))
+
+
+def categorical_accuracy(y_true, y_pred):
+    return K.mean(K.equal(K.argmax(y_true, axis=-1), K.argmax(y_pred, axis=-1)))
+
+
+def sparse_categorical_accuracy(y_true, y_pred):
+    return K.mean(K.equal(K.max(y_true, axis=-1), K.argmax(y_pred, axis=-1)))
+
+
+_OWN = {f.__name__: f for f in (binary_accuracy, categorical_accuracy, sparse_categorical_accuracy)}
+
+
+def get(identifier):
+    if callable(identifier):
+        return identifier
+    fn = _OWN.get(identifier)
+    if fn is not None:
+        return fn
+    try:
+        return losses.get(identifier)
+    except ValueError:
+        raise ValueError("Invalid metric: %s" % (identifier,)) from None

@@ -1,0 +1,2 @@
+"""kiln.models: Model (the functional API)."""
+from .engine.training import Model  # noqa: F401

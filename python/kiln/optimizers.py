@@ -1,0 +1,89 @@
+"""Optimizers with Keras 1.2 defaults. An optimizer holds hyper-parameters and two persistent
+scalars, `lr` and `iterations` (kiln variables: `K.set_value(opt.lr, x)` takes effect at the
+next step). The update itself is an IR op the native core appends to the train graph, one per
+parameter (apply_sgd, apply_adam, ...); see docs/optimizers.md for the formulas."""
+from . import backend as K
+
+
+class Optimizer:
+    kind = None
+    defaults = {}
+
+    def __init__(self, **kwargs):
+        hyper = dict(self.defaults)
+        for k, v in kwargs.items():
+            if k == "learning_rate":
+                k = "lr"
+            if k not in hyper and k not in ("clipnorm", "clipvalue"):
+                raise TypeError("Unexpected keyword argument passed to optimizer: " + str(k))
+            hyper[k] = v
+        if "clipnorm" in hyper:
+            raise NotImplementedError("clipnorm is not supported yet; clipvalue is")
+        self.name = "%s_%d" % (self.kind, K.get_uid("optimizer_" + self.kind))
+        self.lr = K.Variable(float(hyper.pop("lr")), name=self.name + ".lr", trainable=False, key=self.name + ".lr")
+        self.iterations = K.Variable(0.0, name=self.name + ".iterations", trainable=False,
+                                     key=self.name + ".iterations")
+        self.hyper = {k: float(v) for k, v in hyper.items()}
+
+    @property
+    def learning_rate(self):
+        return self.lr
+
+    def spec(self):
+        """(optimizer name, hyper-parameters with the current lr, state prefix) for the core."""
+        h = dict(self.hyper)
+        h["lr"] = float(K.get_value(self.lr))
+        return self.kind, h, self.name
+
+    def get_config(self):
+        c = dict(self.hyper)
+        c["lr"] = float(K.get_value(self.lr))
+        return c
+
+
+class SGD(Optimizer):
+    kind = "sgd"
+    defaults = {"lr": 0.01, "momentum": 0.0, "decay": 0.0, "nesterov": False}
+
+
+class RMSprop(Optimizer):
+    kind = "rmsprop"
+    defaults = {"lr": 0.001, "rho": 0.9, "epsilon": 1e-8, "decay": 0.0}
+
+
+class Adagrad(Optimizer):
+    kind = "adagrad"
+    defaults = {"lr": 0.01, "epsilon": 1e-8, "decay": 0.0}
+
+
+class Adadelta(Optimizer):
+    kind = "adadelta"
+    defaults = {"lr": 1.0, "rho": 0.95, "epsilon": 1e-8, "decay": 0.0}
+
+
+class Adam(Optimizer):
+    kind = "adam"
+    defaults = {"lr": 0.001, "beta_1": 0.9, "beta_2": 0.999, "epsilon": 1e-8, "decay": 0.0}
+
+
+class Adamax(Optimizer):
+    kind = "adamax"
+    defaults = {"lr": 0.002, "beta_1": 0.9, "beta_2": 0.999, "epsilon": 1e-8, "decay": 0.0}
+
+
+class Nadam(Optimizer):
+    kind = "nadam"
+    defaults = {"lr": 0.002, "beta_1": 0.9, "beta_2": 0.999, "epsilon": 1e-8, "schedule_decay": 0.004}
+
+
+sgd, rmsprop, adagrad, adadelta, adam, adamax, nadam = SGD, RMSprop, Adagrad, Adadelta, Adam, Adamax, Nadam
+_BY_NAME = {c.kind: c for c in (SGD, RMSprop, Adagrad, Adadelta, Adam, Adamax, Nadam)}
+
+
+def get(identifier):
+    if isinstance(identifier, Optimizer):
+        return identifier
+    if isinstance(identifier, str) and identifier.lower() in _BY_NAME:
+        return _BY_NAME[identifier.lower()]()
+    raise ValueError("Invalid optimizer: %r (accepted: an Optimizer or one of %s)"
+                     % (identifier, ", ".join(sorted(_BY_NAME))))
