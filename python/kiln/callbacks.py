@@ -200,9 +200,14 @@ def _lr_variable(model):
     raise ValueError('Optimizer must have a "lr" attribute; got %r.' % (optimizer,))
 
 
-def _get_lr(model):
+def _lr_value(model):
+    """The rate as K.get_value gives it (a numpy scalar: float32 prints as 0.01)."""
     from . import backend as K
-    return float(K.get_value(_lr_variable(model)))
+    return np.asarray(K.get_value(_lr_variable(model)))[()]
+
+
+def _get_lr(model):
+    return float(_lr_value(model))
 
 
 def _set_lr(model, value):
@@ -492,7 +497,7 @@ class ReduceLROnPlateau(Callback):
 
     def on_epoch_end(self, epoch, logs=None):
         logs = {} if logs is None else logs
-        logs["lr"] = _get_lr(self.model)
+        logs["lr"] = _lr_value(self.model)
         current = logs.get(self.monitor)
         if current is None:
             warnings.warn("Reduce LR on plateau conditioned on metric `%s` which is not "
@@ -559,7 +564,7 @@ class CSVLogger(Callback):
             return value
         arr = np.asarray(value)
         if arr.ndim == 0:
-            return value.item() if isinstance(value, np.generic) else value
+            return arr[()]  # numpy scalars print short: str(np.float32(0.01)) == '0.01'
         return '"[%s]"' % ", ".join(str(v) for v in arr.ravel())
 
     def on_epoch_end(self, epoch, logs=None):

@@ -2,7 +2,16 @@
 scalars, `lr` and `iterations` (kiln variables: `K.set_value(opt.lr, x)` takes effect at the
 next step). The update itself is an IR op the native core appends to the train graph, one per
 parameter (apply_sgd, apply_adam, ...); see docs/optimizers.md for the formulas."""
+import weakref
+
 from . import backend as K
+from .backend.variables import store
+
+
+def _release_state(prefix):
+    for key in store.names():
+        if key.startswith(prefix):
+            store.remove(key)
 
 
 class Optimizer:
@@ -19,7 +28,13 @@ class Optimizer:
             hyper[k] = v
         if "clipnorm" in hyper:
             raise NotImplementedError("clipnorm is not supported yet; clipvalue is")
-        self.name = "%s_%d" % (self.kind, K.get_uid("optimizer_" + self.kind))
+        # The name prefixes this optimizer's state in the Store (lr, iterations, one slot set per
+        # parameter), so it must be unused there; the state goes when the optimizer goes.
+        while True:
+            self.name = "%s_%d" % (self.kind, K.get_uid("optimizer_" + self.kind))
+            if not any(k.startswith(self.name + ".") for k in store.names()):
+                break
+        weakref.finalize(self, _release_state, self.name + ".")
         self.lr = K.Variable(float(hyper.pop("lr")), name=self.name + ".lr", trainable=False, key=self.name + ".lr")
         self.iterations = K.Variable(0.0, name=self.name + ".iterations", trainable=False,
                                      key=self.name + ".iterations")

@@ -218,7 +218,9 @@ def check_finite(arrays, names, what="model input"):
             continue
         # Fast path: summing in float64 cannot overflow for float32 data, and a
         # NaN or inf anywhere makes the sum non-finite.
-        if np.isfinite(a.sum(dtype=np.float64 if a.dtype.kind == "f" else None)):
+        with np.errstate(over="ignore", invalid="ignore"):
+            total = a.sum(dtype=np.float64 if a.dtype.kind == "f" else None)
+        if np.isfinite(total):
             continue
         bad = ~np.isfinite(a)
         if not bad.any():

@@ -157,7 +157,8 @@ class Model(Container):
                                                exception_prefix="model target")
         data_utils.check_array_lengths(xs, ys)
         data_utils.check_loss_and_target_compatibility(ys, self.loss_functions, self.internal_output_shapes)
-        data_utils.check_not_empty(xs + ys, self.input_names + self.output_names)
+        data_utils.check_not_empty(xs, self.input_names, "model input")
+        data_utils.check_not_empty(ys, self.output_names, "model target")
         data_utils.check_finite(xs, self.input_names, "model input")
         data_utils.check_finite(ys, self.output_names, "model target")
         return [np.ascontiguousarray(a, dtype=np.float32) for a in xs + ys]

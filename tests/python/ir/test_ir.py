@@ -1,0 +1,52 @@
+"""IR from Python: programs print canonically and round-trip; malformed IR names its line."""
+import re
+
+import pytest
+
+from kiln import _core
+from kiln.layers import Dense, Dropout, Input
+from kiln.models import Model
+
+
+def guide_model():
+    a = Input(shape=(784,))
+    h = Dense(64, activation="relu")(a)
+    h = Dropout(0.2)(h)
+    out = Dense(10, activation="softmax")(h)
+    m = Model(input=a, output=out)
+    m.compile(optimizer="adam", loss="categorical_crossentropy", metrics=["accuracy"])
+    return m
+
+
+@pytest.mark.parametrize("kind", ["predict", "test", "train"])
+def test_program_ir_round_trips(kind):
+    text = guide_model().ir(kind)
+    assert _core.parse(text) == text
+    assert _core.parse(_core.parse(text)) == text
+
+
+def test_train_ir_has_fused_dense_gradients_and_updates():
+    text = guide_model().ir("train")
+    assert re.search(r'dense\(%input_\d+, %dense_\d+_W, %dense_\d+_b\) \{activation="relu"\}', text)
+    assert text.count("apply_adam(") == 4  # one update per parameter
+    assert len(re.findall(r"increment\(%adam_\d+\.iterations\)", text)) == 1  # one step counter
+    assert "categorical_crossentropy_grad" in text
+
+
+BAD = [
+    ("kiln 1\ngraph @g {\n  input %x : f32[?,3]\n  %y = relu(%z) : f32[?,3]\n  output %y\n}\n",
+     "line 4, col 13: operand %z is used before it is defined"),
+    ("kiln 1\ngraph @g {\n  input %x : f32[?,3]\n  %y = softmax(%x) {axis=2} : f32[?,3]\n  output %y\n}\n",
+     "line 4: [softmax] axis 2 is out of range for rank 2"),
+    ("kiln 1\ngraph @g {\n  input %x : f32[?,3]\n  %y = relu(%x) : f32[?,3]\n  output %y\n",
+     "missing '}'"),
+    ("kiln 1\ngraph @g {\n  input %x : f32[?,3]\n  %y = relu(%x %x) : f32[?,3]\n  output %y\n}\n",
+     "line 4, col 16: expected ',' or ')' between operands"),
+]
+
+
+@pytest.mark.parametrize("text,message", BAD, ids=["undefined", "bad-axis", "unclosed", "missing-comma"])
+def test_malformed_ir_names_the_line(text, message):
+    with pytest.raises(ValueError) as e:
+        _core.parse(text)
+    assert message in str(e.value)

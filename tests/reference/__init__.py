@@ -1,0 +1,1 @@
+"""Plain NumPy references the kernel tests compare kiln against (see STYLE.md)."""

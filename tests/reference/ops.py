@@ -1,0 +1,390 @@
+"""One plain NumPy reference per kiln op, in float64, written to be obviously right rather
+than fast (in the spirit of onnx/reference/ops). Each takes the operands as arrays and the
+op's attributes as keyword arguments named as in the IR, with the schema's defaults.
+
+Optimizer references do one step and return the new parameter and slots (Keras 1.2
+formulas, docs in csrc/kernels/cpu/optimizers.cpp and shared/reference/keras1-api.md §17).
+"""
+import numpy as np
+
+# ---------------------------------------------------------------- unary math and activations
+
+
+def identity(x):
+    return np.array(x, dtype=np.float64)
+
+
+def neg(x):
+    return -x
+
+
+def exp(x):
+    return np.exp(x)
+
+
+def log(x):
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.log(x)
+
+
+def sqrt(x):
+    with np.errstate(invalid="ignore"):
+        return np.sqrt(x)
+
+
+def square(x):
+    return x * x
+
+
+def abs(x):  # noqa: A001 - named after the op
+    return np.abs(x)
+
+
+def sign(x):
+    return np.sign(x)
+
+
+def round(x):  # noqa: A001 - named after the op; half to even, as NumPy and K.round
+    return np.round(x)
+
+
+def clip(x, min=-np.inf, max=np.inf):  # noqa: A002
+    return np.minimum(np.maximum(x, min), max)
+
+
+def clip_grad(dy, x, min=-np.inf, max=np.inf):  # noqa: A002
+    return np.where((x >= min) & (x <= max), dy, 0.0)
+
+
+def relu(x):
+    return np.where(x > 0, x, 0.0)
+
+
+def relu_grad(dy, y):
+    return np.where(y > 0, dy, 0.0)
+
+
+def sigmoid(x):
+    return 0.5 * (1.0 + np.tanh(0.5 * x))  # = 1/(1+exp(-x)) without overflow
+
+
+def sigmoid_grad(dy, y):
+    return dy * y * (1.0 - y)
+
+
+def tanh(x):
+    return np.tanh(x)
+
+
+def tanh_grad(dy, y):
+    return dy * (1.0 - y * y)
+
+
+def elu(x, alpha=1.0):
+    return np.where(x > 0, x, alpha * np.expm1(np.minimum(x, 0.0)))
+
+
+def elu_grad(dy, y, alpha=1.0):
+    # y = alpha*(e^x - 1) for x <= 0, so dy/dx = alpha*e^x = y + alpha
+    return np.where(y > 0, dy, dy * (y + alpha))
+
+
+def softplus(x):
+    return np.logaddexp(0.0, x)
+
+
+def softplus_grad(dy, x):
+    return dy * sigmoid(x)
+
+
+def softsign(x):
+    return x / (1.0 + np.abs(x))
+
+
+def softsign_grad(dy, x):
+    return dy / (1.0 + np.abs(x)) ** 2
+
+
+def hard_sigmoid(x):
+    return np.clip(0.2 * x + 0.5, 0.0, 1.0)
+
+
+def hard_sigmoid_grad(dy, x):
+    return np.where((x > -2.5) & (x < 2.5), 0.2 * dy, 0.0)
+
+
+# ---------------------------------------------------------------- binary, with broadcasting
+
+
+def add(a, b):
+    return a + b
+
+
+def sub(a, b):
+    return a - b
+
+
+def mul(a, b):
+    return a * b
+
+
+def div(a, b):
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return a / b
+
+
+def maximum(a, b):
+    return np.maximum(a, b)
+
+
+def minimum(a, b):
+    return np.minimum(a, b)
+
+
+def equal(a, b):
+    return (a == b).astype(np.float64)
+
+
+def not_equal(a, b):
+    return (a != b).astype(np.float64)
+
+
+def greater(a, b):
+    return (a > b).astype(np.float64)
+
+
+def greater_equal(a, b):
+    return (a >= b).astype(np.float64)
+
+
+def less(a, b):
+    return (a < b).astype(np.float64)
+
+
+def less_equal(a, b):
+    return (a <= b).astype(np.float64)
+
+
+def constant(value):
+    return np.array(value, dtype=np.float64)
+
+
+def sum_like(x, ref):
+    """Sums x down to ref's shape: NumPy broadcasting run backwards."""
+    x = np.asarray(x, dtype=np.float64)
+    lead = x.ndim - ref.ndim
+    x = x.sum(axis=tuple(range(lead))) if lead else x
+    axes = tuple(i for i, d in enumerate(ref.shape) if d == 1 and x.shape[i] != 1)
+    return x.sum(axis=axes, keepdims=True) if axes else x
+
+
+def broadcast_like(x, ref, axes=None):
+    """x broadcast to ref's shape; with axes, those (reduced) axes are re-inserted first."""
+    if axes is not None:
+        x = np.expand_dims(x, tuple(sorted(a % ref.ndim for a in axes)))
+    return np.broadcast_to(x, ref.shape).astype(np.float64)
+
+
+# ---------------------------------------------------------------- reductions
+
+
+def _axes(x, axes):
+    return None if axes is None else tuple(a % x.ndim for a in axes)
+
+
+def reduce_sum(x, axes=None, keepdims=0):
+    return np.sum(x, axis=_axes(x, axes), keepdims=bool(keepdims))
+
+
+def reduce_mean(x, axes=None, keepdims=0):
+    return np.mean(x, axis=_axes(x, axes), keepdims=bool(keepdims))
+
+
+def reduce_max(x, axes=None, keepdims=0):
+    return np.max(x, axis=_axes(x, axes), keepdims=bool(keepdims))
+
+
+def reduce_min(x, axes=None, keepdims=0):
+    return np.min(x, axis=_axes(x, axes), keepdims=bool(keepdims))
+
+
+def reduce_count(x, axes=None, keepdims=0):
+    """How many elements reduce_mean with these attributes averages over (f32[])."""
+    ax = range(x.ndim) if axes is None else _axes(x, axes)
+    return np.array(float(np.prod([x.shape[a] for a in ax])))
+
+
+def argmax(x, axis=-1):
+    return np.argmax(x, axis=axis).astype(np.float64)  # first maximum wins
+
+
+# ---------------------------------------------------------------- softmax
+
+
+def softmax(x, axis=-1):
+    with np.errstate(invalid="ignore"):
+        e = np.exp(x - np.max(x, axis=axis, keepdims=True))  # a row of -inf gives NaN
+        return e / np.sum(e, axis=axis, keepdims=True)
+
+
+def softmax_grad(dy, y, axis=-1):
+    return y * (dy - np.sum(dy * y, axis=axis, keepdims=True))
+
+
+# ---------------------------------------------------------------- linear algebra
+
+
+def matmul(a, b, transpose_a=0, transpose_b=0):
+    if transpose_a:  # [P..., M]^T @ [P..., N], summed over every leading dim
+        return a.reshape(-1, a.shape[-1]).T @ b.reshape(-1, b.shape[-1])
+    return a @ (b.T if transpose_b else b)
+
+
+def bias_add(x, bias):
+    return x + bias
+
+
+_DENSE_ACT = {
+    "linear": lambda z: z,
+    "relu": relu,
+    "sigmoid": sigmoid,
+    "tanh": tanh,
+    "softmax": lambda z: softmax(z, axis=-1),
+}
+
+
+def dense(x, W, b=None, activation="linear"):
+    z = x @ W
+    if b is not None:
+        z = z + b
+    return _DENSE_ACT[activation](z)
+
+
+# ---------------------------------------------------------------- losses (Keras 1 semantics)
+
+
+def categorical_crossentropy(target, output, epsilon=1e-7):
+    q = output / np.sum(output, axis=-1, keepdims=True)
+    p = np.clip(q, epsilon, 1.0 - epsilon)
+    return -np.sum(target * np.log(p), axis=-1)
+
+
+def categorical_crossentropy_grad(dy, target, output, epsilon=1e-7):
+    """d loss / d output by the chain rule through q = o / sum(o) and the clip."""
+    S = np.sum(output, axis=-1, keepdims=True)
+    q = output / S
+    inside = (q >= epsilon) & (q <= 1.0 - epsilon)
+    dq = np.where(inside, -target / q, 0.0)  # d loss / d q
+    # d q_i / d o_j = (delta_ij - q_i) / S
+    return dy[..., None] * (dq - np.sum(dq * q, axis=-1, keepdims=True)) / S
+
+
+def _one_hot(target, output):
+    idx = np.asarray(target).reshape(output.shape[:-1]).astype(np.int64)
+    return np.eye(output.shape[-1])[idx]
+
+
+def sparse_categorical_crossentropy(target, output, epsilon=1e-7):
+    return categorical_crossentropy(_one_hot(target, output), output, epsilon)
+
+
+def sparse_categorical_crossentropy_grad(dy, target, output, epsilon=1e-7):
+    return categorical_crossentropy_grad(dy, _one_hot(target, output), output, epsilon)
+
+
+# ---------------------------------------------------------------- random
+
+
+def dropout_mask(x, rate=0.5, seed=0):
+    """The mask is random; its reference is its expectation, 1 everywhere (inverted dropout:
+    0 with probability rate, else 1/(1-rate)). See dropout_mask_support."""
+    return np.ones_like(x, dtype=np.float64)
+
+
+def dropout_mask_support(rate=0.5):
+    return (0.0, 1.0 / (1.0 - rate))
+
+
+# ---------------------------------------------------------------- optimizer updates (one step)
+
+
+def _prepare(g, lr, iterations, clipvalue=0.0, decay=0.0):
+    if clipvalue > 0:
+        g = np.clip(g, -clipvalue, clipvalue)
+    if decay > 0:
+        lr = lr / (1.0 + decay * iterations)
+    return g, lr, iterations + 1.0
+
+
+def sgd_step(p, g, lr, iterations, moment, momentum=0.0, nesterov=0, clipvalue=0.0, decay=0.0):
+    g, lr, _ = _prepare(g, lr, iterations, clipvalue, decay)
+    v = momentum * moment - lr * g
+    new_p = p + momentum * v - lr * g if nesterov else p + v
+    return new_p, v
+
+
+def rmsprop_step(p, g, lr, iterations, acc, rho=0.9, epsilon=1e-8, clipvalue=0.0, decay=0.0):
+    g, lr, _ = _prepare(g, lr, iterations, clipvalue, decay)
+    acc = rho * acc + (1 - rho) * g * g
+    return p - lr * g / (np.sqrt(acc) + epsilon), acc
+
+
+def adagrad_step(p, g, lr, iterations, acc, epsilon=1e-8, clipvalue=0.0, decay=0.0):
+    g, lr, _ = _prepare(g, lr, iterations, clipvalue, decay)
+    acc = acc + g * g
+    return p - lr * g / (np.sqrt(acc) + epsilon), acc
+
+
+def adadelta_step(p, g, lr, iterations, acc, delta_acc, rho=0.95, epsilon=1e-8, clipvalue=0.0, decay=0.0):
+    g, lr, _ = _prepare(g, lr, iterations, clipvalue, decay)
+    acc = rho * acc + (1 - rho) * g * g
+    update = g * np.sqrt(delta_acc + epsilon) / np.sqrt(acc + epsilon)
+    new_p = p - lr * update
+    delta_acc = rho * delta_acc + (1 - rho) * update * update
+    return new_p, acc, delta_acc
+
+
+def adam_step(p, g, lr, iterations, m, v, beta_1=0.9, beta_2=0.999, epsilon=1e-8, clipvalue=0.0, decay=0.0):
+    g, lr, t = _prepare(g, lr, iterations, clipvalue, decay)
+    lr_t = lr * np.sqrt(1 - beta_2 ** t) / (1 - beta_1 ** t)
+    m = beta_1 * m + (1 - beta_1) * g
+    v = beta_2 * v + (1 - beta_2) * g * g
+    return p - lr_t * m / (np.sqrt(v) + epsilon), m, v
+
+
+def adamax_step(p, g, lr, iterations, m, u, beta_1=0.9, beta_2=0.999, epsilon=1e-8, clipvalue=0.0, decay=0.0):
+    g, lr, t = _prepare(g, lr, iterations, clipvalue, decay)
+    lr_t = lr / (1 - beta_1 ** t)
+    m = beta_1 * m + (1 - beta_1) * g
+    u = np.maximum(beta_2 * u, np.abs(g))
+    return p - lr_t * m / (u + epsilon), m, u
+
+
+def _momentum_cache(beta_1, schedule_decay, t):
+    return beta_1 * (1.0 - 0.5 * 0.96 ** (t * schedule_decay))
+
+
+def nadam_step(p, g, lr, iterations, m, v, m_schedule, beta_1=0.9, beta_2=0.999, epsilon=1e-8,
+               schedule_decay=0.004, clipvalue=0.0, decay=0.0):
+    """One Nadam step reading the running schedule product m_schedule (not advanced here:
+    nadam_schedule_step does that)."""
+    g, lr, t = _prepare(g, lr, iterations, clipvalue, decay)
+    mc_t = _momentum_cache(beta_1, schedule_decay, t)
+    mc_t1 = _momentum_cache(beta_1, schedule_decay, t + 1)
+    sched_new = m_schedule * mc_t
+    sched_next = m_schedule * mc_t * mc_t1
+    g_prime = g / (1 - sched_new)
+    m = beta_1 * m + (1 - beta_1) * g
+    m_prime = m / (1 - sched_next)
+    v = beta_2 * v + (1 - beta_2) * g * g
+    v_prime = v / (1 - beta_2 ** t)
+    m_bar = (1 - mc_t) * g_prime + mc_t1 * m_prime
+    return p - lr * m_bar / (np.sqrt(v_prime) + epsilon), m, v
+
+
+def nadam_schedule_step(m_schedule, iterations, beta_1=0.9, schedule_decay=0.004):
+    return m_schedule * _momentum_cache(beta_1, schedule_decay, iterations + 1.0)
+
+
+def increment(x, by=1.0):
+    return x + by
