@@ -66,7 +66,8 @@ Program::Bound& Program::bind(int64_t batch) {
 }
 
 void Program::execute(Bound& b) {
-  ctx_.step = store_->next_step();
+  // Per-program run counter: random ops mix it with their seed, so a seeded model repeats.
+  ++ctx_.step;
   for (Step& s : b.steps) {
     try {
       s.kernel(cpu::KernelArgs{*s.node, s.in, s.out, ctx_});

@@ -44,11 +44,9 @@ class Store {
   std::shared_ptr<Tensor> create(const std::string& name, const ir::Type& type, bool* created = nullptr);
   void remove(const std::string& name);
   std::vector<std::string> names() const;
-  uint64_t next_step() { return step_++; }
 
  private:
   std::map<std::string, std::shared_ptr<Tensor>> tensors_;
-  uint64_t step_ = 0;
 };
 
 size_t dtype_size(ir::DType t);
