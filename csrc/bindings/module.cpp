@@ -156,6 +156,13 @@ class PyProgram {
     return result;
   }
 
+  void set_profiling(bool on) { p_.set_profiling(on); }
+  py::list profile() const {
+    py::list out;
+    for (auto& t : p_.profile()) out.append(py::make_tuple(t.op, t.result, t.seconds, t.calls));
+    return out;
+  }
+
   py::dict plan(int64_t batch) {
     rt::Program::Bound& b = p_.bind(batch);
     py::dict d;
@@ -281,7 +288,9 @@ PYBIND11_MODULE(_core, m) {
       .def("run", &PyProgram::run)
       .def("run_epoch", &PyProgram::run_epoch)
       .def("predict", &PyProgram::predict)
-      .def("plan", &PyProgram::plan);
+      .def("plan", &PyProgram::plan)
+      .def("set_profiling", &PyProgram::set_profiling)
+      .def("profile", &PyProgram::profile);
 
   m.def("set_num_threads", [](int n) {
 #ifdef KILN_HAVE_OPENMP

@@ -39,12 +39,23 @@ class Program {
   void execute(Bound& b);
   Store& store() { return *store_; }
 
+  // Per-node wall time, accumulated over runs while enabled (for finding slow kernels).
+  struct NodeTime {
+    std::string op, result;
+    double seconds = 0;
+    int64_t calls = 0;
+  };
+  void set_profiling(bool on);
+  std::vector<NodeTime> profile() const { return times_; }
+
  private:
   std::shared_ptr<Store> store_;
   ir::Graph g_;
   std::vector<std::shared_ptr<Tensor>> persistent_;  // by value id; null for non-persistent
   std::map<int64_t, std::unique_ptr<Bound>> bound_;
   cpu::ExecContext ctx_;
+  bool profiling_ = false;
+  std::vector<NodeTime> times_;
 };
 
 }  // namespace kiln::rt

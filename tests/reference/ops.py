@@ -274,7 +274,7 @@ def categorical_crossentropy_grad(dy, target, output, epsilon=1e-7):
     S = np.sum(output, axis=-1, keepdims=True)
     q = output / S
     inside = (q >= epsilon) & (q <= 1.0 - epsilon)
-    dq = np.where(inside, -target / q, 0.0)  # d loss / d q
+    dq = np.where(inside, -target / np.where(inside, q, 1.0), 0.0)  # d loss / d q
     # d q_i / d o_j = (delta_ij - q_i) / S
     return dy[..., None] * (dq - np.sum(dq * q, axis=-1, keepdims=True)) / S
 

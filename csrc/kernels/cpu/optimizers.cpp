@@ -1,152 +1,196 @@
-// Optimizer updates, in place, one pass over each parameter (Keras 1.2 formulas). lr is read
-// from its state scalar at every step, so a callback's change takes effect at the next batch.
-// `iterations` counts completed steps (Keras' value before this step's increment).
+// Optimizer updates, in place, one pass over each parameter (Keras 1.2 formulas, see
+// docs/optimizers.md). lr is read from its state scalar at every step, so a callback's change
+// takes effect at the next batch. `iterations` counts completed steps (Keras' value before this
+// step's increment). Each update is a multi-versioned loop (AVX-512/AVX2/baseline) over one
+// chunk per thread; scalar factors (bias corrections, schedules) are computed once per step.
 #include <cmath>
 
-#include "kernels/cpu/kernel.h"
+#include "kernels/cpu/parallel.h"
 
 namespace kiln::cpu {
+
+// The per-element updates. g is clipped to [-clip, clip] (clip = +inf when off).
+KILN_VECTOR void update_sgd(float* p, const float* g, float* v, int64_t n, float lr, float m, bool nesterov, float clip) {
+  for (int64_t i = 0; i < n; ++i) {
+    float gi = g[i] < -clip ? -clip : (g[i] > clip ? clip : g[i]);
+    float vi = m * v[i] - lr * gi;
+    v[i] = vi;
+    p[i] += nesterov ? m * vi - lr * gi : vi;
+  }
+}
+
+KILN_VECTOR void update_rmsprop(float* p, const float* g, float* a, int64_t n, float lr, float rho, float eps, float clip) {
+  for (int64_t i = 0; i < n; ++i) {
+    float gi = g[i] < -clip ? -clip : (g[i] > clip ? clip : g[i]);
+    float ai = rho * a[i] + (1.f - rho) * gi * gi;
+    a[i] = ai;
+    p[i] -= lr * gi / (std::sqrt(ai) + eps);
+  }
+}
+
+KILN_VECTOR void update_adagrad(float* p, const float* g, float* a, int64_t n, float lr, float eps, float clip) {
+  for (int64_t i = 0; i < n; ++i) {
+    float gi = g[i] < -clip ? -clip : (g[i] > clip ? clip : g[i]);
+    float ai = a[i] + gi * gi;
+    a[i] = ai;
+    p[i] -= lr * gi / (std::sqrt(ai) + eps);
+  }
+}
+
+KILN_VECTOR void update_adadelta(float* p, const float* g, float* a, float* d, int64_t n, float lr, float rho, float eps,
+                                 float clip) {
+  for (int64_t i = 0; i < n; ++i) {
+    float gi = g[i] < -clip ? -clip : (g[i] > clip ? clip : g[i]);
+    float ai = rho * a[i] + (1.f - rho) * gi * gi;
+    a[i] = ai;
+    float u = gi * std::sqrt(d[i] + eps) / std::sqrt(ai + eps);
+    p[i] -= lr * u;
+    d[i] = rho * d[i] + (1.f - rho) * u * u;
+  }
+}
+
+KILN_VECTOR void update_adam(float* p, const float* g, float* m, float* v, int64_t n, float lr_t, float b1, float b2,
+                             float eps, float clip) {
+  for (int64_t i = 0; i < n; ++i) {
+    float gi = g[i] < -clip ? -clip : (g[i] > clip ? clip : g[i]);
+    float mi = b1 * m[i] + (1.f - b1) * gi;
+    float vi = b2 * v[i] + (1.f - b2) * gi * gi;
+    m[i] = mi;
+    v[i] = vi;
+    p[i] -= lr_t * mi / (std::sqrt(vi) + eps);
+  }
+}
+
+KILN_VECTOR void update_adamax(float* p, const float* g, float* m, float* u, int64_t n, float lr_t, float b1, float b2,
+                               float eps, float clip) {
+  for (int64_t i = 0; i < n; ++i) {
+    float gi = g[i] < -clip ? -clip : (g[i] > clip ? clip : g[i]);
+    float mi = b1 * m[i] + (1.f - b1) * gi;
+    float ag = gi < 0 ? -gi : gi, bu = b2 * u[i];
+    float ui = bu > ag ? bu : ag;
+    m[i] = mi;
+    u[i] = ui;
+    p[i] -= lr_t * mi / (ui + eps);
+  }
+}
+
+KILN_VECTOR void update_nadam(float* p, const float* g, float* m, float* v, int64_t n, float lr, float b1, float b2,
+                              float eps, float clip, float g_scale, float m_scale, float v_scale, float mc_t,
+                              float mc_t1) {
+  for (int64_t i = 0; i < n; ++i) {
+    float gi = g[i] < -clip ? -clip : (g[i] > clip ? clip : g[i]);
+    float mi = b1 * m[i] + (1.f - b1) * gi;
+    float vi = b2 * v[i] + (1.f - b2) * gi * gi;
+    m[i] = mi;
+    v[i] = vi;
+    float m_bar = (1.f - mc_t) * gi * g_scale + mc_t1 * mi * m_scale;
+    p[i] -= lr * m_bar / (std::sqrt(vi * v_scale) + eps);
+  }
+}
+
 namespace {
 
-struct Common {
+struct Step {
   float* p;
   const float* g;
   int64_t n;
-  float lr;   // with decay applied
-  double t;   // this step's number, from 1
-  float clip; // clipvalue, 0 = off
+  float lr;    // with decay applied
+  double t;    // this step's number, from 1
+  float clip;  // +inf when off
 };
 
-Common common(const KernelArgs& a) {
-  Common c;
-  c.p = a.in[0].f();
-  c.g = a.in[1].f();
-  c.n = a.in[0].numel;
+Step step_of(const KernelArgs& a) {
+  Step s;
+  s.p = a.in[0].f();
+  s.g = a.in[1].f();
+  s.n = a.in[0].numel;
   double it = a.in[3].f()[0];
   double decay = ir::attr_float(a.node.attrs, "decay", 0.0);
-  c.lr = static_cast<float>(a.in[2].f()[0] * (decay > 0 ? 1.0 / (1.0 + decay * it) : 1.0));
-  c.t = it + 1;
-  c.clip = static_cast<float>(ir::attr_float(a.node.attrs, "clipvalue", 0.0));
-  return c;
+  s.lr = static_cast<float>(a.in[2].f()[0] * (decay > 0 ? 1.0 / (1.0 + decay * it) : 1.0));
+  s.t = it + 1;
+  double c = ir::attr_float(a.node.attrs, "clipvalue", 0.0);
+  s.clip = c > 0 ? static_cast<float>(c) : INFINITY;
+  return s;
 }
 
-inline float grad_at(const Common& c, int64_t i) {
-  float g = c.g[i];
-  return c.clip > 0 ? std::fmin(std::fmax(g, -c.clip), c.clip) : g;
+float attr(const KernelArgs& a, const char* key, double dflt) {
+  return static_cast<float>(ir::attr_float(a.node.attrs, key, dflt));
 }
-
-float f(const KernelArgs& a, const char* key, double dflt) { return static_cast<float>(ir::attr_float(a.node.attrs, key, dflt)); }
 
 void sgd_k(const KernelArgs& a) {
-  Common c = common(a);
-  float m = f(a, "momentum", 0.0);
+  Step s = step_of(a);
+  float m = attr(a, "momentum", 0.0);
   bool nesterov = ir::attr_int(a.node.attrs, "nesterov", 0) != 0;
   float* v = a.in[4].f();
-#pragma omp parallel for if (c.n > kParallelMin)
-  for (int64_t i = 0; i < c.n; ++i) {
-    float g = grad_at(c, i);
-    v[i] = m * v[i] - c.lr * g;
-    c.p[i] += nesterov ? m * v[i] - c.lr * g : v[i];
-  }
+  parallel_chunks(s.n, [&](int64_t b, int64_t e) { update_sgd(s.p + b, s.g + b, v + b, e - b, s.lr, m, nesterov, s.clip); });
 }
 
 void rmsprop_k(const KernelArgs& a) {
-  Common c = common(a);
-  float rho = f(a, "rho", 0.9), eps = f(a, "epsilon", 1e-8);
+  Step s = step_of(a);
+  float rho = attr(a, "rho", 0.9), eps = attr(a, "epsilon", 1e-8);
   float* acc = a.in[4].f();
-#pragma omp parallel for if (c.n > kParallelMin)
-  for (int64_t i = 0; i < c.n; ++i) {
-    float g = grad_at(c, i);
-    acc[i] = rho * acc[i] + (1.f - rho) * g * g;
-    c.p[i] -= c.lr * g / (std::sqrt(acc[i]) + eps);
-  }
+  parallel_chunks(s.n, [&](int64_t b, int64_t e) { update_rmsprop(s.p + b, s.g + b, acc + b, e - b, s.lr, rho, eps, s.clip); });
 }
 
 void adagrad_k(const KernelArgs& a) {
-  Common c = common(a);
-  float eps = f(a, "epsilon", 1e-8);
+  Step s = step_of(a);
+  float eps = attr(a, "epsilon", 1e-8);
   float* acc = a.in[4].f();
-#pragma omp parallel for if (c.n > kParallelMin)
-  for (int64_t i = 0; i < c.n; ++i) {
-    float g = grad_at(c, i);
-    acc[i] += g * g;
-    c.p[i] -= c.lr * g / (std::sqrt(acc[i]) + eps);
-  }
+  parallel_chunks(s.n, [&](int64_t b, int64_t e) { update_adagrad(s.p + b, s.g + b, acc + b, e - b, s.lr, eps, s.clip); });
 }
 
 void adadelta_k(const KernelArgs& a) {
-  Common c = common(a);
-  float rho = f(a, "rho", 0.95), eps = f(a, "epsilon", 1e-8);
+  Step s = step_of(a);
+  float rho = attr(a, "rho", 0.95), eps = attr(a, "epsilon", 1e-8);
   float* acc = a.in[4].f();
   float* dacc = a.in[5].f();
-#pragma omp parallel for if (c.n > kParallelMin)
-  for (int64_t i = 0; i < c.n; ++i) {
-    float g = grad_at(c, i);
-    acc[i] = rho * acc[i] + (1.f - rho) * g * g;
-    float u = g * std::sqrt(dacc[i] + eps) / std::sqrt(acc[i] + eps);
-    c.p[i] -= c.lr * u;
-    dacc[i] = rho * dacc[i] + (1.f - rho) * u * u;
-  }
+  parallel_chunks(s.n, [&](int64_t b, int64_t e) {
+    update_adadelta(s.p + b, s.g + b, acc + b, dacc + b, e - b, s.lr, rho, eps, s.clip);
+  });
 }
 
 void adam_k(const KernelArgs& a) {
-  Common c = common(a);
+  Step s = step_of(a);
   double b1 = ir::attr_float(a.node.attrs, "beta_1", 0.9), b2 = ir::attr_float(a.node.attrs, "beta_2", 0.999);
-  float eps = f(a, "epsilon", 1e-8);
-  float lr_t = static_cast<float>(c.lr * std::sqrt(1.0 - std::pow(b2, c.t)) / (1.0 - std::pow(b1, c.t)));
-  float fb1 = static_cast<float>(b1), fb2 = static_cast<float>(b2);
+  float eps = attr(a, "epsilon", 1e-8);
+  float lr_t = static_cast<float>(s.lr * std::sqrt(1.0 - std::pow(b2, s.t)) / (1.0 - std::pow(b1, s.t)));
   float* m = a.in[4].f();
   float* v = a.in[5].f();
-#pragma omp parallel for if (c.n > kParallelMin)
-  for (int64_t i = 0; i < c.n; ++i) {
-    float g = grad_at(c, i);
-    m[i] = fb1 * m[i] + (1.f - fb1) * g;
-    v[i] = fb2 * v[i] + (1.f - fb2) * g * g;
-    c.p[i] -= lr_t * m[i] / (std::sqrt(v[i]) + eps);
-  }
+  parallel_chunks(s.n, [&](int64_t b, int64_t e) {
+    update_adam(s.p + b, s.g + b, m + b, v + b, e - b, lr_t, float(b1), float(b2), eps, s.clip);
+  });
 }
 
 void adamax_k(const KernelArgs& a) {
-  Common c = common(a);
+  Step s = step_of(a);
   double b1 = ir::attr_float(a.node.attrs, "beta_1", 0.9);
-  float fb1 = static_cast<float>(b1), fb2 = f(a, "beta_2", 0.999), eps = f(a, "epsilon", 1e-8);
-  float lr_t = static_cast<float>(c.lr / (1.0 - std::pow(b1, c.t)));
+  float b2 = attr(a, "beta_2", 0.999), eps = attr(a, "epsilon", 1e-8);
+  float lr_t = static_cast<float>(s.lr / (1.0 - std::pow(b1, s.t)));
   float* m = a.in[4].f();
   float* u = a.in[5].f();
-#pragma omp parallel for if (c.n > kParallelMin)
-  for (int64_t i = 0; i < c.n; ++i) {
-    float g = grad_at(c, i);
-    m[i] = fb1 * m[i] + (1.f - fb1) * g;
-    u[i] = std::fmax(fb2 * u[i], std::fabs(g));
-    c.p[i] -= lr_t * m[i] / (u[i] + eps);
-  }
+  parallel_chunks(s.n, [&](int64_t b, int64_t e) {
+    update_adamax(s.p + b, s.g + b, m + b, u + b, e - b, lr_t, float(b1), b2, eps, s.clip);
+  });
 }
 
 double momentum_cache(double b1, double sd, double t) { return b1 * (1.0 - 0.5 * std::pow(0.96, t * sd)); }
 
 void nadam_k(const KernelArgs& a) {
-  Common c = common(a);
+  Step s = step_of(a);
   double b1 = ir::attr_float(a.node.attrs, "beta_1", 0.9), b2 = ir::attr_float(a.node.attrs, "beta_2", 0.999);
   double sd = ir::attr_float(a.node.attrs, "schedule_decay", 0.004);
-  float eps = f(a, "epsilon", 1e-8);
-  double mc_t = momentum_cache(b1, sd, c.t), mc_t1 = momentum_cache(b1, sd, c.t + 1);
+  float eps = attr(a, "epsilon", 1e-8);
+  double mc_t = momentum_cache(b1, sd, s.t), mc_t1 = momentum_cache(b1, sd, s.t + 1);
   double sched = a.in[6].f()[0];
-  double sched_new = sched * mc_t, sched_next = sched * mc_t * mc_t1;
-  float g_scale = static_cast<float>(1.0 / (1.0 - sched_new));
-  float m_scale = static_cast<float>(1.0 / (1.0 - sched_next));
-  float v_scale = static_cast<float>(1.0 / (1.0 - std::pow(b2, c.t)));
-  float fb1 = static_cast<float>(b1), fb2 = static_cast<float>(b2);
-  float fmc_t = static_cast<float>(mc_t), fmc_t1 = static_cast<float>(mc_t1);
+  float g_scale = static_cast<float>(1.0 / (1.0 - sched * mc_t));
+  float m_scale = static_cast<float>(1.0 / (1.0 - sched * mc_t * mc_t1));
+  float v_scale = static_cast<float>(1.0 / (1.0 - std::pow(b2, s.t)));
   float* m = a.in[4].f();
   float* v = a.in[5].f();
-#pragma omp parallel for if (c.n > kParallelMin)
-  for (int64_t i = 0; i < c.n; ++i) {
-    float g = grad_at(c, i);
-    m[i] = fb1 * m[i] + (1.f - fb1) * g;
-    v[i] = fb2 * v[i] + (1.f - fb2) * g * g;
-    float m_bar = (1.f - fmc_t) * g * g_scale + fmc_t1 * m[i] * m_scale;
-    c.p[i] -= c.lr * m_bar / (std::sqrt(v[i] * v_scale) + eps);
-  }
+  parallel_chunks(s.n, [&](int64_t b, int64_t e) {
+    update_nadam(s.p + b, s.g + b, m + b, v + b, e - b, s.lr, float(b1), float(b2), eps, s.clip, g_scale, m_scale,
+                 v_scale, float(mc_t), float(mc_t1));
+  });
 }
 
 void nadam_schedule_k(const KernelArgs& a) {

@@ -1,0 +1,616 @@
+"""Forward tests: every registered op (side-effecting optimizer ops aside, see
+test_optimizers.py) against its NumPy reference in tests/reference/ops.py, over awkward shapes
+(size-1 dims, sizes just past block and OpenMP edges, broadcasting, non-contiguous inputs) and
+hostile values (logits near 1e4, -inf, overflow). Each case checks shape, dtype, then values
+with a tolerance scaled by magnitude; the test ID states the case. Static shape inference and
+error messages are tested apart from numerics, at the end."""
+import pathlib
+import sys
+
+import numpy as np
+import pytest
+
+sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent))
+from ophelpers import EPS32, TINY32, Graph, assert_close, attrs_id, ref, run, shape_id  # noqa: E402
+
+from kiln import _core  # noqa: E402
+
+# op name -> NumPy reference. test_registry.py checks this covers every registered op that is
+# not side-effecting, and that each has at least one forward case below.
+REFERENCES = {
+    "abs": ref.abs, "add": ref.add, "argmax": ref.argmax, "bias_add": ref.bias_add,
+    "broadcast_like": ref.broadcast_like,
+    "categorical_crossentropy": ref.categorical_crossentropy,
+    "categorical_crossentropy_grad": ref.categorical_crossentropy_grad,
+    "clip": ref.clip, "clip_grad": ref.clip_grad, "constant": ref.constant, "dense": ref.dense,
+    "div": ref.div, "dropout_mask": ref.dropout_mask, "elu": ref.elu, "elu_grad": ref.elu_grad,
+    "equal": ref.equal, "exp": ref.exp, "greater": ref.greater, "greater_equal": ref.greater_equal,
+    "hard_sigmoid": ref.hard_sigmoid, "hard_sigmoid_grad": ref.hard_sigmoid_grad,
+    "identity": ref.identity, "less": ref.less, "less_equal": ref.less_equal, "log": ref.log,
+    "matmul": ref.matmul, "maximum": ref.maximum, "minimum": ref.minimum, "mul": ref.mul,
+    "neg": ref.neg, "not_equal": ref.not_equal, "reduce_count": ref.reduce_count,
+    "reduce_max": ref.reduce_max, "reduce_mean": ref.reduce_mean, "reduce_min": ref.reduce_min,
+    "reduce_sum": ref.reduce_sum, "relu": ref.relu, "relu_grad": ref.relu_grad, "round": ref.round,
+    "sigmoid": ref.sigmoid, "sigmoid_grad": ref.sigmoid_grad, "sign": ref.sign,
+    "softmax": ref.softmax, "softmax_grad": ref.softmax_grad, "softplus": ref.softplus,
+    "softplus_grad": ref.softplus_grad, "softsign": ref.softsign, "softsign_grad": ref.softsign_grad,
+    "sparse_categorical_crossentropy": ref.sparse_categorical_crossentropy,
+    "sparse_categorical_crossentropy_grad": ref.sparse_categorical_crossentropy_grad,
+    "sqrt": ref.sqrt, "square": ref.square, "sub": ref.sub, "sum_like": ref.sum_like,
+    "tanh": ref.tanh, "tanh_grad": ref.tanh_grad,
+}
+
+# Base relative tolerance per op. The expectation is rounded to f32 before comparing, so ops
+# that are exact or correctly rounded in f32 (+ - * /, compares, copies) get 0; libm
+# transcendentals a few ulps. Ops that accumulate add 8*eps*sqrt(n) (see Case.n_acc).
+EXACT = 0.0
+ULPS = 4 * EPS32
+RTOL = {op: EXACT for op in REFERENCES}
+RTOL.update({op: ULPS for op in (
+    "exp", "log", "sqrt", "sigmoid", "tanh", "elu", "softplus", "softsign", "hard_sigmoid",
+    "sigmoid_grad", "tanh_grad", "elu_grad", "softplus_grad", "softsign_grad", "hard_sigmoid_grad",
+    "softmax", "softmax_grad", "matmul", "dense", "bias_add", "sum_like", "reduce_sum", "reduce_mean",
+    "categorical_crossentropy", "sparse_categorical_crossentropy")})
+RTOL.update({"categorical_crossentropy_grad": 16 * EPS32, "sparse_categorical_crossentropy_grad": 16 * EPS32,
+             "dense": 8 * EPS32})
+
+
+def _mag_dense(x, W, b=None, activation="linear"):
+    z = np.abs(x) @ np.abs(W) + (0 if b is None else np.abs(b))  # bound on the error of x@W+b
+    if activation == "softmax":  # d softmax scales an input error by at most 2*y; +1 for values near 1
+        return 2 * ref.dense(x, W, b, activation) * np.max(z, axis=-1, keepdims=True) + 1
+    return z + np.abs(ref.dense(x, W, b, activation))
+
+
+def _mag_cce_grad(dy, t, o, epsilon=1e-7):
+    S = o.sum(-1, keepdims=True)
+    q = o / S
+    dq = np.abs(t / q)
+    return np.abs(dy)[..., None] * (dq + np.sum(dq * q, -1, keepdims=True)) / S
+
+
+# Magnitudes the rounding error scales with where the result can cancel (default |expected|).
+MAG = {
+    "reduce_sum": lambda x, axes=None, keepdims=0: ref.reduce_sum(np.abs(x), axes, keepdims),
+    "reduce_mean": lambda x, axes=None, keepdims=0: ref.reduce_mean(np.abs(x), axes, keepdims),
+    "sum_like": lambda x, r: ref.sum_like(np.abs(x), r),
+    "matmul": lambda a, b, **k: ref.matmul(np.abs(a), np.abs(b), **k),
+    "bias_add": lambda x, b: np.abs(x) + np.abs(b),
+    "add": lambda a, b: np.abs(a) + np.abs(b),
+    "sub": lambda a, b: np.abs(a) + np.abs(b),
+    "dense": _mag_dense,
+    "hard_sigmoid": lambda x: 0.2 * np.abs(x) + 0.5,
+    "tanh_grad": lambda dy, y: np.abs(dy) * (1 + y * y),
+    "sigmoid_grad": lambda dy, y: np.abs(dy) * np.abs(y) * (1 + np.abs(y)),
+    "elu_grad": lambda dy, y, alpha=1.0: np.abs(dy) * (np.abs(y) + alpha),
+    "softmax_grad": lambda dy, y, axis=-1: np.abs(y) * (np.abs(dy) + np.sum(np.abs(dy * y), axis=axis, keepdims=True)),
+    "categorical_crossentropy_grad": _mag_cce_grad,
+    "sparse_categorical_crossentropy_grad":
+        lambda dy, t, o, epsilon=1e-7: _mag_cce_grad(dy, ref._one_hot(t, o), o, epsilon),
+}
+
+
+class Case:
+    """One forward case: operands (f32 arrays, possibly non-contiguous), attributes, which
+    operands carry the batch dim `?` (declared first, so the first of them sets the batch),
+    and n_acc, the length of the sums behind each result element."""
+
+    def __init__(self, op, operands, attrs=None, batched=None, tag="", n_acc=0, rtol=None, atol=0.0):
+        self.op = op
+        self.operands = [o if isinstance(o, np.ndarray) and o.dtype == np.float32 else np.asarray(o, np.float32)
+                         for o in operands]
+        self.attrs = dict(attrs or {})
+        if batched is None:
+            batched = (0,) if self.operands and self.operands[0].ndim >= 1 else ()
+        self.batched = tuple(batched)
+        self.n_acc = n_acc
+        self.rtol = rtol
+        self.atol = atol
+        parts = ["f32", shape_id(self.operands)]
+        if self.attrs:
+            parts.append(attrs_id(self.attrs))
+        if tag:
+            parts.append(tag)
+        self.id = "%s[%s]" % (op, "-".join(parts))
+
+    def param(self, marks=()):
+        return pytest.param(self, id=self.id, marks=marks)
+
+
+def build(case):
+    """IR for `y = op(operands...)`, the feeds in declaration order, and the batch size."""
+    n = len(case.operands)
+    order = list(case.batched) + [i for i in range(n) if i not in case.batched]
+    g = Graph()
+    for i in order:
+        dims = list(case.operands[i].shape)
+        if i in case.batched:
+            dims[0] = None
+        g.input("x%d" % i, dims)
+    y = g.op(case.op, *["x%d" % i for i in range(n)], attrs=case.attrs)
+    feeds = [case.operands[i] for i in order]
+    batch = (feeds[0].shape[0] if feeds[0].ndim else 1) if feeds else 1
+    return g, y, feeds, batch
+
+
+# ---------------------------------------------------------------- case data
+
+_rng = np.random.default_rng(20240607)
+
+
+def U(*shape, lo=-3.0, hi=3.0):
+    return _rng.uniform(lo, hi, size=shape).astype(np.float32)
+
+
+def I(*shape, lo=-2, hi=3):  # small integers: ties for compares, max/min
+    return _rng.integers(lo, hi, size=shape).astype(np.float32)
+
+
+def with_values(a, values):
+    """a (flattened, C order) with its first elements replaced by hostile values."""
+    a = np.array(a, dtype=np.float32)
+    flat = a.reshape(-1)
+    flat[:len(values)] = values
+    return a
+
+
+INF = np.inf
+UNARY_SHAPES = [(4, 3), (1, 1), (2049,), (2, 16385)]  # 2*16385 > kParallelMin: the OpenMP loop
+HOSTILE_UNARY = {
+    "identity": [INF, -INF, -0.0, TINY32],
+    "neg": [INF, -INF, 0.0, TINY32],
+    "abs": [-0.0, -INF, INF, -1e30],
+    "sign": [0.0, -0.0, INF, -INF, TINY32, -TINY32],
+    "square": [1e20, -1e20, 1e-30, -INF],
+    "exp": [-100.0, -88.0, 0.0, 88.0, 89.0, 100.0, -INF, INF],
+    "log": [0.0, TINY32, 1.0, 1e30, INF, -1.0],
+    "sqrt": [0.0, -1.0, INF, TINY32, 1e30],
+    "relu": [-0.0, 0.0, -INF, INF, TINY32, -TINY32],
+    "sigmoid": [1e4, -1e4, 100.0, -100.0, INF, -INF, 0.0],
+    "tanh": [1e4, -1e4, 20.0, -20.0, INF, -INF, 1e-30],
+    "elu": [-1e4, -INF, 0.0, INF, -1e-30, 30.0],
+    "softplus": [1e4, -1e4, 100.0, -100.0, INF, -INF, 0.0, 20.0],
+    "softsign": [1e30, -1e30, 0.0, -0.0],
+    "hard_sigmoid": [-2.5, 2.5, -1e4, 1e4, INF, -INF, 0.0],
+    "round": [0.5, 1.5, 2.5, -0.5, -1.5, -2.5, 0.49999997, 1e10, INF, -INF],
+}
+# Hostile values stay normal floats: kiln runs kernels with denormals flushed to zero (FTZ/DAZ,
+# csrc/runtime/program.cpp), so a denormal operand reads as 0 there but not in NumPy. Results
+# that fall in the denormal range may come back as 0 (atol = 4 * float32 tiny allows it).
+POSITIVE = {"log": (1e-3, 1e3), "sqrt": (0.0, 1e4)}
+
+
+def unary_cases():
+    out = []
+    for op, hostile in HOSTILE_UNARY.items():
+        lo, hi = POSITIVE.get(op, (-6.0, 6.0))
+        for s in UNARY_SHAPES:
+            out.append(Case(op, [U(*s, lo=lo, hi=hi)]))
+        out.append(Case(op, [with_values(U(3, 5, lo=lo, hi=hi), hostile)], tag="hostile"))
+        out.append(Case(op, [U(5, 3, lo=lo, hi=hi).T], tag="noncontig"))
+        out.append(Case(op, [np.float32(1.25 if op != "round" else 2.5)], tag="scalar"))
+    out.append(Case("elu", [U(4, 3)], {"alpha": 0.5}))
+    out.append(Case("elu", [with_values(U(2, 4), [-INF, -1e4, 0.0])], {"alpha": 2.0}, tag="hostile"))
+    x = with_values(U(4, 6), [-0.5, 1.0, -INF, INF, 0.999, -0.5000001])
+    out += [Case("clip", [x], {"min": -0.5, "max": 1.0}),
+            Case("clip", [x], {"min": -0.5}),
+            Case("clip", [x], {"max": 0.25}),
+            Case("clip", [U(2, 16385)], {"min": -1.0, "max": 1.0})]
+    return out
+
+
+BINARY = ["add", "sub", "mul", "div", "maximum", "minimum",
+          "equal", "not_equal", "greater", "greater_equal", "less", "less_equal"]
+COMPARE = set(BINARY[6:])
+
+
+def binary_cases():
+    out = []
+    for op in BINARY:
+        gen = I if op in COMPARE or op in ("maximum", "minimum") else U
+        cfgs = [
+            ([gen(4, 3), gen(4, 3)], (0, 1), ""),
+            ([gen(4, 3), gen(3)], (0,), ""),
+            ([gen(4, 1), gen(1, 5)], (0,), ""),
+            ([gen(4, 3), np.float32(gen(1)[0] or 1.0)], (0,), ""),
+            ([np.float32(gen(1)[0] or 1.0), gen(4, 3)], (1,), ""),
+            ([gen(2, 1, 3), gen(4, 1)], (0,), ""),
+            ([gen(3, 2049), gen(2049)], (0,), ""),
+            ([gen(1, 1), gen(1)], (0,), ""),
+            ([gen(2, 16385), gen(2, 16385)], (0, 1), ""),
+            ([gen(5, 4).T, gen(4, 5)], (), "noncontig"),
+        ]
+        for operands, batched, tag in cfgs:
+            out.append(Case(op, operands, batched=batched, tag=tag))
+        a = with_values(U(2, 6), [INF, -INF, INF, 0.0, 1.0, -0.0, 3.0, 1e30, -1e30])
+        b = with_values(U(2, 6), [INF, INF, -INF, 0.0, 0.0, 0.0, 3.0, 1e30, 1e-30])
+        out.append(Case(op, [a, b], batched=(0, 1), tag="hostile"))
+    return out
+
+
+def const_cases():
+    return [Case("constant", [], {"value": v}) for v in (2.5, -0.001, 3, 1e30, 0.1)]
+
+
+def broadcast_pair_cases():
+    out = []
+    for xs, rs in [((4, 3), (3,)), ((4, 3), (1, 3)), ((4, 3), (4, 1)), ((4, 3), ()), ((4, 3), (4, 3)),
+                   ((2, 3, 4), (3, 1)), ((2, 3, 4), (2, 1, 4)), ((2, 3, 4), (1, 4)), ((3, 2049), (2049,)),
+                   ((1, 1), (1,))]:
+        x = U(*xs)
+        both = len(rs) == len(xs) and rs[0] == xs[0]  # ref also carries the batch dim
+        out.append(Case("sum_like", [x, U(*rs)], batched=(0, 1) if both else (0,),
+                        n_acc=x.size // max(1, int(np.prod(rs)))))
+    # (x, ref, attrs, whether x's leading dim is the batch too; ref always carries it)
+    for xs, rs, attrs, xb in [((3,), (4, 3), {}, 0), ((), (4, 3), {}, 0), ((4, 1), (4, 3), {}, 1),
+                              ((1, 3), (4, 3), {}, 0), ((2, 1, 4), (2, 3, 4), {}, 1),
+                              ((4,), (4, 3), {"axes": [1]}, 1), ((3,), (4, 3), {"axes": [0]}, 0),
+                              ((2,), (2, 3, 4), {"axes": [1, 2]}, 1), ((2, 3), (2, 3, 4), {"axes": [-1]}, 1),
+                              ((3,), (2, 3, 4), {"axes": [2, 0]}, 0), ((), (4, 3), {"axes": [0, 1]}, 0),
+                              ((4, 3), (4, 3), {}, 1)]:
+        out.append(Case("broadcast_like", [U(*xs), U(*rs)], attrs, batched=(1, 0) if xb else (1,)))
+    return out
+
+
+def reduce_cases():
+    out = []
+    cfgs = [((4, 2049), {"axes": [1]}), ((4, 2049), {"axes": [0]}), ((3, 5, 7), {"axes": [0, 2]}),
+            ((3, 5, 7), {"axes": [1], "keepdims": 1}), ((6, 4), {}), ((6, 4), {"keepdims": 1}),
+            ((5, 1), {"axes": [1]}), ((2, 3, 4), {"axes": [-1]}), ((1, 1, 1), {}),
+            ((2, 16385), {"axes": [1]}), ((3, 5, 7), {"axes": [2, 0], "keepdims": 1})]
+    for op in ("reduce_sum", "reduce_mean", "reduce_max", "reduce_min"):
+        sums = op in ("reduce_sum", "reduce_mean")  # max and min are exact: no accumulation slack
+        for shape, attrs in cfgs:
+            x = U(*shape)
+            n = int(np.prod([shape[a] for a in attrs.get("axes", range(len(shape)))]))
+            out.append(Case(op, [x], attrs, n_acc=n if sums else 0))
+        for shape, attrs in [((4, 2049), {"axes": [1]}), ((2, 16385), {}), ((3, 5, 7), {"axes": [0, 2]})]:
+            n = int(np.prod([shape[a] for a in attrs.get("axes", range(len(shape)))]))
+            out.append(Case(op, [U(*shape, lo=0.5, hi=3.0)], attrs, n_acc=n if sums else 0, tag="positive"))
+        x = with_values(U(3, 6), [-INF, -INF, -INF, -INF, -INF, -INF, 1e30, INF, -1e30])
+        out.append(Case(op, [x], {"axes": [1]}, n_acc=6 if sums else 0, tag="hostile"))
+        out.append(Case(op, [U(5, 4).T], {"axes": [0]}, tag="noncontig", n_acc=4 if sums else 0))
+    for shape, attrs in [((4, 3), {}), ((4, 3), {"axes": [0], "keepdims": 1}), ((2, 3, 4), {"axes": [0, 2]}),
+                         ((7, 1), {"axes": [-1]})]:
+        out.append(Case("reduce_count", [U(*shape)], attrs))
+    out += [Case("argmax", [U(4, 5)]),
+            Case("argmax", [np.array([[1, 3, 3, 2], [0, 0, 0, 0], [5, 1, 5, 5]], np.float32)], tag="ties"),
+            Case("argmax", [I(3, 4, 5)], {"axis": 1}, tag="ties"),
+            Case("argmax", [U(6, 3)], {"axis": 0}),
+            Case("argmax", [U(4, 1)], {"axis": -1}),
+            Case("argmax", [with_values(U(2, 4), [-INF] * 4 + [1.0, INF, INF, -1.0])], tag="inf"),
+            Case("argmax", [U(3, 2049)])]
+    return out
+
+
+def softmax_cases():
+    big = np.array([[1e4, 1e4 - 1, -1e4, 0.0], [-1e4, -1e4 + 2, -1e4, -1e4 + 1],
+                    [-INF, -INF, -INF, -INF], [-INF, 0.0, 1.0, -INF]], np.float32)
+    out = [Case("softmax", [U(4, 1025)], {"axis": -1}, n_acc=1025),
+           Case("softmax", [U(2, 2049)], {"axis": -1}, n_acc=2049),
+           Case("softmax", [U(3, 8193)], {"axis": -1}, n_acc=8193),
+           Case("softmax", [U(4, 1)], {"axis": -1}),
+           Case("softmax", [big], {"axis": -1}, n_acc=4, tag="logits1e4-neginf"),
+           Case("softmax", [big.T.copy()], {"axis": 0}, n_acc=4, tag="logits1e4-neginf"),
+           Case("softmax", [U(5, 3)], {"axis": 0}, n_acc=5),
+           Case("softmax", [U(2, 3, 4)], {"axis": 1}, n_acc=3),
+           Case("softmax", [U(2, 3, 4)], {"axis": -1}, n_acc=4),
+           Case("softmax", [U(3, 5).T], {"axis": -1}, n_acc=3, tag="noncontig"),
+           Case("softmax", [U(8, 1024) * 30], {"axis": -1}, n_acc=1024, tag="wide-logits")]
+    for shape, axis in [((4, 7), -1), ((5, 3), 0), ((2, 3, 4), 1)]:
+        y = ref.softmax(U(*shape).astype(np.float64), axis=axis)
+        out.append(Case("softmax_grad", [U(*shape), y], {"axis": axis}, batched=(0, 1), n_acc=shape[axis]))
+    return out
+
+
+def linalg_cases():
+    out = []
+    shapes = [((5, 3), (3, 4), {}), ((4, 1), (1, 6), {}), ((4, 6), (6, 1), {}), ((33, 65), (65, 17), {}),
+              ((1, 1), (1, 1), {}), ((2, 3, 4), (4, 5), {}),
+              ((130, 64), (64, 70), {}),            # M*N*K >= 2^19: split by rows over threads
+              ((17, 64), (64, 600), {}),            # split by columns
+              ((5, 3), (4, 3), {"transpose_b": 1}), ((2, 3, 4), (5, 4), {"transpose_b": 1}),
+              ((17, 64), (600, 64), {"transpose_b": 1}),  # column split with B transposed
+              ((6, 3), (6, 4), {"transpose_a": 1}), ((2, 3, 4), (2, 3, 5), {"transpose_a": 1}),
+              ((64, 130), (64, 70), {"transpose_a": 1}),  # row split with A transposed
+              ((64, 17), (64, 600), {"transpose_a": 1}),  # column split with A transposed
+              ((130, 64), (70, 64), {"transpose_b": 1}),  # row split with B transposed
+              ((1, 3), (1, 2), {"transpose_a": 1})]
+    for a, b, attrs in shapes:
+        K = a[-1] if not attrs.get("transpose_a") else int(np.prod(a[:-1]))
+        batched = (0,) if not attrs.get("transpose_a") else (0, 1)
+        out.append(Case("matmul", [U(*a), U(*b)], attrs, batched=batched, n_acc=K))
+    out.append(Case("matmul", [U(3, 5).T, U(4, 3).T], {}, batched=(), n_acc=3, tag="noncontig"))
+    out += [Case("bias_add", [U(4, 3), U(3)]), Case("bias_add", [U(2, 3, 5), U(5)]),
+            Case("bias_add", [U(1, 1), U(1)]), Case("bias_add", [U(3, 2049), U(2049)])]
+    for act in ("linear", "relu", "sigmoid", "tanh", "softmax"):
+        out.append(Case("dense", [U(4, 3), U(3, 5), U(5)], {"activation": act}, n_acc=4))
+    out += [Case("dense", [U(4, 3), U(3, 5)], {"activation": "linear"}, n_acc=3, tag="nobias"),
+            Case("dense", [U(4, 3), U(3, 5)], {}, n_acc=3, tag="nobias-default"),
+            Case("dense", [U(2, 3, 4), U(4, 5), U(5)], {"activation": "tanh"}, n_acc=5),
+            Case("dense", [U(130, 64), U(64, 70), U(70)], {"activation": "relu"}, n_acc=65),
+            Case("dense", [U(6, 8) * 100, U(8, 4) * 100, U(4)], {"activation": "softmax"}, n_acc=9,
+                 tag="large-logits")]
+    return out
+
+
+def _onehot(idx, C):
+    return np.eye(C, dtype=np.float32)[idx]
+
+
+def loss_cases():
+    out = []
+    C = 5
+    idx = _rng.integers(0, C, size=4)
+    t1, o = _onehot(idx, C), U(4, C, lo=0.05, hi=2.0)  # unnormalized: the op renormalizes
+    soft = _rng.dirichlet(np.ones(C), size=4).astype(np.float32)
+    oz = with_values(U(4, C, lo=0.05, hi=2.0), [0.0, 1.0, 0.0, 0.0, 0.0, 1e-9])  # clipped to eps
+    idx3 = _rng.integers(0, 4, size=(2, 3))
+    o3 = U(2, 3, 4, lo=0.05, hi=1.0)
+    long_idx = _rng.integers(0, 2049, size=3)
+    o_long = U(3, 2049, lo=0.05, hi=1.0)
+    for name, tg, out_, attrs, tag in [("onehot", t1, o, {}, ""), ("soft", soft, o, {}, ""),
+                                       ("clip", _onehot(np.array([0, 1, 2, 3]), C), oz, {}, "clipped"),
+                                       ("eps", soft, oz, {"epsilon": 1e-3}, "clipped"),
+                                       ("rank3", _onehot(idx3, 4), o3, {}, ""),
+                                       ("long", _onehot(long_idx, 2049), o_long, {}, "")]:
+        tag = name + ("-" + tag if tag else "")
+        out.append(Case("categorical_crossentropy", [tg, out_], attrs, batched=(0, 1), n_acc=tg.shape[-1], tag=tag))
+        dy = U(*tg.shape[:-1])
+        out.append(Case("categorical_crossentropy_grad", [dy, tg, out_], attrs, batched=(0, 1, 2),
+                        n_acc=tg.shape[-1], tag=tag))
+    for tg, out_, attrs, tag in [(idx.astype(np.float32), o, {}, "target-flat"),
+                                 (idx.astype(np.float32)[:, None], o, {}, "target-col"),
+                                 (np.array([0, 1, 2, 3], np.float32), oz, {}, "clipped"),
+                                 (np.array([0, 1, 2, 3], np.float32), oz, {"epsilon": 1e-3}, "clipped"),
+                                 (idx3.astype(np.float32), o3, {}, "rank3"),
+                                 (long_idx.astype(np.float32), o_long, {}, "long")]:
+        out.append(Case("sparse_categorical_crossentropy", [tg, out_], attrs, batched=(0, 1),
+                        n_acc=out_.shape[-1], tag=tag))
+        dy = U(*out_.shape[:-1])
+        out.append(Case("sparse_categorical_crossentropy_grad", [dy, tg, out_], attrs, batched=(0, 1, 2),
+                        n_acc=out_.shape[-1], tag=tag))
+    return out
+
+
+def grad_helper_cases():
+    out = []
+    for s in [(4, 3), (2, 16385)]:
+        dy = U(*s)
+        out += [Case("relu_grad", [dy, with_values(U(*s, lo=-1, hi=1).clip(0), [0.0, -0.0, TINY32])], batched=(0, 1)),
+                Case("sigmoid_grad", [dy, U(*s, lo=0, hi=1)], batched=(0, 1)),
+                Case("tanh_grad", [dy, with_values(U(*s, lo=-1, hi=1), [1.0, -1.0, 0.99999994])], batched=(0, 1)),
+                Case("elu_grad", [dy, with_values(U(*s, lo=-0.999, hi=3), [0.0, -1.0])], batched=(0, 1)),
+                Case("softplus_grad", [dy, with_values(U(*s, lo=-6, hi=6), [1e4, -1e4, INF, -INF])], batched=(0, 1)),
+                Case("softsign_grad", [dy, with_values(U(*s, lo=-6, hi=6), [1e4, -1e4, 0.0])], batched=(0, 1)),
+                Case("hard_sigmoid_grad", [dy, with_values(U(*s), [-2.5, 2.5, -2.4999998, 2.4999998])],
+                     batched=(0, 1)),
+                Case("clip_grad", [dy, with_values(U(*s), [-0.5, 1.0, -0.5000001, 1.0000001])],
+                     {"min": -0.5, "max": 1.0}, batched=(0, 1))]
+    out += [Case("elu_grad", [U(3, 4), U(3, 4, lo=-0.499, hi=2)], {"alpha": 0.5}, batched=(0, 1)),
+            Case("clip_grad", [U(3, 4), U(3, 4)], {"min": 0.0}, batched=(0, 1)),
+            Case("clip_grad", [U(3, 4), U(3, 4)], {"max": 0.0}, batched=(0, 1))]
+    return out
+
+
+FORWARD_CASES = (unary_cases() + binary_cases() + const_cases() + broadcast_pair_cases() + reduce_cases()
+                 + softmax_cases() + linalg_cases() + loss_cases() + grad_helper_cases())
+# dropout_mask is random: test_dropout_mask_* below check its statistics instead of values.
+STATISTICAL = {"dropout_mask"}
+TESTED_OPS = {c.op for c in FORWARD_CASES} | STATISTICAL
+
+
+@pytest.mark.parametrize("case", [c.param() for c in FORWARD_CASES])
+def test_forward(case):
+    g, y, feeds, batch = build(case)
+    (got,) = run(g.text(y), feeds)
+    dtype, _ = g.types[y]
+    assert dtype == "f32"
+    want_shape = tuple(batch if d is None else d for d in g.types[y][1])
+    assert got.shape == want_shape, "shape: inferred %s, got %s" % (want_shape, got.shape)
+    assert got.dtype == np.float32, "dtype: expected float32, got %s" % got.dtype
+    with np.errstate(all="ignore"):  # inf - inf and friends are meant
+        expected = REFERENCES[case.op](*[o.astype(np.float64) for o in case.operands], **case.attrs)
+    assert np.shape(expected) == got.shape, "NumPy reference shape %s, kiln %s" % (np.shape(expected), got.shape)
+    rtol = case.rtol
+    if rtol is None:
+        rtol = RTOL[case.op] + (8 * EPS32 * np.sqrt(case.n_acc) if case.n_acc else 0.0)
+    mag = None
+    if case.op in MAG:
+        with np.errstate(all="ignore"):
+            mag = MAG[case.op](*[o.astype(np.float64) for o in case.operands], **case.attrs)
+    assert_close(got, expected, rtol=rtol, atol=max(case.atol, 4 * TINY32), mag=mag, what=case.id)
+
+
+# ---------------------------------------------------------------- dropout_mask: statistics
+
+
+def _dropout_program(rate, seed, shape=(64, 1024)):
+    g = Graph()
+    g.input("x", (None,) + shape[1:])
+    m = g.op("dropout_mask", "x", attrs={"rate": rate, "seed": seed})
+    return _core.Program(_core.Store(), g.text(m)), np.zeros(shape, np.float32)
+
+
+@pytest.mark.parametrize("rate", [pytest.param(r, id="dropout_mask[f32-(64,1024)-rate=%s]" % r)
+                                  for r in (0.0, 0.1, 0.5, 0.9)])
+def test_dropout_mask_statistics(rate):
+    p, x = _dropout_program(rate, seed=7)
+    (m1,) = p.run([x])
+    (m2,) = p.run([x])
+    assert m1.shape == x.shape and m1.dtype == np.float32
+    support = ref.dropout_mask_support(rate)
+    vals = np.unique(m1)
+    assert np.all(np.isin(vals, np.float32(support))), "values %s, allowed %s" % (vals[:5], support)
+    n = m1.size
+    frac = np.mean(m1 == 0)
+    sigma = np.sqrt(rate * (1 - rate) / n)
+    assert abs(frac - rate) <= 6 * sigma + 1e-12, "fraction of zeros %.5f, expected %.2f" % (frac, rate)
+    # inverted dropout keeps the mean at the reference expectation, 1
+    assert_close(np.mean(m1, dtype=np.float64), ref.dropout_mask(np.zeros(1), rate).mean(),
+                 atol=6 * np.sqrt(rate / (1 - rate) / n) + 1e-6)
+    if rate > 0:
+        assert not np.array_equal(m1, m2), "two runs drew the same mask"
+    else:
+        assert np.all(m1 == 1) and np.all(m2 == 1)
+
+
+def test_dropout_mask_same_seed_same_mask_within_a_run():
+    g = Graph()
+    g.input("x", (None, 300))
+    a = g.op("dropout_mask", "x", attrs={"rate": 0.5, "seed": 3})
+    b = g.op("dropout_mask", "x", attrs={"rate": 0.5, "seed": 3})
+    c = g.op("dropout_mask", "x", attrs={"rate": 0.5, "seed": 4})
+    ma, mb, mc = run(g.text(a, b, c), [np.zeros((8, 300), np.float32)])
+    assert np.array_equal(ma, mb)
+    assert not np.array_equal(ma, mc)
+    assert set(np.unique(ma)) <= {0.0, 2.0}
+
+
+# ---------------------------------------------------------------- shape inference (no numerics)
+
+B = None
+INFER_CASES = [
+    ("matmul", [(B, 3), (3, 4)], {}, [(B, 4)]),
+    ("matmul", [(B, 5, 3), (3, 4)], {}, [(B, 5, 4)]),
+    ("matmul", [(B, 3), (4, 3)], {"transpose_b": 1}, [(B, 4)]),
+    ("matmul", [(B, 5, 3), (B, 5, 4)], {"transpose_a": 1}, [(3, 4)]),
+    ("dense", [(B, 3), (3, 4), (4,)], {"activation": "relu"}, [(B, 4)]),
+    ("add", [(B, 1, 3), (4, 1)], {}, [(B, 4, 3)]),
+    ("add", [(), (B, 3)], {}, [(B, 3)]),
+    ("reduce_sum", [(B, 3, 4)], {"axes": [0, 2]}, [(3,)]),
+    ("reduce_mean", [(B, 3, 4)], {"axes": [-1], "keepdims": 1}, [(B, 3, 1)]),
+    ("reduce_max", [(B, 3)], {}, [()]),
+    ("reduce_count", [(B, 3)], {"axes": [0]}, [()]),
+    ("argmax", [(B, 3, 4)], {"axis": 1}, [(B, 4)]),
+    ("softmax", [(B, 3, 4)], {"axis": 0}, [(B, 3, 4)]),
+    ("sum_like", [(B, 3, 4), (3, 1)], {}, [(3, 1)]),
+    ("broadcast_like", [(3,), (B, 3)], {}, [(B, 3)]),
+    ("broadcast_like", [(B,), (B, 3)], {"axes": [1]}, [(B, 3)]),
+    ("categorical_crossentropy", [(B, 5), (B, 5)], {}, [(B,)]),
+    ("sparse_categorical_crossentropy", [(B,), (B, 5)], {}, [(B,)]),
+    ("sparse_categorical_crossentropy", [(B, 1), (B, 5)], {}, [(B,)]),
+    ("sparse_categorical_crossentropy", [(B, 7), (B, 7, 5)], {}, [(B, 7)]),
+    ("constant", [], {"value": 1.5}, [()]),
+    ("dropout_mask", [(B, 3)], {"rate": 0.25, "seed": 1}, [(B, 3)]),
+    ("apply_sgd", [(3, 4), (3, 4), (), (), (3, 4)], {"momentum": 0.9}, []),
+    ("increment", [()], {"by": 1.0}, []),
+]
+
+
+def _tid(dims):
+    return "(%s%s)" % (",".join("?" if d is None else str(d) for d in dims), "," if len(dims) == 1 else "")
+
+
+@pytest.mark.parametrize("op,ins,attrs,want", [
+    pytest.param(op, ins, attrs, want, id="%s[%s%s]" % (op, "x".join(_tid(d) for d in ins) or "()",
+                                                        ("-" + attrs_id(attrs)) if attrs else ""))
+    for op, ins, attrs, want in INFER_CASES])
+def test_infer(op, ins, attrs, want):
+    got = _core.infer(op, [("f32", d) for d in ins], attrs)
+    assert got == [("f32", tuple(d)) for d in want]
+
+
+# ---------------------------------------------------------------- errors
+
+
+@pytest.mark.parametrize("op,ins,attrs,names", [
+    pytest.param("matmul", [(B, 3), (5, 4)], {}, ["f32[?,3]", "f32[5,4]"], id="matmul[wrong-K]"),
+    pytest.param("matmul", [(B, 3), (4, 5)], {"transpose_b": 1}, ["f32[?,3]", "f32[4,5]"],
+                 id="matmul[wrong-K-transpose_b]"),
+    pytest.param("matmul", [(B, 3), (4, 5)], {"transpose_a": 1}, ["f32[?,3]", "f32[4,5]"],
+                 id="matmul[transpose_a-P-mismatch]"),
+    pytest.param("add", [(B, 3), (4,)], {}, ["f32[?,3]", "f32[4]"], id="add[no-broadcast]"),
+    pytest.param("bias_add", [(B, 3), (4,)], {}, ["f32[4]", "f32[?,3]"], id="bias_add[wrong-len]"),
+    pytest.param("categorical_crossentropy", [(B, 4), (B, 5)], {}, ["f32[?,4]", "f32[?,5]"], id="cce[shape-mismatch]"),
+    pytest.param("sum_like", [(3,), (B, 3)], {}, ["f32[?,3]", "f32[3]"], id="sum_like[ref-larger]"),
+    pytest.param("reduce_sum", [(B, 3)], {"axes": [2]}, ["axis 2", "rank 2"], id="reduce_sum[axis-out-of-range]"),
+])
+def test_shape_error_names_both_shapes(op, ins, attrs, names):
+    with pytest.raises(_core.ShapeError) as e:
+        _core.infer(op, [("f32", d) for d in ins], attrs)
+    msg = str(e.value)
+    assert "[%s]" % op in msg
+    for n in names:
+        assert n in msg, "%r does not name %s" % (msg, n)
+
+
+def test_shape_error_from_ir_text():
+    text = ("kiln 1\ngraph @g {\n  input %x : f32[?,3]\n  param %w : f32[5,4]\n"
+            "  %y = matmul(%x, %w) : f32[?,4]\n  output %y\n}\n")
+    with pytest.raises(_core.ShapeError) as e:
+        _core.Program(_core.Store(), text)
+    assert "f32[?,3]" in str(e.value) and "f32[5,4]" in str(e.value)
+
+
+def test_result_type_must_match_inference():
+    text = "kiln 1\ngraph @g {\n  input %x : f32[?,3]\n  %y = relu(%x) : f32[?,4]\n  output %y\n}\n"
+    with pytest.raises(_core.ShapeError) as e:
+        _core.Program(_core.Store(), text)
+    assert "f32[?,3]" in str(e.value) and "f32[?,4]" in str(e.value)
+
+
+@pytest.mark.parametrize("op,ins,attrs", [
+    pytest.param("softmax", [(B, 3)], {"axes": [1]}, id="softmax[unknown-attr-axes]"),
+    pytest.param("relu", [(B, 3)], {"alpha": 1.0}, id="relu[unknown-attr-alpha]"),
+    pytest.param("apply_adam", [(3,), (3,), (), (), (3,), (3,)], {"momentum": 0.9},
+                 id="apply_adam[unknown-attr-momentum]"),
+])
+def test_unknown_attribute_is_value_error(op, ins, attrs):
+    with pytest.raises(_core.ValueError) as e:
+        _core.infer(op, [("f32", d) for d in ins], attrs)
+    (bad,) = attrs
+    assert "unknown attribute '%s'" % bad in str(e.value)
+    for ok in _core.op_info(op)["attrs"]:
+        assert ok in str(e.value)  # names what is accepted
+
+
+def test_unknown_attribute_from_ir_text():
+    text = "kiln 1\ngraph @g {\n  input %x : f32[?,3]\n  %y = softmax(%x) {axes=[1]} : f32[?,3]\n  output %y\n}\n"
+    with pytest.raises(_core.ValueError, match="unknown attribute 'axes'"):
+        _core.Program(_core.Store(), text)
+
+
+@pytest.mark.parametrize("bad", [pytest.param(v, id="sparse_categorical_crossentropy[target=%s]" % v)
+                                 for v in (3.0, -1.0, 1.5, np.nan)])
+def test_sparse_target_not_a_class_index(bad):
+    g = Graph()
+    g.input("t", (None,))
+    g.input("o", (None, 3))
+    y = g.op("sparse_categorical_crossentropy", "t", "o")
+    with pytest.raises(_core.ValueError, match="not a class index"):
+        run(g.text(y), [np.array([0.0, bad], np.float32), np.full((2, 3), 0.5, np.float32)])
+
+
+@pytest.mark.parametrize("rate", [pytest.param(r, id="dropout_mask[rate=%s]" % r) for r in (1.0, -0.1)])
+def test_dropout_rate_out_of_range(rate):
+    with pytest.raises(_core.ValueError, match="rate must be in"):
+        _core.infer("dropout_mask", [("f32", (B, 3))], {"rate": rate})
+
+
+# ---------------------------------------------------------------- the caller's floating-point mode
+
+_DENORMAL_PROBE = r"""
+import numpy as np
+from kiln import _core
+
+def numpy_keeps_denormals():
+    return bool(np.array([1e-40], np.float32).astype(np.float64)[0] != 0) and bool((np.array([1e-310]) * 3.0)[0] != 0)
+
+before = numpy_keeps_denormals()
+text = "kiln 1\ngraph @g {\n  input %x : f32[?,3]\n  %y = relu(%x) : f32[?,3]\n  output %y\n}\n"
+p = _core.Program(_core.Store(), text)
+p.run([np.ones((2, 3), np.float32)])
+print(before, numpy_keeps_denormals())
+"""
+
+
+def test_run_restores_the_callers_denormal_mode():
+    """Kernels flush denormals (FTZ/DAZ) but the caller's thread gets its mode back, so NumPy
+    references computed after a run still see denormals (program.cpp promises this)."""
+    import subprocess
+    r = subprocess.run([sys.executable, "-c", _DENORMAL_PROBE], capture_output=True, text=True, timeout=60)
+    assert r.returncode == 0, r.stderr
+    before, after = r.stdout.split()
+    assert before == "True", "denormals were already flushed before kiln ran"
+    assert after == "True", "after Program.run, NumPy in the calling thread flushes denormals to zero"
