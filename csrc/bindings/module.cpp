@@ -11,6 +11,7 @@
 
 #include "cuda/device.h"
 #include "ir/ir.h"
+#include "kernels/cpu/data_checks.h"
 #include "kernels/cpu/gemm.h"
 #include "ops/registry.h"
 #include "passes/passes.h"
@@ -258,6 +259,10 @@ PYBIND11_MODULE(_core, m) {
     passes::optimize(g);
     ir::verify(g);
     return ir::print(g);
+  });
+  m.def("count_nonfinite", [](const py::array_t<float, py::array::c_style>& a) {
+    py::gil_scoped_release nogil;
+    return cpu::count_nonfinite(a.data(), static_cast<int64_t>(a.size()));
   });
   m.def("initialize", [](const std::string& kind, const std::vector<int64_t>& shape, uint64_t seed, double scale) {
     py::array_t<float> a = new_array(shape);

@@ -25,6 +25,7 @@ void cce_k(const KernelArgs& a) {
     for (int64_t j = 0; j < C; ++j) S += orow[j];
     float l = 0;
     for (int64_t j = 0; j < C; ++j) {
+      if (trow[j] == 0.f) continue;  // 0 * log(p) with p clipped to [eps, 1-eps]: exactly 0
       float p = std::fmin(std::fmax(orow[j] / S, eps), 1.f - eps);
       l -= trow[j] * std::log(p);
     }
@@ -47,10 +48,13 @@ void cce_grad_k(const KernelArgs& a) {
     for (int64_t j = 0; j < C; ++j) S += orow[j];
     float gq = 0;
     for (int64_t j = 0; j < C; ++j) {
-      float q = orow[j] / S;
-      float g = (q >= eps && q <= 1.f - eps) ? -trow[j] / q : 0.f;
+      float g = 0.f;
+      if (trow[j] != 0.f) {
+        float q = orow[j] / S;
+        g = (q >= eps && q <= 1.f - eps) ? -trow[j] / q : 0.f;
+        gq += g * q;
+      }
       drow[j] = g;
-      gq += g * q;
     }
     float scale = dy[i] / S;
     for (int64_t j = 0; j < C; ++j) drow[j] = (drow[j] - gq) * scale;

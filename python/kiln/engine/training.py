@@ -39,6 +39,19 @@ def _per_output(value, names, what, missing=None):
     return [value] * n
 
 
+def _as_f32(arrays):
+    """C-contiguous float32 views or copies: what the native loops read."""
+    return [np.require(a, dtype=np.float32, requirements="C") for a in arrays]
+
+
+def _check_finite(arrays, names, what):
+    """Rejects NaN/inf (counted natively, in parallel); the message comes from data_utils."""
+    for i, a in enumerate(arrays):
+        if _core.count_nonfinite(a):
+            data_utils.check_finite([a], [names[i]], what)
+            raise ValueError("Error when checking %s: %s contains non-finite values" % (what, names[i]))
+
+
 class Model(Container):
     """A functional model: `Model(input=x, output=y)` or `Model(inputs=[...], outputs=[...])`."""
 
@@ -159,9 +172,10 @@ class Model(Container):
         data_utils.check_loss_and_target_compatibility(ys, self.loss_functions, self.internal_output_shapes)
         data_utils.check_not_empty(xs, self.input_names, "model input")
         data_utils.check_not_empty(ys, self.output_names, "model target")
-        data_utils.check_finite(xs, self.input_names, "model input")
-        data_utils.check_finite(ys, self.output_names, "model target")
-        return [np.ascontiguousarray(a, dtype=np.float32) for a in xs + ys]
+        xs, ys = _as_f32(xs), _as_f32(ys)
+        _check_finite(xs, self.input_names, "model input")
+        _check_finite(ys, self.output_names, "model target")
+        return xs + ys
 
     def _results(self, values):
         values = [float(v) for v in values]
@@ -271,8 +285,8 @@ class Model(Container):
 
     def predict(self, x, batch_size=32, verbose=0):
         """Outputs for the inputs, batch by batch: an array, or a list for several outputs."""
-        xs = [np.ascontiguousarray(a, dtype=np.float32) for a in self._inputs(x, check_batch_dim=False)]
-        data_utils.check_finite(xs, self.input_names, "model input")
+        xs = _as_f32(self._inputs(x, check_batch_dim=False))
+        _check_finite(xs, self.input_names, "model input")
         outs = self._program("predict").predict(xs, batch_size)
         return outs[0] if len(outs) == 1 else outs
 
@@ -293,7 +307,8 @@ class Model(Container):
         return self._results(self._evaluate_arrays(arrays, len(arrays[0])))
 
     def predict_on_batch(self, x):
-        xs = [np.ascontiguousarray(a, dtype=np.float32) for a in self._inputs(x, check_batch_dim=False)]
+        xs = _as_f32(self._inputs(x, check_batch_dim=False))
+        _check_finite(xs, self.input_names, "model input")
         outs = self._program("predict").run(xs)
         return outs[0] if len(outs) == 1 else outs
 
