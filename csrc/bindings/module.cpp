@@ -112,10 +112,17 @@ class PyProgram {
     return result;
   }
 
-  py::tuple run_epoch(const std::vector<F32Array>& arrays, int64_t batch_size, const py::array_t<int64_t>& order,
+  // `order`: an int64 array of rows to visit, or an int seed for a native shuffle of all rows.
+  py::tuple run_epoch(const std::vector<F32Array>& arrays, int64_t batch_size, const py::object& order,
                       bool every_batch, double interval_s, py::object on_batch_begin, py::object on_progress) {
     std::vector<rt::HostArray> hs = host_arrays(arrays);
-    std::vector<int64_t> ord(order.data(), order.data() + order.size());
+    std::vector<int64_t> ord;
+    if (py::isinstance<py::int_>(order)) {
+      ord = rt::shuffled_order(hs.empty() ? 0 : hs[0].rows, order.cast<uint64_t>());
+    } else {
+      auto a = order.cast<py::array_t<int64_t, py::array::c_style | py::array::forcecast>>();
+      ord.assign(a.data(), a.data() + a.size());
+    }
     rt::EpochHooks hooks;
     hooks.every_batch = every_batch;
     hooks.interval_s = interval_s;

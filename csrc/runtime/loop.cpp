@@ -76,6 +76,23 @@ EpochResult run_epoch(Program& p, const std::vector<HostArray>& arrays, int64_t 
   return res;
 }
 
+std::vector<int64_t> shuffled_order(int64_t n, uint64_t seed) {
+  std::vector<int64_t> order(static_cast<size_t>(n));
+  for (int64_t i = 0; i < n; ++i) order[i] = i;
+  uint64_t state = seed;
+  auto next = [&state] {
+    uint64_t z = (state += 0x9e3779b97f4a7c15ULL);
+    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+    z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+    return z ^ (z >> 31);
+  };
+  for (int64_t i = n - 1; i > 0; --i) {
+    int64_t j = static_cast<int64_t>(next() % static_cast<uint64_t>(i + 1));
+    std::swap(order[i], order[j]);
+  }
+  return order;
+}
+
 void run_predict(Program& p, const std::vector<HostArray>& arrays, int64_t batch_size, const std::vector<char*>& outs) {
   if (batch_size <= 0) throw ValueError("batch_size must be positive");
   int64_t n = arrays.empty() ? 0 : arrays[0].rows;

@@ -37,6 +37,10 @@ struct EpochResult {
 EpochResult run_epoch(Program& p, const std::vector<HostArray>& arrays, int64_t batch_size,
                       const std::vector<int64_t>& order, const EpochHooks& hooks);
 
+// A permutation of [0, n) drawn from `seed` (Fisher-Yates over a splitmix64 stream): the same
+// seed gives the same order on every platform.
+std::vector<int64_t> shuffled_order(int64_t n, uint64_t seed);
+
 // Runs every batch in order and writes each output's rows to outs[j] (row_bytes each).
 void run_predict(Program& p, const std::vector<HostArray>& arrays, int64_t batch_size, const std::vector<char*>& outs);
 

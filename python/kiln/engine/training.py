@@ -253,12 +253,14 @@ class Model(Container):
 
     @staticmethod
     def _order(n, batch_size, shuffle):
+        """The rows of one epoch: a seed (the native loop shuffles all rows with it; drawn from
+        NumPy's generator so that np.random.seed makes runs repeatable), or an explicit order."""
         if shuffle == "batch":
             blocks = np.arange(0, n, batch_size)
             np.random.shuffle(blocks)
             return np.concatenate([np.arange(b, min(b + batch_size, n)) for b in blocks]).astype(np.int64)
         if shuffle:
-            return np.random.permutation(n).astype(np.int64)
+            return int(np.random.randint(0, 2**62))
         return np.arange(n, dtype=np.int64)
 
     def _evaluate_arrays(self, arrays, batch_size, progress=None):
