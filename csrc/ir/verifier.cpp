@@ -11,8 +11,24 @@ static std::string where(const Graph& g, const Node& n) {
   return "node " + n.op + ": ";
 }
 
+// No tensor may hold more than 2^40 elements per sample (4 TiB of f32): a bigger declared shape
+// is a malformed file, not a model, and must not reach an allocator.
+constexpr int64_t kMaxElements = int64_t(1) << 40;
+
+static void check_size(const Value& v) {
+  int64_t n = 1;
+  for (int64_t d : v.type.dims) {
+    if (d == kBatch) continue;
+    if (d != 0 && n > kMaxElements / d)
+      throw ShapeError((v.line ? "line " + std::to_string(v.line) + ": " : std::string()) + "%" + v.name + " : " +
+                       v.type.str() + " has more than 2^40 elements per sample");
+    n *= d;
+  }
+}
+
 void verify(const Graph& g) {
   if (g.outputs.empty()) throw ShapeError("graph @" + g.name + " has no outputs");
+  for (const Value& v : g.values) check_size(v);
   for (const Value& v : g.values) {
     if (v.kind != ValueKind::param && v.kind != ValueKind::state) continue;
     for (auto& [k, a] : v.attrs) {

@@ -30,6 +30,10 @@ Plan plan_memory(const ir::Graph& g, int64_t batch) {
   std::vector<Item> items;
   for (size_t v = 0; v < nv; ++v) {
     if (first[v] == -2) continue;
+    int64_t per_sample = g.values[v].type.numel(1);
+    if (batch > 0 && per_sample > (int64_t(1) << 50) / batch)
+      throw ShapeError("%" + g.values[v].name + " : " + g.values[v].type.str() + " at batch " + std::to_string(batch) +
+                       " needs more than 2^52 bytes");
     int64_t bytes = g.values[v].type.numel(batch) * 4;
     int64_t size = std::max<int64_t>((bytes + kAlign - 1) / kAlign * kAlign, kAlign);
     items.push_back({static_cast<int>(v), size});

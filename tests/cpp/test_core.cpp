@@ -99,6 +99,8 @@ int main(int argc, char** argv) {
   expect_error("kiln 1\ngraph @g {\n  input %x : f32[?,3]\n  %y = clip(%x) {min=\"a} : f32[?,3]\n  output %y\n}\n",
                "unterminated string", "unterminated string");
   expect_error("kiln 1\ngraph @g {\n  param %w : f32[?,3]\n  output %w\n}\n", "cannot have a batch dimension", "batch param");
+  expect_error("kiln 1\ngraph @g {\n  param %w : f32[100000000,100000000]\n  output %w\n}\n",
+               "line 3: %w : f32[100000000,100000000] has more than 2^40 elements", "huge shape");
 
   // Planner: no two simultaneously live values overlap, and reuse makes the arena smaller.
   {

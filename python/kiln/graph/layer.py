@@ -192,9 +192,11 @@ class Layer:
             if not isinstance(o, Tensor):
                 raise TypeError("The `call` method of layer %s returned %r, which is not a kiln tensor"
                                 % (self.name, o))
-        name_new_tensors(outputs, first_id, self.name)
-        if all(getattr(t, "_keras_history", None) is not None for t in inputs):
+        connected = all(getattr(t, "_keras_history", None) is not None for t in inputs)
+        if connected:  # a layer that passes a tensor through still gets an output of its own
             outputs = [o if o.id >= first_id else K.identity(o) for o in outputs]
+        name_new_tensors(outputs, first_id, self.name)
+        if connected:
             self._add_inbound_node(inputs, outputs, kwargs)
         return unpack(outputs)
 
