@@ -41,10 +41,11 @@ class GraphDisconnected(ValueError):
     pass
 
 
-def lower(outputs, inputs, training, name="main"):
+def lower(outputs, inputs, training, name="main", return_names=False):
     """IR text computing `outputs` (tensors) from `inputs` (placeholders, in order).
 
-    Returns (text, variables): the variables the graph reads, in declaration order.
+    Returns (text, variables): the variables the graph reads, in declaration order; with
+    `return_names`, also the IR name of each lowered tensor, keyed by id(tensor).
     """
     def resolve(t):
         while isinstance(t, PhaseSwitch):
@@ -109,7 +110,8 @@ def lower(outputs, inputs, training, name="main"):
         lines.append("  %%%s = %s(%s)%s : %s" % (name_of(t), t.op, args, _attrs_text(t.attrs), _type_text(t)))
     lines.append("  output " + ", ".join("%" + name_of(resolve(t)) for t in outputs))
     lines.append("}")
-    return "\n".join(lines) + "\n", variables
+    text = "\n".join(lines) + "\n"
+    return (text, variables, names) if return_names else (text, variables)
 
 
 def name_new_tensors(outputs, first_id, stem):

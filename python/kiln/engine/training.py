@@ -39,6 +39,18 @@ def _per_output(value, names, what, missing=None):
     return [value] * n
 
 
+def _weighted_mean(score, weights):
+    """Keras' weighted objective: the per-sample loss (other axes averaged) times the sample
+    weights, divided by the fraction of non-zero weights, averaged over the batch. Unlike Keras
+    1.2, a batch whose weights are all zero gives 0, not NaN."""
+    if not score.shape:
+        return score  # a custom loss that already reduced over the batch
+    if len(score.shape) > 1:
+        score = K.mean(score, axis=list(range(1, len(score.shape))))
+    nonzero = K.maximum(K.mean(K.not_equal(weights, 0.0)), K.epsilon())
+    return K.mean(score * weights) / nonzero
+
+
 def _as_f32(arrays):
     """C-contiguous float32 views or copies: what the native loops read."""
     return [np.require(a, dtype=np.float32, requirements="C") for a in arrays]
@@ -91,11 +103,12 @@ class Model(Container):
                 shape = shape[:-1] + (1,)
             self.targets.append(K.placeholder(shape=shape, name=name + "_target"))
 
+        # One sample-weight input per output (ones unless fit gets sample_weight/class_weight).
+        self.sample_weights = [K.placeholder(shape=(None,), name=name + "_sample_weights") for name in names]
         total = None
         per_output = []
-        for target, out, fn, w in zip(self.targets, self.outputs, loss_fns, weights):
-            l = fn(target, out)
-            l = K.mean(l) if l.shape else l
+        for target, out, fn, w, sw in zip(self.targets, self.outputs, loss_fns, weights, self.sample_weights):
+            l = _weighted_mean(fn(target, out), sw)
             per_output.append(l)
             term = l if w == 1.0 else l * w
             total = term if total is None else total + term
@@ -144,7 +157,8 @@ class Model(Container):
             text, _ = lower(self.outputs, self.inputs, training=False, name="predict")
         else:
             self._require_compiled()
-            text, _ = lower(self._metric_tensors, self.inputs + self.targets, training=(kind == "train"), name=kind)
+            text, _ = lower(self._metric_tensors, self.inputs + self.targets + self.sample_weights,
+                            training=(kind == "train"), name=kind)
             if kind == "train":
                 opt, hyper, prefix = self.optimizer.spec()
                 text = _core.build_train(text, opt, hyper, prefix)
@@ -163,7 +177,8 @@ class Model(Container):
         return data_utils.standardize_input_data(x, self.input_names, self.internal_input_shapes,
                                                  check_batch_dim=check_batch_dim, exception_prefix="model input")
 
-    def _standardize(self, x, y):
+    def _standardize(self, x, y, sample_weight=None, class_weight=None):
+        """Checked float32 arrays for the test/train programs: inputs, targets, sample weights."""
         self._require_compiled()
         xs = self._inputs(x)
         ys = data_utils.standardize_input_data(y, self.output_names, [tuple(t.shape) for t in self.targets],
@@ -175,7 +190,46 @@ class Model(Container):
         xs, ys = _as_f32(xs), _as_f32(ys)
         _check_finite(xs, self.input_names, "model input")
         _check_finite(ys, self.output_names, "model target")
-        return xs + ys
+        ws = _as_f32(self._sample_weights(ys, sample_weight, class_weight))
+        _check_finite(ws, [n + "_sample_weights" for n in self.output_names], "sample weight")
+        return xs + ys + ws
+
+    def _sample_weights(self, ys, sample_weight, class_weight):
+        names, n = self.output_names, len(ys[0])
+        sws = _per_output(sample_weight, names, "sample_weight", missing=False) if sample_weight is not None \
+            else [None] * len(names)
+        if isinstance(class_weight, dict) and class_weight and all(k in names for k in class_weight):
+            cws = _per_output(class_weight, names, "class_weight", missing=False)
+        elif isinstance(class_weight, (list, tuple)):
+            cws = _per_output(class_weight, names, "class_weight")
+        else:
+            cws = [class_weight] * len(names)
+        out = []
+        for name, y, sw, cw in zip(names, ys, sws, cws):
+            w = np.ones(n, np.float32)
+            if sw is not None and sw is not False:
+                sw = np.asarray(sw, dtype=np.float32)
+                if sw.ndim == 2 and sw.shape[1] == 1:
+                    sw = sw[:, 0]
+                if sw.ndim != 1:
+                    raise ValueError('Found a sample_weight array with shape %s for output "%s". In order to use '
+                                     'timestep-wise sample weighting, you should pass a 2D sample_weight array and '
+                                     'specify sample_weight_mode="temporal" in compile() (not supported yet). '
+                                     "Otherwise pass a 1D array of one weight per sample." % (sw.shape, name))
+                if len(sw) != n:
+                    raise ValueError('Found a sample_weight array of length %d for output "%s", but the data has '
+                                     "%d samples." % (len(sw), name, n))
+                w = w * sw
+            if cw is not None and cw is not False:
+                if y.ndim > 2:
+                    raise ValueError("class_weight not supported for 3+ dimensional targets.")
+                classes = y.argmax(axis=1) if y.ndim == 2 and y.shape[1] > 1 else np.round(y.reshape(n)).astype(int)
+                missing = sorted(set(classes.tolist()) - set(cw))
+                if missing:
+                    raise ValueError('class_weight for output "%s" has no weight for class(es) %s' % (name, missing))
+                w = w * np.array([cw[c] for c in classes.tolist()], np.float32)
+            out.append(w)
+        return out
 
     def _results(self, values):
         values = [float(v) for v in values]
@@ -189,19 +243,15 @@ class Model(Container):
         given, as in Keras 1). Returns a History."""
         if kwargs:
             raise TypeError("Unrecognized keyword arguments: " + str(sorted(kwargs)))
-        if class_weight is not None or sample_weight is not None:
-            raise NotImplementedError("class_weight and sample_weight are not supported yet")
         epochs = epochs if epochs is not None else (nb_epoch if nb_epoch is not None else 10)
-        arrays = self._standardize(x, y)
+        arrays = self._standardize(x, y, sample_weight, class_weight)
         val_arrays = None
         if validation_data is not None:
-            if len(validation_data) == 3:
-                raise NotImplementedError("validation sample weights are not supported yet")
-            if len(validation_data) != 2:
+            if len(validation_data) not in (2, 3):
                 raise ValueError("When passing validation_data, it must contain 2 (x_val, y_val) or 3 "
                                  "(x_val, y_val, val_sample_weights) items, however it contains %d items"
                                  % len(validation_data))
-            val_arrays = self._standardize(*validation_data)
+            val_arrays = self._standardize(*validation_data)  # (x, y) or (x, y, sample_weight)
         elif validation_split and 0.0 < validation_split < 1.0:
             split_at = int(len(arrays[0]) * (1.0 - validation_split))
             val_arrays = [a[split_at:] for a in arrays]
@@ -272,9 +322,7 @@ class Model(Container):
     def evaluate(self, x, y, batch_size=32, verbose=1, sample_weight=None):
         """Loss (and metrics) on the data, averaged over samples: a scalar, or a list in
         `model.metrics_names` order."""
-        if sample_weight is not None:
-            raise NotImplementedError("sample_weight is not supported yet")
-        arrays = self._standardize(x, y)
+        arrays = self._standardize(x, y, sample_weight)
         progress = None
         if verbose:
             from ..utils.generic_utils import Progbar
@@ -294,18 +342,14 @@ class Model(Container):
 
     def train_on_batch(self, x, y, sample_weight=None, class_weight=None):
         """One optimizer step on one batch; returns the loss (and metrics) before the step."""
-        if sample_weight is not None or class_weight is not None:
-            raise NotImplementedError("sample_weight and class_weight are not supported yet")
-        arrays = self._standardize(x, y)
+        arrays = self._standardize(x, y, sample_weight, class_weight)
         n = len(arrays[0])
         means, _, _ = self._program("train").run_epoch(arrays, n, np.arange(n, dtype=np.int64), False, 0.25,
                                                        None, None)
         return self._results(means)
 
     def test_on_batch(self, x, y, sample_weight=None):
-        if sample_weight is not None:
-            raise NotImplementedError("sample_weight is not supported yet")
-        arrays = self._standardize(x, y)
+        arrays = self._standardize(x, y, sample_weight)
         return self._results(self._evaluate_arrays(arrays, len(arrays[0])))
 
     def predict_on_batch(self, x):

@@ -19,6 +19,12 @@ _ALLOWED_KWARGS = {"input_shape", "batch_input_shape", "batch_size", "input_dtyp
                    "weights", "input_dim", "input_length"}
 
 
+class LayerNodeError(AttributeError, AssertionError):
+    """A layer property that is ill-defined because the layer has several inbound nodes (or
+    none). Keras 1.2 raises AttributeError (so `hasattr(layer, 'output')` is False for a shared
+    layer) while the guide shows AssertionError: this is both, so either `except` works."""
+
+
 def to_list(x):
     return list(x) if isinstance(x, (list, tuple)) else [x]
 
@@ -245,28 +251,28 @@ class Layer:
     @property
     def input(self):
         if len(self.inbound_nodes) > 1:
-            raise AttributeError('Layer %s has multiple inbound nodes, hence the notion of "layer input" is '
+            raise LayerNodeError('Layer %s has multiple inbound nodes, hence the notion of "layer input" is '
                                  "ill-defined. Use `get_input_at(node_index)` instead." % self.name)
         if not self.inbound_nodes:
-            raise AttributeError("Layer %s is not connected, no input to return." % self.name)
+            raise LayerNodeError("Layer %s is not connected, no input to return." % self.name)
         return self.get_input_at(0)
 
     @property
     def output(self):
         if not self.inbound_nodes:
-            raise AttributeError("Layer %s has no inbound nodes." % self.name)
+            raise LayerNodeError("Layer %s has no inbound nodes." % self.name)
         if len(self.inbound_nodes) > 1:
-            raise AttributeError('Layer %s has multiple inbound nodes, hence the notion of "layer output" is '
+            raise LayerNodeError('Layer %s has multiple inbound nodes, hence the notion of "layer output" is '
                                  "ill-defined. Use `get_output_at(node_index)` instead." % self.name)
         return self.get_output_at(0)
 
     def _common_shape(self, attr, what, getter):
         if not self.inbound_nodes:
-            raise AttributeError("The layer has never been called and thus has no defined %s." % what)
+            raise LayerNodeError("The layer has never been called and thus has no defined %s." % what)
         shapes = {str(getattr(n, attr)) for n in self.inbound_nodes}
         if len(shapes) == 1:
             return unpack(getattr(self.inbound_nodes[0], attr))
-        raise AttributeError('The layer "%s has multiple inbound nodes, with different %ss. Hence the notion of '
+        raise LayerNodeError('The layer "%s has multiple inbound nodes, with different %ss. Hence the notion of '
                              '"%s" is ill-defined for the layer. Use `%s(node_index)` instead.'
                              % (self.name, what, what, getter))
 

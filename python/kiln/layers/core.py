@@ -1,4 +1,6 @@
 """Core layers: Dense, Activation, Dropout (Keras 1 and Keras 2 spellings)."""
+import inspect
+
 import numpy as np
 
 from .. import activations, backend as K, initializers
@@ -128,5 +130,80 @@ class Dropout(Layer):
 
     def get_config(self):
         c = {"p": self.p}
+        c.update(super().get_config())
+        return c
+
+
+def _positional_arity(fn):
+    """Number of positional parameters without defaults (None when it takes *args)."""
+    try:
+        params = inspect.signature(fn).parameters.values()
+    except (TypeError, ValueError):
+        return 1
+    n = 0
+    for p in params:
+        if p.kind == p.VAR_POSITIONAL:
+            return None
+        if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD) and p.default is p.empty:
+            n += 1
+    return n
+
+
+class Lambda(Layer):
+    """Wraps a function of tensors written with kiln.backend as a layer.
+
+    The function is traced once per call on symbolic tensors; its ops become the layer's IR.
+    On a list of inputs it receives the list, or, when it takes one positional parameter per
+    input (`lambda x, y: ...`, as the guide writes it), the inputs as separate arguments.
+
+    Args:
+        function: f(x, **arguments) -> tensor.
+        output_shape: optional; a tuple (without the batch dim) or a function of the input
+            shape(s). The traced shape is always known; a given output_shape must agree with it.
+        arguments: extra keyword arguments for the function.
+    """
+
+    def __init__(self, function, output_shape=None, arguments=None, mask=None, **kwargs):
+        super().__init__(**kwargs)
+        if output_shape is not None and not callable(output_shape) and not isinstance(output_shape, (tuple, list)):
+            raise TypeError("In Lambda, `output_shape` must be a list, a tuple, or a function.")
+        self.function = function
+        self._output_shape = output_shape
+        self.arguments = arguments or {}
+
+    def call(self, x, mask=None):
+        args = dict(self.arguments)
+        if isinstance(x, list):
+            arity = _positional_arity(self.function)
+            if arity is None or (arity == len(x) and arity > 1):
+                return self.function(*x, **args)
+        return self.function(x, **args)
+
+    def __call__(self, x, mask=None, **kwargs):
+        out = super().__call__(x, mask, **kwargs)
+        if self._output_shape is not None:
+            shapes = [tuple(t.shape) for t in (x if isinstance(x, list) else [x])]
+            declared = self.get_output_shape_for(shapes if isinstance(x, list) else shapes[0])
+            got = tuple(out.shape) if not isinstance(out, list) else tuple(out[0].shape)
+            declared = tuple(declared)
+            if len(declared) != len(got) or any(d is not None and g is not None and d != g
+                                                for d, g in zip(declared, got)):
+                raise ValueError("Lambda %s: output_shape %s does not match the shape %s that its function computes"
+                                 % (self.name, declared, got))
+        return out
+
+    def get_output_shape_for(self, input_shape):
+        if self._output_shape is None:
+            return super().get_output_shape_for(input_shape)
+        if callable(self._output_shape):
+            shape = self._output_shape(input_shape)
+            if not isinstance(shape, (tuple, list)):
+                raise ValueError("output_shape function must return a tuple")
+            return tuple(shape)
+        batch = input_shape[0][0] if isinstance(input_shape, list) else input_shape[0]
+        return (batch,) + tuple(self._output_shape)
+
+    def get_config(self):
+        c = {"function": getattr(self.function, "__name__", "lambda"), "arguments": self.arguments}
         c.update(super().get_config())
         return c

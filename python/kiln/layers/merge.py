@@ -1,0 +1,232 @@
+"""Merging several tensors: Keras 1's `merge(mode=...)`/`Merge` and Keras 2's `Add`, `Subtract`,
+`Multiply`, `Average`, `Maximum`, `Minimum`, `Concatenate`, `Dot` with their functional forms.
+Shapes are checked when the layer is called and errors name every input shape."""
+import warnings
+
+from .. import backend as K
+from ..backend.tensor import Tensor
+from ..graph.layer import Layer
+
+_ELEMENTWISE = {"sum", "mul", "ave", "max", "min", "sub"}
+
+
+def _shapes(inputs):
+    return [tuple(t.shape) for t in inputs]
+
+
+class Merge(Layer):
+    """Keras 1 merge layer. `mode` is 'sum', 'mul', 'concat', 'ave', 'max', 'dot', 'cos' (and
+    kiln's 'min', 'sub'), or a function of the list of tensors (then `output_shape` is needed
+    when it cannot be traced: kiln traces it, so it is optional and checked when given)."""
+
+    def __init__(self, layers=None, mode="sum", concat_axis=-1, dot_axes=-1, output_shape=None, output_mask=None,
+                 arguments=None, node_indices=None, tensor_indices=None, name=None):
+        if layers is not None:
+            raise NotImplementedError("Merge(layers=[...]) (merging models in a Sequential) is not supported; "
+                                      "call merge([...]) on tensors")
+        super().__init__(name=name)
+        if not callable(mode) and mode not in _ELEMENTWISE | {"concat", "dot", "cos"}:
+            raise ValueError("Invalid merge mode: " + str(mode))
+        self.mode = mode
+        self.concat_axis = concat_axis
+        self.dot_axes = dot_axes
+        self._output_shape = output_shape
+        self.arguments = arguments or {}
+
+    def __call__(self, inputs, mask=None, **kwargs):
+        if not isinstance(inputs, (list, tuple)) or len(inputs) < 2:
+            raise TypeError("A Merge should only be applied to a list of layers with at least 2 elements. Found: %r"
+                            % (inputs,))
+        if self.inbound_nodes and not isinstance(self, _Keras2Merge):
+            raise RuntimeError('A Merge layer cannot be used more than once, please use the "merge" function '
+                               "instead: " + self.name)
+        return super().__call__(list(inputs), mask, **kwargs)
+
+    def _check(self, inputs):
+        shapes = _shapes(inputs)
+        mode = self.mode
+        if mode in _ELEMENTWISE:
+            if mode == "sub" and len(inputs) != 2:
+                raise ValueError("Subtract (sub mode) takes exactly 2 inputs, got %d: %s" % (len(inputs), shapes))
+            if len(set(shapes)) != 1:
+                raise ValueError("Only layers of same output shape can be merged using %s mode. Layer shapes: %s"
+                                 % (mode, shapes))
+        elif mode == "concat":
+            axis = self.concat_axis
+            ranks = {len(s) for s in shapes}
+            bad = len(ranks) != 1
+            if not bad:
+                r = ranks.pop()
+                a = axis % r
+                bad = len({s[:a] + s[a + 1:] for s in shapes}) != 1
+            if bad:
+                raise ValueError('"concat" mode can only merge layers with matching output shapes except for the '
+                                 "concat axis. Layer shapes: %s" % (shapes,))
+        elif mode in ("dot", "cos"):
+            if len(inputs) != 2:
+                raise ValueError("%s merge takes exactly 2 inputs, got %d: %s" % (mode, len(inputs), shapes))
+            a1, a2 = self._axes(shapes)
+            if shapes[0][a1] != shapes[1][a2]:
+                raise ValueError("Dimension incompatibility using dot mode: %s != %s. Layer shapes: %s"
+                                 % (shapes[0][a1], shapes[1][a2], shapes))
+
+    def _axes(self, shapes):
+        a = self.dot_axes
+        if isinstance(a, int):
+            return (a % len(shapes[0]), a % len(shapes[1])) if a < 0 else (a, a)
+        return tuple(x % len(s) if x < 0 else x for x, s in zip(a, shapes))
+
+    def call(self, inputs, mask=None):
+        if callable(self.mode):
+            return self.mode(inputs, **self.arguments)
+        self._check(inputs)
+        mode = self.mode
+        if mode in ("sum", "ave"):
+            out = inputs[0]
+            for t in inputs[1:]:
+                out = out + t
+            return out / float(len(inputs)) if mode == "ave" else out
+        if mode == "mul":
+            out = inputs[0]
+            for t in inputs[1:]:
+                out = out * t
+            return out
+        if mode in ("max", "min"):
+            f = K.maximum if mode == "max" else K.minimum
+            out = inputs[0]
+            for t in inputs[1:]:
+                out = f(out, t)
+            return out
+        if mode == "sub":
+            return inputs[0] - inputs[1]
+        if mode == "concat":
+            return K.concatenate(inputs, axis=self.concat_axis)
+        axes = self._axes(_shapes(inputs))
+        if mode == "dot":
+            return K.batch_dot(inputs[0], inputs[1], list(axes))
+        # cos: the dot product of the l2-normalized inputs, shape (batch, 1) for vectors. (Keras
+        # 1.2 adds a dim here that its declared shape lacks; kiln returns the declared shape.)
+        a = K.l2_normalize(inputs[0], axis=axes[0])
+        b = K.l2_normalize(inputs[1], axis=axes[1])
+        return K.batch_dot(a, b, list(axes))
+
+    def __repr__(self):
+        return "<%s %s mode=%s>" % (type(self).__name__, self.name, self.mode)
+
+    def get_config(self):
+        c = {"mode": self.mode if isinstance(self.mode, str) else getattr(self.mode, "__name__", "function"),
+             "concat_axis": self.concat_axis, "dot_axes": self.dot_axes}
+        c.update(super().get_config())
+        return c
+
+
+def merge(inputs, mode="sum", concat_axis=-1, dot_axes=-1, output_shape=None, output_mask=None, arguments=None,
+          name=None):
+    """Keras 1 functional merge: `merge([a, b], mode='concat', concat_axis=-1)`.
+
+    An element that is a layer rather than a tensor is called on the first tensor of the list
+    (the guide's residual example writes `merge([x, y])` with `y` a Convolution2D layer).
+    """
+    if isinstance(inputs, (list, tuple)):
+        first = next((t for t in inputs if isinstance(t, Tensor)), None)
+        fixed = []
+        for t in inputs:
+            if isinstance(t, Layer) and first is not None:
+                warnings.warn("merge(): %s is a layer, not a tensor; calling it on %r" % (t.name, first))
+                t = t(first)
+            fixed.append(t)
+        inputs = fixed
+    layer = Merge(mode=mode, concat_axis=concat_axis, dot_axes=dot_axes, output_shape=output_shape,
+                  output_mask=output_mask, arguments=arguments, name=name)
+    return layer(inputs)
+
+
+class _Keras2Merge(Merge):
+    mode = None
+
+    def __init__(self, **kwargs):
+        Layer.__init__(self, **kwargs)
+        self.concat_axis, self.dot_axes, self._output_shape, self.arguments = -1, -1, None, {}
+
+
+class Add(_Keras2Merge):
+    mode = "sum"
+
+
+class Subtract(_Keras2Merge):
+    mode = "sub"
+
+
+class Multiply(_Keras2Merge):
+    mode = "mul"
+
+
+class Average(_Keras2Merge):
+    mode = "ave"
+
+
+class Maximum(_Keras2Merge):
+    mode = "max"
+
+
+class Minimum(_Keras2Merge):
+    mode = "min"
+
+
+class Concatenate(_Keras2Merge):
+    mode = "concat"
+
+    def __init__(self, axis=-1, **kwargs):
+        super().__init__(**kwargs)
+        self.concat_axis = axis
+
+    @property
+    def axis(self):
+        return self.concat_axis
+
+
+class Dot(_Keras2Merge):
+    mode = "dot"
+
+    def __init__(self, axes, normalize=False, **kwargs):
+        super().__init__(**kwargs)
+        self.dot_axes = axes
+        self.normalize = normalize
+        if normalize:
+            self.mode = "cos"
+
+    @property
+    def axes(self):
+        return self.dot_axes
+
+
+def add(inputs, **kwargs):
+    return Add(**kwargs)(inputs)
+
+
+def subtract(inputs, **kwargs):
+    return Subtract(**kwargs)(inputs)
+
+
+def multiply(inputs, **kwargs):
+    return Multiply(**kwargs)(inputs)
+
+
+def average(inputs, **kwargs):
+    return Average(**kwargs)(inputs)
+
+
+def maximum(inputs, **kwargs):
+    return Maximum(**kwargs)(inputs)
+
+
+def minimum(inputs, **kwargs):
+    return Minimum(**kwargs)(inputs)
+
+
+def concatenate(inputs, axis=-1, **kwargs):
+    return Concatenate(axis=axis, **kwargs)(inputs)
+
+
+def dot(inputs, axes, normalize=False, **kwargs):
+    return Dot(axes=axes, normalize=normalize, **kwargs)(inputs)
