@@ -118,6 +118,19 @@ KILN_OP(div).inputs({"a", "b"}).set_infer(infer_binary).set_grad([](GradBuilder&
   return std::vector<int>{b.unbroadcast(da, x), b.unbroadcast(db, y)};
 });
 
+// pow(a, b) = a^b. d/da = b * a^(b-1); d/db = a^b * log(a), taken as 0 where a <= 0 (pow_log),
+// as TensorFlow does: there log(a) is -inf or NaN, and a trainable exponent would get NaN from a
+// single zero in the base (where the true derivative, for b > 0, is 0).
+KILN_OP(pow).inputs({"a", "b"}).set_infer(infer_binary).set_grad([](GradBuilder& b, const ir::Node& n, const std::vector<int>& dy) {
+  int x = n.inputs[0], y = n.inputs[1];
+  int x_pow = b.emit("pow", {x, b.emit("sub", {y, b.scalar(1.0)})});
+  int da = b.emit("mul", {dy[0], b.emit("mul", {y, x_pow})});
+  int db = b.emit("mul", {dy[0], b.emit("mul", {n.outputs[0], b.emit("pow_log", {x})})});
+  return std::vector<int>{b.unbroadcast(da, x), b.unbroadcast(db, y)};
+});
+// pow_log(x): log(x) where x > 0, else 0.
+KILN_OP(pow_log).inputs({"x"}).set_infer(infer_unary).non_differentiable();
+
 // maximum/minimum: the cotangent goes to the operand that was selected (ties to the left).
 static std::vector<int> grad_select(GradBuilder& b, const ir::Node& n, const std::vector<int>& dy, const char* cmp) {
   int x = n.inputs[0], y = n.inputs[1];

@@ -1,4 +1,5 @@
-// Reductions over a set of axes (all axes when `axes` is absent), and argmax.
+// Reductions over a set of axes (all axes when `axes` is absent), reduce_prod's gradient helper,
+// and argmax.
 #include <algorithm>
 
 #include "ops/common.h"
@@ -67,6 +68,14 @@ static std::vector<int> grad_extreme(GradBuilder& b, const ir::Node& n, const st
 }
 KILN_OP(reduce_max).inputs({"x"}).attrs({"axes", "keepdims"}).set_infer(infer_reduce).set_grad(grad_extreme);
 KILN_OP(reduce_min).inputs({"x"}).attrs({"axes", "keepdims"}).set_infer(infer_reduce).set_grad(grad_extreme);
+
+KILN_OP(reduce_prod).inputs({"x"}).attrs({"axes", "keepdims"}).set_infer(infer_reduce).set_grad(grad_by("reduce_prod_grad"));
+
+// reduce_prod_grad(dy, x) {axes, keepdims}: each element gets dy times the product of the
+// other elements of its group, from prefix and suffix products: exact where x holds zeros,
+// which dividing the product by x is not.
+KILN_OP(reduce_prod_grad).inputs({"dy", "x"}).attrs({"axes", "keepdims"})
+    .set_infer(infer_grad_of(infer_reduce, "reduction")).non_differentiable();
 
 // argmax along one axis (first maximum wins); the index is returned as f32.
 KILN_OP(argmax).inputs({"x"}).attrs({"axis"}).set_infer([](const std::vector<Type>& in, const Attrs& a) {

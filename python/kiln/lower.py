@@ -13,8 +13,14 @@ from .backend.variables import Variable
 _SAFE = re.compile(r"[^A-Za-z0-9_.]")
 
 
+def _dim_text(d):
+    if d is None:
+        return "?"
+    return "?*%d" % -d if d < 0 else str(d)
+
+
 def _type_text(t):
-    dims = ",".join("?" if d is None else str(d) for d in t.shape)
+    dims = ",".join(_dim_text(d) for d in t.ir_shape)
     return "%s[%s]" % ("f32" if t.dtype == "float32" else "i32", dims)
 
 
@@ -41,12 +47,19 @@ class GraphDisconnected(ValueError):
     pass
 
 
-def lower(outputs, inputs, training, name="main", return_names=False):
+def lower(outputs, inputs, training, name="main", return_names=False, updates=(), trainable=None):
     """IR text computing `outputs` (tensors) from `inputs` (placeholders, in order).
 
+    `trainable`: the variables to declare as `param` (what the optimizer updates); by default
+    every variable created trainable. `updates` are (variable, new value) pairs: `assign` nodes placed after everything else, so
+    every read of a variable in the graph sees its value from before the run.
     Returns (text, variables): the variables the graph reads, in declaration order; with
     `return_names`, also the IR name of each lowered tensor, keyed by id(tensor).
     """
+    updates = list(updates)
+    for var, _ in updates:
+        if not isinstance(var, Variable):
+            raise TypeError("an update must assign a kiln variable, got %r" % (var,))
     def resolve(t):
         while isinstance(t, PhaseSwitch):
             t = t.inputs[0] if training else t.inputs[1]
@@ -54,7 +67,7 @@ def lower(outputs, inputs, training, name="main", return_names=False):
 
     input_ids = {id(t) for t in inputs}
     order, seen = [], set()
-    for out in outputs:
+    for out in list(outputs) + [v for pair in updates for v in pair]:
         stack = [(resolve(out), False)]
         while stack:
             t, expanded = stack.pop()
@@ -93,11 +106,12 @@ def lower(outputs, inputs, training, name="main", return_names=False):
     lines = ["kiln 1", "graph @%s {" % name]
     for t in inputs:
         lines.append("  input %%%s : %s" % (name_of(t), _type_text(t)))
+    trainable_ids = {id(v) for v in trainable} if trainable is not None else {id(v) for v in variables if v.trainable}
     for v in variables:
-        if v.trainable:
+        if id(v) in trainable_ids:
             lines.append("  param %%%s : %s" % (name_of(v), _type_text(v)))
     for v in variables:
-        if not v.trainable:
+        if id(v) not in trainable_ids:
             lines.append("  state %%%s : %s" % (name_of(v), _type_text(v)))
     for t in order:
         if id(t) in input_ids or isinstance(t, Variable):
@@ -108,6 +122,8 @@ def lower(outputs, inputs, training, name="main", return_names=False):
                 % (t, [getattr(i, "name", i) for i in inputs]))
         args = ", ".join("%" + name_of(resolve(x)) for x in t.inputs)
         lines.append("  %%%s = %s(%s)%s : %s" % (name_of(t), t.op, args, _attrs_text(t.attrs), _type_text(t)))
+    for var, value in updates:
+        lines.append("  assign(%%%s, %%%s)" % (name_of(var), name_of(resolve(value))))
     lines.append("  output " + ", ".join("%" + name_of(resolve(t)) for t in outputs))
     lines.append("}")
     text = "\n".join(lines) + "\n"

@@ -102,6 +102,19 @@ int main(int argc, char** argv) {
   expect_error("kiln 1\ngraph @g {\n  param %w : f32[100000000,100000000]\n  output %w\n}\n",
                "line 3: %w : f32[100000000,100000000] has more than 2^40 elements", "huge shape");
 
+  // Shape ops: the verifier reports their shape rules with the line, both shapes and the op.
+  expect_error("kiln 1\ngraph @g {\n  input %x : f32[?,6]\n  %y = reshape(%x) {shape=[4,2]} : f32[?,4,2]\n  output %y\n}\n",
+               "line 4: [reshape] cannot reshape f32[?,6] to [?,4,2]", "reshape element count");
+  expect_error("kiln 1\ngraph @g {\n  input %x : f32[?,3]\n  input %z : f32[?,4,1]\n"
+               "  %y = concat(%x, %z) {axis=1} : f32[?,7]\n  output %y\n}\n",
+               "line 5: [concat] operands must have the same rank, got f32[?,3], f32[?,4,1]", "concat rank");
+  expect_error("kiln 1\ngraph @g {\n  input %x : f32[?,3]\n  %y = slice(%x) {axis=0, begin=0, end=1} : f32[1,3]\n  output %y\n}\n",
+               "line 4: [slice] axis 0 of f32[?,3] is the batch dim ?", "slice batch axis");
+  expect_error("kiln 1\ngraph @g {\n  input %x : f32[?,3]\n  %y = transpose(%x) {perm=[1,0]} : f32[?,3]\n  output %y\n}\n",
+               "line 4: [transpose] result %y is declared f32[?,3] but the op gives f32[3,?]", "transpose moves the batch dim");
+  expect_error("kiln 1\ngraph @g {\n  input %x : f32[?,3]\n  %y = tile(%x) {reps=[1,99999999999999]} : f32[?,3]\n  output %y\n}\n",
+               "line 4: [tile] result %y is declared f32[?,3] but the op gives f32[?,299999999999997]", "tile result type");
+
   // Planner: no two simultaneously live values overlap, and reuse makes the arena smaller.
   {
     ir::Graph g = ir::parse(kMlp);

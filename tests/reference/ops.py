@@ -165,6 +165,16 @@ def less_equal(a, b):
     return (a <= b).astype(np.float64)
 
 
+def pow(a, b):  # noqa: A001 - named after the op
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+        return np.power(a, b)
+
+
+def pow_log(x):
+    """log(x) where x > 0, else 0: the d pow / d b factor (0 where a^b has no real log)."""
+    return np.where(x > 0, np.log(np.where(x > 0, x, 1.0)), 0.0)
+
+
 def constant(value):
     return np.array(value, dtype=np.float64)
 
@@ -214,8 +224,106 @@ def reduce_count(x, axes=None, keepdims=0):
     return np.array(float(np.prod([x.shape[a] for a in ax])))
 
 
+def reduce_prod(x, axes=None, keepdims=0):
+    return np.prod(x, axis=_axes(x, axes), keepdims=bool(keepdims))
+
+
+def reduce_prod_grad(dy, x, axes=None, keepdims=0):
+    """dy times the product of the other elements of each reduced group (no division by x)."""
+    red = list(range(x.ndim)) if axes is None else sorted(set(_axes(x, axes)))
+    kept = [i for i in range(x.ndim) if i not in red]
+    if x.size == 0:
+        return np.zeros_like(x, dtype=np.float64)
+    xt = np.transpose(x, kept + red)  # each group's elements last
+    n = int(np.prod([x.shape[i] for i in red]))
+    groups = xt.reshape(-1, n)
+    others = np.stack([np.prod(np.delete(groups, j, axis=1), axis=1) for j in range(n)], axis=1)
+    d = (others * np.reshape(dy, (-1, 1))).reshape(xt.shape)
+    return np.transpose(d, np.argsort(kept + red))
+
+
 def argmax(x, axis=-1):
     return np.argmax(x, axis=axis).astype(np.float64)  # first maximum wins
+
+
+# ---------------------------------------------------------------- shape ops
+
+
+def reshape(x, shape, batched=False):
+    """batched: x's first dim is the batch dim `?` (the IR knows it from x's type, a test says
+    it), and `shape` lists the dims of one sample; otherwise `shape` is the whole shape."""
+    return np.reshape(x, ([x.shape[0]] if batched else []) + list(shape)).astype(np.float64)
+
+
+def transpose(x, perm):
+    return np.transpose(x, perm).astype(np.float64)
+
+
+def concat(*xs, axis=-1):
+    return np.concatenate(xs, axis=axis).astype(np.float64)
+
+
+def _range(n, begin, end):
+    b = begin + n if begin < 0 else begin
+    e = n if end is None else (end + n if end < 0 else end)
+    assert 0 <= b <= e <= n, "not a slice: begin=%s, end=%s of %d" % (begin, end, n)
+    return b, e
+
+
+def slice(x, axis, begin=0, end=None):  # noqa: A001 - named after the op
+    b, e = _range(x.shape[axis], begin, end)
+    return np.take(x, np.arange(b, e), axis=axis).astype(np.float64)
+
+
+def slice_grad(dy, x, axis, begin=0, end=None):
+    b, e = _range(x.shape[axis], begin, end)
+    dx = np.zeros(x.shape)
+    index = [np.s_[:]] * x.ndim
+    index[axis] = np.s_[b:e]
+    dx[tuple(index)] = dy
+    return dx
+
+
+def _indices(indices, n):
+    idx = np.asarray(indices).astype(np.int64)
+    assert np.all(idx == indices) and np.all((idx >= 0) & (idx < n)), "bad index"
+    return idx
+
+
+def gather(params, indices):
+    return params[_indices(indices, params.shape[0])].astype(np.float64)
+
+
+def gather_grad(dy, indices, params):
+    """Scatter-add: a row gathered k times gets the sum of its k cotangents."""
+    dp = np.zeros(params.shape)
+    np.add.at(dp, _indices(indices, params.shape[0]), dy)
+    return dp
+
+
+def one_hot(indices, depth):
+    return np.eye(depth)[_indices(indices, depth)]
+
+
+def tile(x, reps):
+    assert len(reps) == x.ndim
+    return np.tile(x, reps).astype(np.float64)
+
+
+def tile_grad(dy, x, reps):
+    """dy seen as [reps0, d0, reps1, d1, ...], summed over the reps axes."""
+    split = [n for r, d in zip(reps, x.shape) for n in (r, d)]
+    return np.reshape(dy, split).sum(axis=tuple(range(0, len(split), 2))).astype(np.float64)
+
+
+def repeat(x, axis, repeats):
+    return np.repeat(x, repeats, axis=axis).astype(np.float64)
+
+
+def repeat_grad(dy, x, axis, repeats):
+    """dy seen as [..., A, repeats, ...], summed over the repeats axis."""
+    ax = axis % x.ndim
+    return np.reshape(dy, x.shape[:ax] + (x.shape[ax], repeats) + x.shape[ax + 1:]).sum(axis=ax + 1)
 
 
 # ---------------------------------------------------------------- softmax

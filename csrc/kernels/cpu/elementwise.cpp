@@ -163,6 +163,7 @@ KILN_UNARY(tanh, std::tanh(x));
 KILN_UNARY(softplus, x > 0 ? x + std::log1p(std::exp(-x)) : std::log1p(std::exp(x)));
 KILN_UNARY(softsign, x / (1.f + std::fabs(x)));
 KILN_UNARY(hard_sigmoid, std::fmin(std::fmax(0.2f * x + 0.5f, 0.f), 1.f));
+KILN_UNARY(pow_log, x > 0 ? std::log(x) : 0.f);
 KILN_CPU_KERNEL(clip, clip_k);
 KILN_CPU_KERNEL(elu, elu_k);
 
@@ -181,6 +182,7 @@ KILN_BINARY(mul, x * y);
 KILN_BINARY(div, x / y);
 KILN_BINARY(maximum, std::fmax(x, y));
 KILN_BINARY(minimum, std::fmin(x, y));
+KILN_BINARY(pow, std::pow(x, y));
 KILN_BINARY(equal, x == y ? 1.f : 0.f);
 KILN_BINARY(not_equal, x != y ? 1.f : 0.f);
 KILN_BINARY(greater, x > y ? 1.f : 0.f);

@@ -1,5 +1,5 @@
-// Reductions (sum, mean, max, min over a set of axes), the element count a mean divides by,
-// and argmax along one axis.
+// Reductions (sum, mean, max, min, prod over a set of axes), the element count a mean divides
+// by, reduce_prod's gradient, and argmax along one axis.
 #include <algorithm>
 #include <cmath>
 #include <limits>
@@ -29,7 +29,7 @@ std::vector<int64_t> kept_dims(const TensorView& x, const ir::Attrs& attrs, int6
   return d;
 }
 
-enum class Red { sum, max, min };
+enum class Red { sum, max, min, prod };
 
 void reduce(const KernelArgs& a, Red kind, bool mean) {
   const TensorView &x = a.in[0], &o = a.out[0];
@@ -37,10 +37,10 @@ void reduce(const KernelArgs& a, Red kind, bool mean) {
   std::vector<int64_t> kd = kept_dims(x, a.node.attrs, &count);
   const float* xp = x.f();
   float* op = o.f();
-  float init = kind == Red::sum ? 0.f : kind == Red::max ? -INFINITY : INFINITY;
+  float init = kind == Red::sum ? 0.f : kind == Red::max ? -INFINITY : kind == Red::min ? INFINITY : 1.f;
   std::fill(op, op + o.numel, init);
   auto combine = [kind](float acc, float v) {
-    return kind == Red::sum ? acc + v : kind == Red::max ? std::fmax(acc, v) : std::fmin(acc, v);
+    return kind == Red::sum ? acc + v : kind == Red::max ? std::fmax(acc, v) : kind == Red::min ? std::fmin(acc, v) : acc * v;
   };
   int r = x.rank();
   bool last_only = r > 0 && kd[r - 1] == 1 && std::equal(kd.begin(), kd.end() - 1, x.dims.begin());
@@ -80,6 +80,59 @@ void reduce_sum_k(const KernelArgs& a) { reduce(a, Red::sum, false); }
 void reduce_mean_k(const KernelArgs& a) { reduce(a, Red::sum, true); }
 void reduce_max_k(const KernelArgs& a) { reduce(a, Red::max, false); }
 void reduce_min_k(const KernelArgs& a) { reduce(a, Red::min, false); }
+void reduce_prod_k(const KernelArgs& a) { reduce(a, Red::prod, false); }
+
+// Offsets of every element of x over the axes where `pick` is true, relative to index 0, in
+// row-major order of those axes.
+std::vector<int64_t> offsets_over(const TensorView& x, const std::vector<bool>& pick) {
+  std::vector<int64_t> off{0}, st(x.rank());
+  int64_t s = 1;
+  for (int i = x.rank() - 1; i >= 0; --i) {
+    st[i] = s;
+    s *= x.dims[i];
+  }
+  for (int i = 0; i < x.rank(); ++i) {
+    if (!pick[i]) continue;
+    std::vector<int64_t> next;
+    next.reserve(off.size() * x.dims[i]);
+    for (int64_t o : off)
+      for (int64_t j = 0; j < x.dims[i]; ++j) next.push_back(o + j * st[i]);
+    off = std::move(next);
+  }
+  return off;
+}
+
+// reduce_prod_grad(dy, x): group g (the elements reduced into dy[g]) starts at group[g] and
+// holds elements group[g] + member[j]. Its gradient is dy[g] * prefix product * suffix
+// product: two passes per group, no division, so zeros in x are exact.
+void reduce_prod_grad_k(const KernelArgs& a) {
+  const TensorView &dy = a.in[0], &x = a.in[1];
+  int r = x.rank();
+  bool all = !ir::has_attr(a.node.attrs, "axes");
+  std::vector<bool> reduced(r, all);
+  for (int64_t ax : ir::attr_ints(a.node.attrs, "axes")) reduced[ax < 0 ? ax + r : ax] = true;
+  std::vector<bool> kept(r);
+  for (int i = 0; i < r; ++i) kept[i] = !reduced[i];
+  std::vector<int64_t> group = offsets_over(x, kept), member = offsets_over(x, reduced);
+  const float* xp = x.f();
+  const float* g = dy.f();
+  float* dx = a.out[0].f();
+  int64_t n = static_cast<int64_t>(member.size());
+  for (size_t k = 0; k < group.size(); ++k) {
+    const float* xs = xp + group[k];
+    float* ds = dx + group[k];
+    float run = 1.f;
+    for (int64_t j = 0; j < n; ++j) {
+      ds[member[j]] = run;
+      run *= xs[member[j]];
+    }
+    run = g[k];
+    for (int64_t j = n; j-- > 0;) {
+      ds[member[j]] *= run;
+      run *= xs[member[j]];
+    }
+  }
+}
 
 void reduce_count_k(const KernelArgs& a) {
   int64_t count;
@@ -113,6 +166,8 @@ KILN_CPU_KERNEL(reduce_sum, reduce_sum_k);
 KILN_CPU_KERNEL(reduce_mean, reduce_mean_k);
 KILN_CPU_KERNEL(reduce_max, reduce_max_k);
 KILN_CPU_KERNEL(reduce_min, reduce_min_k);
+KILN_CPU_KERNEL(reduce_prod, reduce_prod_k);
+KILN_CPU_KERNEL(reduce_prod_grad, reduce_prod_grad_k);
 KILN_CPU_KERNEL(reduce_count, reduce_count_k);
 KILN_CPU_KERNEL(argmax, argmax_k);
 

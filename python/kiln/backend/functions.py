@@ -43,8 +43,10 @@ class Function:
     """A compiled function of placeholders: `f([x_value, ...]) -> [output arrays]`."""
 
     def __init__(self, inputs, outputs, updates=None, name=None, **kwargs):
-        if updates:
-            raise NotImplementedError("K.function(updates=...) is not supported yet")
+        self.updates = [tuple(u) for u in (updates or [])]
+        for u in self.updates:
+            if len(u) != 2 or not isinstance(u[0], Variable):
+                raise TypeError("K.function: each update must be (variable, new_value), got %r" % (u,))
         self.inputs = list(inputs)
         self.single = isinstance(outputs, Tensor)
         self.outputs = [outputs] if self.single else list(outputs)
@@ -52,7 +54,8 @@ class Function:
             if not isinstance(t, Tensor):
                 raise TypeError("K.function: inputs and outputs must be kiln tensors, got %r" % (t,))
         feeds = [t for t in self.inputs if t is not LEARNING_PHASE]
-        missing = [t for t in _leaves(self.outputs) if t not in feeds and t is not LEARNING_PHASE]
+        missing = [t for t in _leaves(self.outputs + [v for _, v in self.updates])
+                   if t not in feeds and t is not LEARNING_PHASE]
         if missing:
             raise ValueError("K.function: the outputs depend on placeholders that are not inputs: %s" % (missing,))
         self._feeds = feeds
@@ -60,7 +63,8 @@ class Function:
 
     def _program(self, phase):
         if phase not in self._programs:
-            text, _ = lower(self.outputs, self._feeds, training=bool(phase), name="function")
+            text, _ = lower(self.outputs, self._feeds, training=bool(phase), name="function",
+                            updates=[(v, _arg_value(v, x)) for v, x in self.updates])
             self._programs[phase] = _core.Program(store, _core.optimize(text))
         return self._programs[phase]
 
@@ -84,6 +88,28 @@ class Function:
             arrays.append(a)
         outs = self._program(phase).run(arrays)
         return outs
+
+
+def _arg_value(var, x):
+    """An update's new value as a tensor of the variable's shape."""
+    from .ops import _arg
+    t = _arg(x, "update")
+    if tuple(t.shape) != tuple(var.shape):
+        t = make("broadcast_like", [t, var])
+    return t
+
+
+def update(x, new_x):
+    """(x, new_x): an update for K.function(updates=[...])."""
+    return (x, new_x)
+
+
+def update_add(x, increment):
+    return (x, x + increment)
+
+
+def update_sub(x, decrement):
+    return (x, x - decrement)
 
 
 def function(inputs, outputs, updates=None, **kwargs):

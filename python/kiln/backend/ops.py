@@ -525,3 +525,14 @@ def batch_dot(x, y, axes=None):
     if len(out.shape) == 1:
         out = expand_dims(out, 1)
     return out
+
+
+def merge_batch(x):
+    """[?, T, ...] -> [?*T, ...]: the second axis folded into the batch (a view; no data moves)."""
+    x = _arg(x, "merge_batch")
+    return make("merge_batch", [x])
+
+
+def split_batch(x, size):
+    """[?*T, ...] -> [?, T, ...]: the inverse of merge_batch."""
+    return make("split_batch", [_arg(x, "split_batch")], {"size": int(size)})

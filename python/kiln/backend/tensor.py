@@ -32,7 +32,10 @@ class Tensor:
         self.inputs = list(inputs)
         self.attrs = dict(attrs or {})
         self.dtype = dtype
-        self.shape = tuple(shape)
+        # ir_shape is the core's view: None is the batch, -k the batch times k (a time axis
+        # folded into the batch); shape is Keras' view, with None for both.
+        self.ir_shape = tuple(shape)
+        self.shape = tuple(None if d is None or d < 0 else d for d in self.ir_shape)
         self.name = name
         self.id = next(_ids)
         self._keras_shape = self.shape
@@ -141,7 +144,7 @@ def ir_type(dtype, shape):
 
 def infer(op, inputs, attrs):
     """Result (dtype, shape) list of `op` on the given tensors, from the native schemas."""
-    types = [ir_type(t.dtype, t.shape) for t in inputs]
+    types = [ir_type(t.dtype, t.ir_shape) for t in inputs]
     try:
         outs = _core.infer(op, types, attrs)
     except _core.ShapeError as e:

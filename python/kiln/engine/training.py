@@ -51,6 +51,17 @@ def _weighted_mean(score, weights):
     return K.mean(score * weights) / nonzero
 
 
+def _dedupe(names):
+    """Keras' fit renames repeated metric names (an output listed twice): x, x -> x_1, x_2."""
+    out, seen = [], {}
+    for n in names:
+        if names.count(n) > 1:
+            seen[n] = seen.get(n, 0) + 1
+            n = "%s_%d" % (n, seen[n])
+        out.append(n)
+    return out
+
+
 def _as_f32(arrays):
     """C-contiguous float32 views or copies: what the native loops read."""
     return [np.require(a, dtype=np.float32, requirements="C") for a in arrays]
@@ -142,6 +153,7 @@ class Model(Container):
                 self.metrics_names.append(name + "_" + mname if len(names) > 1 else mname)
                 tensors.append(t)
         self._metric_tensors = tensors
+        self._compiled_trainable = list(self.trainable_weights)  # read at compile, as Keras does
         self._programs = {}
 
     def _require_compiled(self):
@@ -154,11 +166,12 @@ class Model(Container):
         if kind in self._programs:
             return self._programs[kind]
         if kind == "predict":
-            text, _ = lower(self.outputs, self.inputs, training=False, name="predict")
+            text, _ = lower(self.outputs, self.inputs, training=False, name="predict",
+                            trainable=getattr(self, "_compiled_trainable", None))
         else:
             self._require_compiled()
             text, _ = lower(self._metric_tensors, self.inputs + self.targets + self.sample_weights,
-                            training=(kind == "train"), name=kind)
+                            training=(kind == "train"), name=kind, trainable=self._compiled_trainable)
             if kind == "train":
                 opt, hyper, prefix = self.optimizer.spec()
                 text = _core.build_train(text, opt, hyper, prefix)
@@ -265,7 +278,7 @@ class Model(Container):
         self.history = History()
         cbs = [BaseLogger()] + ([ProgbarLogger()] if verbose else []) + list(callbacks or []) + [self.history]
         cbl = CallbackList(cbs)
-        out_labels = list(self.metrics_names)
+        out_labels = _dedupe(self.metrics_names)
         cbl.set_model(self)
         cbl.set_params({"batch_size": batch_size, "epochs": epochs, "nb_epoch": epochs, "samples": n,
                         "nb_sample": n, "verbose": verbose, "do_validation": val_arrays is not None,

@@ -36,9 +36,10 @@ def unpack(xs):
 class InputSpec:
     """What a layer accepts: dtype, full shape (None = any) or ndim ('2+' = at least 2)."""
 
-    def __init__(self, dtype=None, shape=None, ndim=None, min_ndim=None):
+    def __init__(self, dtype=None, shape=None, ndim=None, min_ndim=None, axes=None):
         self.dtype = dtype
         self.shape = shape
+        self.axes = axes or {}  # {axis: required size}, e.g. {-1: 784}
         self.ndim = len(shape) if shape is not None else ndim
         if isinstance(ndim, str) and ndim.endswith("+"):
             min_ndim, self.ndim = int(ndim[:-1]), None
@@ -54,8 +55,8 @@ class Layer:
                 raise TypeError("Keyword argument not understood:", k)
         self.inbound_nodes = []
         self.outbound_nodes = []
-        self.trainable_weights = []
-        self.non_trainable_weights = []
+        self._trainable_weights = []
+        self._non_trainable_weights = []
         self.constraints = {}
         self.losses = []
         self.updates = []
@@ -86,6 +87,25 @@ class Layer:
     def trainable(self, value):
         self._trainable = bool(value)
 
+    # A layer's weights are created trainable or not; `layer.trainable = False` freezes them all.
+    # Models read these lists when compiled, as Keras does (toggle, then recompile).
+    @property
+    def trainable_weights(self):
+        return list(self._trainable_weights) if self.trainable else []
+
+    @trainable_weights.setter
+    def trainable_weights(self, weights):  # Keras 1 style: `self.trainable_weights = [W, b]` in build
+        self._trainable_weights = list(weights)
+
+    @property
+    def non_trainable_weights(self):
+        frozen = [] if self.trainable else list(self._trainable_weights)
+        return frozen + list(self._non_trainable_weights)
+
+    @non_trainable_weights.setter
+    def non_trainable_weights(self, weights):
+        self._non_trainable_weights = list(weights)
+
     @property
     def weights(self):
         return self.trainable_weights + self.non_trainable_weights
@@ -99,7 +119,7 @@ class Layer:
         shape = tuple(int(d) for d in shape)
         value = initializers.get(initializer)(shape)
         v = K.Variable(value, name="%s_%s" % (self.name, name), trainable=trainable)
-        (self.trainable_weights if trainable else self.non_trainable_weights).append(v)
+        (self._trainable_weights if trainable else self._non_trainable_weights).append(v)
         if constraint is not None:
             self.constraints[v] = constraint
         return v
@@ -165,6 +185,10 @@ class Layer:
             if spec.min_ndim is not None and nd < spec.min_ndim:
                 raise ValueError("Input %d is incompatible with layer %s: expected ndim >= %d, found ndim=%d"
                                  % (i, self.name, spec.min_ndim, nd))
+            for axis, size in spec.axes.items():
+                if -nd <= axis < nd and x.shape[axis] is not None and x.shape[axis] != size:
+                    raise ValueError("Input %d is incompatible with layer %s: expected axis %d of input shape to have "
+                                     "value %d but got shape %s" % (i, self.name, axis, size, tuple(x.shape)))
             if spec.shape is not None:
                 for want, got in zip(spec.shape, x.shape):
                     if want is not None and got is not None and want != got:
@@ -225,7 +249,7 @@ class Layer:
     def _node_attr(self, index, attr, what):
         if not self.inbound_nodes:
             raise RuntimeError("The layer has never been called and thus has no defined %s." % what)
-        if not 0 <= index < len(self.inbound_nodes):
+        if not -len(self.inbound_nodes) <= index < len(self.inbound_nodes):
             raise ValueError("Asked to get %s at node %d, but the layer has only %d inbound nodes."
                              % (what, index, len(self.inbound_nodes)))
         return unpack(getattr(self.inbound_nodes[index], attr))

@@ -62,7 +62,7 @@ class Dense(Layer):
             raise ValueError("Layer %s: the last dimension of its input must be known, got shape %s"
                              % (self.name, input_shape))
         self.input_dim = input_dim
-        self.input_spec = [InputSpec(min_ndim=2, shape=(None,) * (len(input_shape) - 1) + (input_dim,))]
+        self.input_spec = [InputSpec(min_ndim=2, axes={-1: input_dim})]
         self.W = self.add_weight((input_dim, self.output_dim), initializer=self.init, name="W")
         self.b = self.add_weight((self.output_dim,), initializer=self.bias_init, name="b") if self.bias else None
         self.built = True
@@ -134,8 +134,9 @@ class Dropout(Layer):
         return c
 
 
-def _positional_arity(fn):
-    """Number of positional parameters without defaults (None when it takes *args)."""
+def _positional_arity(fn, supplied=()):
+    """Number of positional parameters without defaults that `supplied` keyword arguments do
+    not fill (None when the function takes *args)."""
     try:
         params = inspect.signature(fn).parameters.values()
     except (TypeError, ValueError):
@@ -144,7 +145,7 @@ def _positional_arity(fn):
     for p in params:
         if p.kind == p.VAR_POSITIONAL:
             return None
-        if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD) and p.default is p.empty:
+        if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD) and p.default is p.empty and p.name not in supplied:
             n += 1
     return n
 
@@ -174,7 +175,7 @@ class Lambda(Layer):
     def call(self, x, mask=None):
         args = dict(self.arguments)
         if isinstance(x, list):
-            arity = _positional_arity(self.function)
+            arity = _positional_arity(self.function, args)
             if arity is None or (arity == len(x) and arity > 1):
                 return self.function(*x, **args)
         return self.function(x, **args)

@@ -88,9 +88,14 @@ def kiln_grads(case):
     return outs[0], outs[1:], c
 
 
+# Ops whose reference needs to know whether operand 0 carries the batch dim (see test_ops.py).
+REF_BATCHED = {"reshape"}
+
+
 def ref_loss(case, ops64, c64):
+    kw = {"batched": 0 in case.batched} if case.op in REF_BATCHED else {}
     with np.errstate(all="ignore"):
-        return float(np.sum(ref.__dict__[case.op](*ops64, **case.attrs) * c64))
+        return float(np.sum(ref.__dict__[case.op](*ops64, **case.attrs, **kw) * c64))
 
 
 def numeric_grad(case, c, k):
@@ -247,7 +252,58 @@ def loss_cases():
     return out
 
 
-GRAD_CASES = unary_cases() + binary_cases() + structural_cases() + linalg_cases() + loss_cases()
+def pow_cases():
+    out = []
+    pos = lambda *s: U(*s, lo=0.5, hi=2.0)  # noqa: E731
+    for sa, sb, batched in [((4, 3), (4, 3), (0, 1)), ((4, 3), (3,), (0,)), ((4, 1), (1, 3), (0,)),
+                            ((4, 3), (), (0,)), ((), (4, 3), (1,)), ((2, 1, 3), (4, 1), (0,))]:
+        out.append(GradCase("pow", [pos(*sa), U(*sb)], batched=batched))
+    # a negative base with a constant integer exponent: d/da only (a^b has no real log there)
+    out.append(GradCase("pow", [U(4, 3, lo=-2.0, hi=-0.5), np.array([2.0, 3.0, -1.0], np.float32)], wrt=(0,),
+                        tag="negative-base"))
+    return out
+
+
+def shape_cases():
+    out = []
+    for shape, attrs, batched in [((4, 6), [3, 2], (0,)), ((4, 6), [2, -1], (0,)), ((2, 3, 4), [-1], (0,)),
+                                  ((4, 6), [24], ()), ((4, 6), [2, 3, 4], ())]:
+        out.append(GradCase("reshape", [U(*shape)], {"shape": attrs}, batched=batched,
+                            tag="batched" if batched else "whole"))
+    for shape, perm in [((4, 3), [1, 0]), ((2, 3, 4), [2, 0, 1]), ((2, 3, 4), [0, 2, 1]),
+                        ((2, 3, 4, 2), [3, 1, 0, 2])]:
+        out.append(GradCase("transpose", [U(*shape)], {"perm": perm}))
+    for shapes, axis, batched in [([(4, 3), (4, 2)], 1, (0, 1)), ([(2, 3, 4), (2, 1, 4), (2, 2, 4)], 1, (0, 1, 2)),
+                                  ([(2, 3), (1, 3)], 0, ()), ([(4, 3)], -1, (0,)), ([(4, 2), (4, 2)], -1, (0, 1))]:
+        out.append(GradCase("concat", [U(*sh) for sh in shapes], {"axis": axis}, batched=batched))
+    out.append(GradCase("concat", [U(4, 2), U(4, 3)], {"axis": 1}, wrt=(1,), batched=(0, 1), tag="one-operand"))
+    for shape, attrs in [((4, 5), {"axis": 1, "begin": 1, "end": 4}), ((2, 3, 4), {"axis": -1, "begin": -2}),
+                         ((2, 3, 4), {"axis": 1, "begin": 0, "end": 1})]:
+        out.append(GradCase("slice", [U(*shape)], attrs))
+    for table, idx in [((6, 3), np.array([0, 5, 2, 2], np.float32)), ((5, 2, 2), np.array([[1, 1, 1], [0, 4, 1]], np.float32)),
+                       ((4,), np.array([3, 3], np.float32))]:
+        out.append(GradCase("gather", [U(*table), idx], wrt=(0,), batched=(1,), tag="repeated-rows"))
+    for shape, reps in [((4, 3), [1, 2]), ((2, 3, 2), [1, 2, 3]), ((2, 1), [1, 4])]:
+        out.append(GradCase("tile", [U(*shape)], {"reps": reps}))
+    for shape, axis, r in [((4, 3), 1, 2), ((2, 3, 2), -1, 3), ((2, 3, 2), 1, 1)]:
+        out.append(GradCase("repeat", [U(*shape)], {"axis": axis, "repeats": r}))
+    return out
+
+
+def reduce_prod_cases():
+    out = []
+    for shape, attrs in [((4, 3), {"axes": [1]}), ((4, 3), {"axes": [0]}), ((4, 3), {}), ((4, 3), {"keepdims": 1}),
+                         ((2, 3, 4), {"axes": [0, 2], "keepdims": 1}), ((2, 3, 4), {"axes": [-1]})]:
+        out.append(GradCase("reduce_prod", [U(*shape, lo=0.5, hi=1.5) * np.sign(U(*shape))], attrs))
+    # zeros: the product is linear in each element, so central differences stay exact there
+    x = np.array([[0.0, 1.5, -2.0, 0.5], [0.0, 0.0, 3.0, 2.0], [1.0, -1.0, 0.5, 2.0]], np.float32)
+    out.append(GradCase("reduce_prod", [x], {"axes": [1]}, tag="zeros"))
+    out.append(GradCase("reduce_prod", [x], {"axes": [0]}, tag="zeros"))
+    return out
+
+
+GRAD_CASES = (unary_cases() + binary_cases() + pow_cases() + structural_cases() + reduce_prod_cases()
+              + shape_cases() + linalg_cases() + loss_cases())
 GRAD_TESTED_OPS = {c.op for c in GRAD_CASES}
 
 
@@ -325,8 +381,21 @@ def test_cce_grad_is_zero_where_the_output_is_clipped():
 
 
 def _nondiff_operands(op):
-    """A small operand set for each non-differentiable, non-side-effecting op."""
+    """A small operand set for each non-differentiable, non-side-effecting op, its attributes, and
+    which operands carry the batch dim (None: all)."""
     x = U(4, 3)
+    if op == "slice_grad":
+        return [U(4, 2), x], {"axis": 1, "begin": 1, "end": 3}
+    if op == "tile_grad":
+        return [U(4, 6), x], {"reps": [1, 2]}
+    if op == "repeat_grad":
+        return [U(4, 6), x], {"axis": 1, "repeats": 2}
+    if op == "reduce_prod_grad":
+        return [U(4), x], {"axes": [1]}
+    if op == "gather_grad":
+        return [U(4, 3), np.array([0, 1, 4, 1], np.float32), U(5, 3)], {}, (0, 1)
+    if op == "one_hot":
+        return [np.array([[0, 1, 2], [2, 1, 0], [0, 0, 0], [1, 1, 1]], np.float32)], {"depth": 3}
     if op in ("equal", "not_equal", "greater", "greater_equal", "less", "less_equal"):
         return [x, U(4, 3)], {}
     if op in ("relu_grad", "sigmoid_grad", "tanh_grad", "elu_grad", "softplus_grad", "softsign_grad",
@@ -353,12 +422,13 @@ def test_non_differentiable_op_needs_no_grad(op):
     d loss/d x is c alone (nothing flows back through op); its other operands get zeros."""
     info = _core.op_info(op)
     assert not info["has_grad"], "%s is marked non-differentiable but has a gradient that would never run" % op
-    operands, attrs = _nondiff_operands(op)
+    operands, attrs, *batched = _nondiff_operands(op)
+    batched = batched[0] if batched else None
     x = operands[0] if operands else U(4, 3)
     g = Graph()
     names = []
     for i, o in enumerate(operands if operands else [x]):
-        names.append(g.input("x%d" % i, (None,) + o.shape[1:]))
+        names.append(g.input("x%d" % i, (None,) + o.shape[1:] if batched is None or i in batched else o.shape))
     g.input("c", (None,) + x.shape[1:])
     y = g.op(op, *(names if operands else []), attrs=attrs)
     s1 = g.op("reduce_sum", g.op("mul", names[0], "c"))
@@ -370,3 +440,54 @@ def test_non_differentiable_op_needs_no_grad(op):
     assert_close(outs[1], c, what="d/dx0")
     for k, got in enumerate(outs[2:], start=1):
         assert_close(got, np.zeros_like(feeds[k]), what="d/dx%d" % k)
+
+
+# ---------------------------------------------------------------- the golden shape-ops graph, end to end
+
+GOLDEN_SHAPE_OPS = pathlib.Path(__file__).resolve().parents[2] / "ir" / "shape_ops.kir"
+
+
+def _shape_ops_numpy(ids, x, emb):
+    """tests/ir/shape_ops.kir written in NumPy: gather, transpose, reshape, slice, concat, pow."""
+    b = x.shape[0]
+    r = emb[ids.astype(np.int64)].transpose(0, 2, 1).reshape(b, -1)
+    xs = x[:, 1:-1]
+    p = np.concatenate([r, xs, x], axis=1) ** 2.0
+    return p.reshape(b, 3, -1), xs
+
+
+def test_golden_shape_ops_graph_runs_and_differentiates():
+    """The golden file's graph, fed and differentiated through every new op at once: outputs
+    against NumPy, and d loss / d emb (the table; a row gathered twice) and d loss / d x (reached
+    through both the slice and the whole x in one concat) against central differences."""
+    text = GOLDEN_SHAPE_OPS.read_text()
+    ids = np.array([[0, 3, 3, 9, 1], [2, 2, 2, 0, 5], [7, 8, 9, 4, 4]], np.float32)
+    x, emb = U(3, 6), U(10, 4)
+    store = _core.Store()
+    store.set("emb", emb)
+    m, xs = run(text, [ids, x], store)
+    want_m, want_xs = _shape_ops_numpy(ids, x.astype(np.float64), emb.astype(np.float64))
+    assert_close(m, want_m, rtol=1e-6, what="%m")
+    assert_close(xs, want_xs, what="%xs")
+
+    c = U(3, 3, 10)
+    loss_text = text.replace("  param %emb", "  input %cot : f32[?,3,10]\n  param %emb").replace(
+        "  output %m, %xs\n", "  %mc = mul(%m, %cot) : f32[?,3,10]\n  %loss = reduce_sum(%mc) : f32[]\n  output %loss\n")
+    loss, d_emb, d_x = run(_core.gradients(loss_text, ["emb", "x"]), [ids, x, c], store)
+
+    def loss64(x64, emb64):
+        return float(np.sum(_shape_ops_numpy(ids, x64, emb64)[0] * c))
+
+    x64, emb64 = x.astype(np.float64), emb.astype(np.float64)
+    assert_close(loss, loss64(x64, emb64), rtol=1e-5, what="loss")
+    for got, arr, name in ((d_x, x64, "d/dx"), (d_emb, emb64, "d/demb")):
+        num = np.zeros_like(arr)
+        for i in np.ndindex(*arr.shape):
+            old = arr[i]
+            arr[i] = old + 1e-6
+            up = loss64(x64, emb64)
+            arr[i] = old - 1e-6
+            down = loss64(x64, emb64)
+            arr[i] = old
+            num[i] = (up - down) / 2e-6
+        assert_close(got, num, rtol=1e-4, atol=1e-5 * max(1.0, np.abs(num).max()), what=name)

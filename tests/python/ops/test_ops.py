@@ -38,7 +38,15 @@ REFERENCES = {
     "sparse_categorical_crossentropy_grad": ref.sparse_categorical_crossentropy_grad,
     "sqrt": ref.sqrt, "square": ref.square, "sub": ref.sub, "sum_like": ref.sum_like,
     "tanh": ref.tanh, "tanh_grad": ref.tanh_grad,
+    "pow": ref.pow, "pow_log": ref.pow_log, "reduce_prod": ref.reduce_prod,
+    "reduce_prod_grad": ref.reduce_prod_grad, "reshape": ref.reshape, "transpose": ref.transpose,
+    "concat": ref.concat, "slice": ref.slice, "slice_grad": ref.slice_grad, "gather": ref.gather,
+    "gather_grad": ref.gather_grad, "one_hot": ref.one_hot, "tile": ref.tile, "tile_grad": ref.tile_grad,
+    "repeat": ref.repeat, "repeat_grad": ref.repeat_grad,
 }
+# Ops whose meaning depends on whether operand 0 carries the batch dim `?` (a fact of the IR
+# type, not of the array): their reference takes batched=True/False.
+REF_BATCHED = {"reshape"}
 
 # Base relative tolerance per op. The expectation is rounded to f32 before comparing, so ops
 # that are exact or correctly rounded in f32 (+ - * /, compares, copies) get 0; libm
@@ -50,7 +58,8 @@ RTOL.update({op: ULPS for op in (
     "exp", "log", "sqrt", "sigmoid", "tanh", "elu", "softplus", "softsign", "hard_sigmoid",
     "sigmoid_grad", "tanh_grad", "elu_grad", "softplus_grad", "softsign_grad", "hard_sigmoid_grad",
     "softmax", "softmax_grad", "matmul", "dense", "bias_add", "sum_like", "reduce_sum", "reduce_mean",
-    "categorical_crossentropy", "sparse_categorical_crossentropy")})
+    "categorical_crossentropy", "sparse_categorical_crossentropy", "pow", "pow_log", "reduce_prod",
+    "reduce_prod_grad", "gather_grad", "tile_grad", "repeat_grad")})
 RTOL.update({"categorical_crossentropy_grad": 16 * EPS32, "sparse_categorical_crossentropy_grad": 16 * EPS32,
              "dense": 8 * EPS32})
 
@@ -85,6 +94,9 @@ MAG = {
     "elu_grad": lambda dy, y, alpha=1.0: np.abs(dy) * (np.abs(y) + alpha),
     "softmax_grad": lambda dy, y, axis=-1: np.abs(y) * (np.abs(dy) + np.sum(np.abs(dy * y), axis=axis, keepdims=True)),
     "categorical_crossentropy_grad": _mag_cce_grad,
+    "gather_grad": lambda dy, indices, params: ref.gather_grad(np.abs(dy), indices, params),
+    "tile_grad": lambda dy, x, reps: ref.tile_grad(np.abs(dy), x, reps),
+    "repeat_grad": lambda dy, x, axis, repeats: ref.repeat_grad(np.abs(dy), x, axis, repeats),
     "sparse_categorical_crossentropy_grad":
         lambda dy, t, o, epsilon=1e-7: _mag_cce_grad(dy, ref._one_hot(t, o), o, epsilon),
 }
@@ -228,6 +240,27 @@ def binary_cases():
     return out
 
 
+def pow_cases():
+    out = []
+    pos = lambda *s: U(*s, lo=0.1, hi=3.0)  # noqa: E731
+    for a, b, batched, tag in [
+            (pos(4, 3), U(4, 3), (0, 1), ""), (pos(4, 3), U(3), (0,), ""), (pos(4, 1), U(1, 5), (0,), ""),
+            (pos(4, 3), np.float32(2.0), (0,), "square"), (np.float32(2.0), U(4, 3), (1,), ""),
+            (pos(2, 1, 3), U(4, 1), (0,), ""), (pos(3, 2049), U(2049), (0,), ""),
+            (pos(2, 16385), U(2, 16385), (0, 1), ""), (pos(5, 4).T, U(4, 5), (), "noncontig"),
+            (U(4, 3), I(4, 3, lo=-3, hi=4), (0, 1), "negative-base-integer-exponent"),
+            (U(4, 3) * 10, U(4, 3) * 10, (0, 1), "overflow-underflow-nan")]:
+        out.append(Case("pow", [a, b], batched=batched, tag=tag))
+    # 0^0 = 1, 0^-1 = inf, 0^0.5 = 0, (-2)^3 = -8, (-2)^0.5 = nan, inf^-1 = 0, (-inf)^3 = -inf, 1^inf = 1
+    a = with_values(U(2, 6), [0.0, 0.0, 0.0, -2.0, -2.0, INF, -INF, 1.0, -0.0, 1e30])
+    b = with_values(U(2, 6), [0.0, -1.0, 0.5, 3.0, 0.5, -1.0, 3.0, INF, -1.0, 2.0])
+    out.append(Case("pow", [a, b], batched=(0, 1), tag="hostile"))
+    for s in [(4, 3), (2, 16385)]:
+        out.append(Case("pow_log", [U(*s)]))
+    out.append(Case("pow_log", [with_values(U(3, 4), [0.0, -0.0, -1.0, TINY32, INF, -INF, 1.0, 1e30])], tag="hostile"))
+    return out
+
+
 def const_cases():
     return [Case("constant", [], {"value": v}) for v in (2.5, -0.001, 3, 1e30, 0.1)]
 
@@ -280,6 +313,33 @@ def reduce_cases():
             Case("argmax", [U(4, 1)], {"axis": -1}),
             Case("argmax", [with_values(U(2, 4), [-INF] * 4 + [1.0, INF, INF, -1.0])], tag="inf"),
             Case("argmax", [U(3, 2049)])]
+    return out
+
+
+def reduce_prod_cases():
+    out = []
+
+    def near1(*shape):  # magnitudes near 1 (closer for long products, which must not overflow), both signs
+        w = 0.3 if np.prod(shape) < 100 else 0.03
+        return U(*shape, lo=1 - w, hi=1 + w) * np.where(U(*shape) > 0, 1, -1).astype(np.float32)
+
+    cfgs = [((4, 5), {"axes": [1]}), ((4, 5), {"axes": [0]}), ((3, 5, 7), {"axes": [0, 2]}),
+            ((3, 5, 7), {"axes": [1], "keepdims": 1}), ((6, 4), {}), ((6, 4), {"keepdims": 1}),
+            ((5, 1), {"axes": [1]}), ((2, 3, 4), {"axes": [-1]}), ((1, 1, 1), {}), ((2, 4097), {"axes": [1]}),
+            ((3, 5, 7), {"axes": [2, 0], "keepdims": 1}), ((4, 0), {"axes": [1]})]
+    for shape, attrs in cfgs:
+        n = int(np.prod([shape[a] for a in attrs.get("axes", range(len(shape)))]))
+        out.append(Case("reduce_prod", [near1(*shape)], attrs, n_acc=n))
+        dy_shape = ref.reduce_prod(np.zeros(shape), **attrs).shape
+        batch_reduced = 0 in [a % len(shape) for a in attrs.get("axes", range(len(shape)))]
+        out.append(Case("reduce_prod_grad", [U(*dy_shape), near1(*shape)], attrs,
+                        batched=(1,) if batch_reduced else (0, 1), n_acc=n))
+    zeros = with_values(near1(4, 5), [0.0, 1.5, -2.0, 0.5, 1.0, 0.0, 0.0, 3.0, 2.0, -1.0, INF, 2.0])
+    out += [Case("reduce_prod", [zeros], {"axes": [1]}, n_acc=5, tag="zeros-inf"),
+            Case("reduce_prod", [U(5, 4).T], {"axes": [0]}, n_acc=5, tag="noncontig"),
+            Case("reduce_prod_grad", [U(4), zeros], {"axes": [1]}, batched=(0, 1), n_acc=5, tag="zeros-inf"),
+            Case("reduce_prod_grad", [U(4, 1), zeros], {"axes": [1], "keepdims": 1}, batched=(0, 1), n_acc=5,
+                 tag="zeros-inf")]
     return out
 
 
@@ -393,8 +453,88 @@ def grad_helper_cases():
     return out
 
 
-FORWARD_CASES = (unary_cases() + binary_cases() + const_cases() + broadcast_pair_cases() + reduce_cases()
-                 + softmax_cases() + linalg_cases() + loss_cases() + grad_helper_cases())
+def shape_cases():
+    out = []
+    # reshape: a batched operand's shape lists one sample's dims; an unbatched one's the whole shape
+    for shape, attrs, batched in [((4, 6), [2, 3], (0,)), ((4, 6), [3, -1], (0,)), ((4, 2, 3), [-1], (0,)),
+                                  ((4, 6), [3, 8], ()), ((4, 6), [-1], ()), ((4, 6), [2, -1, 4], ()),
+                                  ((1, 1), [], (0,)), ((3,), [1], (0,)), ((3, 2049), [2049, 1, 1], (0,)),
+                                  ((4, 0), [0, 5], (0,)), ((2, 16385), [5, 3277, -1], (0,))]:
+        out.append(Case("reshape", [U(*shape)], {"shape": attrs}, batched=batched,
+                        tag="batched" if batched else "whole"))
+    out.append(Case("reshape", [U(6, 4).T], {"shape": [2, 3]}, tag="batched-noncontig"))
+    for shape, perm in [((4, 3), [1, 0]), ((2, 3, 4), [0, 2, 1]), ((2, 3, 4), [2, 0, 1]), ((2, 3, 4), [1, 2, 0]),
+                        ((2, 3, 4, 5), [3, 1, 0, 2]), ((2, 3, 4), [0, 1, 2]), ((1, 1, 3), [2, 1, 0]), ((5,), [0]),
+                        ((2, 65, 129), [0, 2, 1]), ((3, 1, 4, 1), [1, 3, 0, 2]), ((4, 0, 3), [2, 1, 0])]:
+        out.append(Case("transpose", [U(*shape)], {"perm": perm}))
+    out.append(Case("transpose", [U(5, 3).T], {"perm": [1, 0]}, tag="noncontig"))
+    for shapes, axis in [([(4, 3), (4, 2)], -1), ([(4, 3), (4, 3), (4, 1)], 1), ([(2, 3, 4), (2, 1, 4)], 1),
+                         ([(2, 3, 4), (2, 3, 1), (2, 3, 2)], 2), ([(4, 3)], 1), ([(4, 0), (4, 3)], 1),
+                         ([(2, 2049), (2, 16385)], 1), ([(3, 2, 5)] * 5, -2)]:
+        out.append(Case("concat", [U(*sh) for sh in shapes], {"axis": axis}, batched=tuple(range(len(shapes)))))
+    out += [Case("concat", [U(3, 4), U(2, 4), U(1, 4)], {"axis": 0}, batched=(), tag="whole"),
+            Case("concat", [U(4, 3), U(4, 3)], {}, batched=(0, 1), tag="default-axis"),
+            Case("concat", [U(3, 4).T, U(4, 2)], {"axis": 1}, batched=(0, 1), tag="noncontig")]
+    for shape, attrs in [((4, 5), {"axis": 1, "begin": 1, "end": 3}), ((4, 5), {"axis": -1, "begin": -2}),
+                         ((4, 5), {"axis": 1, "end": -1}), ((4, 5), {"axis": 1, "begin": 2, "end": 2}),
+                         ((4, 5), {"axis": 1}), ((2, 3, 4), {"axis": 1, "begin": 1, "end": 2}),
+                         ((2, 3, 4), {"axis": 2, "begin": -3, "end": -1}), ((4, 1), {"axis": 1, "begin": 0, "end": 1}),
+                         ((2, 16385), {"axis": 1, "begin": 5, "end": 16000}),
+                         ((2, 5, 3), {"axis": -2, "begin": -5, "end": 5})]:
+        out.append(Case("slice", [U(*shape)], attrs))
+        dy_shape = ref.slice(np.zeros(shape), **attrs).shape
+        out.append(Case("slice_grad", [U(*dy_shape), U(*shape)], attrs, batched=(0, 1)))
+    out += [Case("slice", [U(4, 5)], {"axis": 0, "begin": 1, "end": 3}, batched=(), tag="whole"),
+            Case("slice", [U(5, 4).T], {"axis": 1, "begin": 1, "end": 4}, tag="noncontig"),
+            Case("slice_grad", [U(2, 5), U(4, 5)], {"axis": 0, "begin": 1, "end": 3}, batched=(), tag="whole")]
+    return out
+
+
+def gather_cases():
+    """Tables are unbatched; the indices carry the batch dim (declared first)."""
+    out = []
+    for table, idx in [((7, 3), np.array([0, 6, 2, 2], np.float32)), ((7, 3), I(4, 2, lo=0, hi=7)),
+                       ((5,), I(4, 3, lo=0, hi=5)), ((10, 2, 3), I(3, lo=0, hi=10)), ((1, 4), np.zeros((3, 1), np.float32)),
+                       ((2049, 4), I(3, 100, lo=0, hi=2049)), ((6, 0), I(4, lo=0, hi=6))]:
+        out.append(Case("gather", [U(*table), idx], batched=(1,)))
+        dy = U(*(idx.shape + table[1:]))
+        out.append(Case("gather_grad", [dy, idx, U(*table)], batched=(0, 1), n_acc=idx.size))
+    out += [Case("gather", [U(3, 7).T, I(4, lo=0, hi=7)], batched=(1,), tag="noncontig"),
+            Case("gather", [U(7, 3), np.float32(4)], batched=(), tag="scalar-index"),
+            Case("gather_grad", [U(5, 2), np.array([1, 1, 1, 1, 1], np.float32), U(3, 2)], batched=(0, 1),
+                 n_acc=5, tag="one-row-many-times")]
+    for idx, depth in [(I(4, lo=0, hi=5), 5), (I(4, 3, lo=0, hi=2), 2), (np.zeros(3, np.float32), 1),
+                       (I(3, lo=0, hi=2049), 2049), (np.array([[0, 1], [2, 3]], np.float32).T, 4)]:
+        out.append(Case("one_hot", [idx], {"depth": depth}))
+    return out
+
+
+def tile_cases():
+    out = []
+    for shape, reps in [((4, 3), [1, 2]), ((2, 3, 4), [1, 3, 1]), ((2, 3, 4), [1, 1, 2]), ((2, 3, 4), [1, 2, 3]),
+                        ((4, 1), [1, 5]), ((4, 3), [1, 0]), ((1, 1), [1, 1]), ((2, 2049), [1, 9]),
+                        ((2, 1, 3, 1), [1, 4, 1, 2])]:
+        out.append(Case("tile", [U(*shape)], {"reps": reps}))
+        dy = U(*ref.tile(np.zeros(shape), reps).shape)
+        out.append(Case("tile_grad", [dy, U(*shape)], {"reps": reps}, batched=(0, 1), n_acc=int(np.prod(reps))))
+    out += [Case("tile", [U(2, 3)], {"reps": [3, 2]}, batched=(), tag="whole"),
+            Case("tile", [np.float32(1.5)], {"reps": []}, batched=(), tag="scalar"),
+            Case("tile", [U(3, 4).T], {"reps": [1, 3]}, tag="noncontig"),
+            Case("tile_grad", [U(6, 4), U(2, 2)], {"reps": [3, 2]}, batched=(), n_acc=6, tag="whole")]
+    for shape, axis, r in [((4, 3), 1, 2), ((2, 3, 4), 1, 3), ((2, 3, 4), -1, 2), ((2, 3, 4), 0, 1), ((4, 3), 1, 0),
+                           ((4, 1), 1, 7), ((2, 2049), 1, 3), ((2, 3, 1), 2, 1)]:
+        out.append(Case("repeat", [U(*shape)], {"axis": axis, "repeats": r}))
+        dy = U(*ref.repeat(np.zeros(shape), axis, r).shape)
+        out.append(Case("repeat_grad", [dy, U(*shape)], {"axis": axis, "repeats": r}, batched=(0, 1), n_acc=r))
+    out += [Case("repeat", [U(2, 3)], {"axis": 0, "repeats": 2}, batched=(), tag="whole"),
+            Case("repeat", [U(3, 4).T], {"axis": 1, "repeats": 2}, tag="noncontig"),
+            Case("repeat_grad", [U(4, 3), U(2, 3)], {"axis": 0, "repeats": 2}, batched=(), n_acc=2, tag="whole")]
+    return out
+
+
+FORWARD_CASES = (unary_cases() + binary_cases() + pow_cases() + const_cases() + broadcast_pair_cases()
+                 + reduce_cases() + reduce_prod_cases() + softmax_cases() + linalg_cases() + loss_cases()
+                 + grad_helper_cases() + shape_cases() + gather_cases() + tile_cases())
 # dropout_mask is random: test_dropout_mask_* below check its statistics instead of values.
 STATISTICAL = {"dropout_mask"}
 TESTED_OPS = {c.op for c in FORWARD_CASES} | STATISTICAL
@@ -409,8 +549,9 @@ def test_forward(case):
     want_shape = tuple(batch if d is None else d for d in g.types[y][1])
     assert got.shape == want_shape, "shape: inferred %s, got %s" % (want_shape, got.shape)
     assert got.dtype == np.float32, "dtype: expected float32, got %s" % got.dtype
+    kw = {"batched": 0 in case.batched} if case.op in REF_BATCHED else {}
     with np.errstate(all="ignore"):  # inf - inf and friends are meant
-        expected = REFERENCES[case.op](*[o.astype(np.float64) for o in case.operands], **case.attrs)
+        expected = REFERENCES[case.op](*[o.astype(np.float64) for o in case.operands], **case.attrs, **kw)
     assert np.shape(expected) == got.shape, "NumPy reference shape %s, kiln %s" % (np.shape(expected), got.shape)
     rtol = case.rtol
     if rtol is None:
@@ -493,6 +634,39 @@ INFER_CASES = [
     ("sparse_categorical_crossentropy", [(B, 7), (B, 7, 5)], {}, [(B, 7)]),
     ("constant", [], {"value": 1.5}, [()]),
     ("dropout_mask", [(B, 3)], {"rate": 0.25, "seed": 1}, [(B, 3)]),
+    ("pow", [(B, 1, 3), (4, 1)], {}, [(B, 4, 3)]),
+    ("pow_log", [(B, 3)], {}, [(B, 3)]),
+    ("reduce_prod", [(B, 3, 4)], {"axes": [1]}, [(B, 4)]),
+    ("reduce_prod", [(B, 3, 4)], {"axes": [0], "keepdims": 1}, [(1, 3, 4)]),
+    ("reduce_prod_grad", [(3, 4), (B, 3, 4)], {"axes": [0]}, [(B, 3, 4)]),
+    ("reshape", [(B, 6)], {"shape": [2, 3]}, [(B, 2, 3)]),
+    ("reshape", [(B, 6)], {"shape": [-1, 2]}, [(B, 3, 2)]),
+    ("reshape", [(B, 2, 3)], {"shape": [-1]}, [(B, 6)]),
+    ("reshape", [(B, 1)], {"shape": []}, [(B,)]),
+    ("reshape", [(4, 6)], {"shape": [-1]}, [(24,)]),
+    ("reshape", [(4, 6)], {"shape": [2, 3, 4]}, [(2, 3, 4)]),
+    ("reshape", [(B, 0)], {"shape": [3, 0]}, [(B, 3, 0)]),
+    ("transpose", [(B, 3, 4)], {"perm": [2, 0, 1]}, [(4, B, 3)]),
+    ("transpose", [(4, B)], {"perm": [1, 0]}, [(B, 4)]),
+    ("concat", [(B, 3), (B, 2)], {"axis": -1}, [(B, 5)]),
+    ("concat", [(B, 3)], {}, [(B, 3)]),
+    ("concat", [(3, B), (2, B), (1, B)], {"axis": 0}, [(6, B)]),
+    ("slice", [(B, 5)], {"axis": 1, "begin": -3}, [(B, 3)]),
+    ("slice", [(B, 5)], {"axis": -1, "begin": 1, "end": -1}, [(B, 3)]),
+    ("slice", [(B, 5)], {"axis": 1, "begin": 5}, [(B, 0)]),
+    ("slice_grad", [(B, 2), (B, 5)], {"axis": 1, "begin": 1, "end": 3}, [(B, 5)]),
+    ("gather", [(10, 4), (B, 7)], {}, [(B, 7, 4)]),
+    ("gather", [(10,), (B,)], {}, [(B,)]),
+    ("gather", [(10, 2, 3), ()], {}, [(2, 3)]),
+    ("gather_grad", [(B, 7, 4), (B, 7), (10, 4)], {}, [(10, 4)]),
+    ("one_hot", [(B,)], {"depth": 5}, [(B, 5)]),
+    ("one_hot", [(B, 3)], {"depth": 1}, [(B, 3, 1)]),
+    ("tile", [(B, 3)], {"reps": [1, 2]}, [(B, 6)]),
+    ("tile", [(2, B)], {"reps": [3, 1]}, [(6, B)]),
+    ("tile_grad", [(B, 6), (B, 3)], {"reps": [1, 2]}, [(B, 3)]),
+    ("repeat", [(B, 3, 4)], {"axis": 1, "repeats": 2}, [(B, 6, 4)]),
+    ("repeat", [(B, 3)], {"axis": 0, "repeats": 1}, [(B, 3)]),
+    ("repeat_grad", [(B, 6, 4), (B, 3, 4)], {"axis": -2, "repeats": 2}, [(B, 3, 4)]),
     ("apply_sgd", [(3, 4), (3, 4), (), (), (3, 4)], {"momentum": 0.9}, []),
     ("increment", [()], {"by": 1.0}, []),
 ]
@@ -525,6 +699,52 @@ def test_infer(op, ins, attrs, want):
     pytest.param("categorical_crossentropy", [(B, 4), (B, 5)], {}, ["f32[?,4]", "f32[?,5]"], id="cce[shape-mismatch]"),
     pytest.param("sum_like", [(3,), (B, 3)], {}, ["f32[?,3]", "f32[3]"], id="sum_like[ref-larger]"),
     pytest.param("reduce_sum", [(B, 3)], {"axes": [2]}, ["axis 2", "rank 2"], id="reduce_sum[axis-out-of-range]"),
+    pytest.param("pow", [(B, 3), (4,)], {}, ["f32[?,3]", "f32[4]"], id="pow[no-broadcast]"),
+    pytest.param("reduce_prod", [(B, 3)], {"axes": [1, -1]}, ["twice"], id="reduce_prod[axis-twice]"),
+    pytest.param("reduce_prod_grad", [(B,), (B, 3)], {"axes": [0]}, ["f32[?]", "f32[3]", "f32[?,3]"],
+                 id="reduce_prod_grad[wrong-cotangent]"),
+    pytest.param("reshape", [(B, 6)], {"shape": [4, 2]}, ["f32[?,6]", "[?,4,2]", "6 elements", "holds 8"],
+                 id="reshape[count-mismatch-batched]"),
+    pytest.param("reshape", [(4, 6)], {"shape": [5, 5]}, ["f32[4,6]", "[5,5]", "24", "25"],
+                 id="reshape[count-mismatch-whole]"),
+    pytest.param("reshape", [(B, 6)], {"shape": [-1, 4]}, ["f32[?,6]", "[?,-1,4]", "6", "4"],
+                 id="reshape[minus-one-indivisible]"),
+    pytest.param("reshape", [(B, 6)], {"shape": [-1, -1]}, ["[?,-1,-1]", "more than one -1"],
+                 id="reshape[two-minus-ones]"),
+    pytest.param("reshape", [(B, 6)], {"shape": [-2, -3]}, ["[?,-2,-3]", "negative"], id="reshape[negative-dim]"),
+    pytest.param("reshape", [(B, 0)], {"shape": [0, -1]}, ["[?,0,-1]", "f32[?,0]"], id="reshape[minus-one-of-zero]"),
+    pytest.param("reshape", [(3, B)], {"shape": [-1]}, ["f32[3,?]", "batch dim"], id="reshape[batch-not-first]"),
+    pytest.param("transpose", [(B, 3)], {"perm": [0, 0]}, ["[0,0]", "f32[?,3]"], id="transpose[repeated-axis]"),
+    pytest.param("transpose", [(B, 3)], {"perm": [1, 0, 2]}, ["[1,0,2]", "f32[?,3]"], id="transpose[perm-too-long]"),
+    pytest.param("transpose", [(B, 3)], {"perm": [-1, 0]}, ["[-1,0]", "f32[?,3]"], id="transpose[negative-axis]"),
+    pytest.param("concat", [(B, 3), (B, 4, 1)], {}, ["f32[?,3]", "f32[?,4,1]", "same rank"], id="concat[rank-mismatch]"),
+    pytest.param("concat", [(B, 3), (2, 3), (B, 1)], {"axis": 1}, ["f32[?,3]", "f32[2,3]", "f32[?,1]", "axis 1"],
+                 id="concat[dim-mismatch-names-all]"),
+    pytest.param("concat", [(B, 3), (B, 3)], {"axis": 0}, ["batch dim", "f32[?,3]"], id="concat[batch-axis]"),
+    pytest.param("concat", [(B, 3)], {"axis": 2}, ["axis 2", "rank 2"], id="concat[axis-out-of-range]"),
+    pytest.param("slice", [(B, 5)], {"axis": 1, "begin": 3, "end": 2}, ["begin=3", "end=2", "f32[?,5]", "<= 5"],
+                 id="slice[begin-after-end]"),
+    pytest.param("slice", [(B, 5)], {"axis": 1, "end": 6}, ["end=6", "f32[?,5]"], id="slice[end-past-dim]"),
+    pytest.param("slice", [(B, 5)], {"axis": 1, "begin": -6}, ["begin=-6", "f32[?,5]"], id="slice[begin-before-0]"),
+    pytest.param("slice", [(B, 5)], {"axis": 0, "end": 1}, ["batch dim", "f32[?,5]"], id="slice[batch-axis]"),
+    pytest.param("slice_grad", [(B, 3), (B, 5)], {"axis": 1, "begin": 1, "end": 3}, ["f32[?,3]", "f32[?,2]", "f32[?,5]"],
+                 id="slice_grad[wrong-cotangent]"),
+    pytest.param("gather", [(B, 4), (B,)], {}, ["f32[?,4]", "batch dim"], id="gather[batched-params]"),
+    pytest.param("gather", [(), (B,)], {}, ["f32[]", "rank >= 1"], id="gather[scalar-params]"),
+    pytest.param("gather_grad", [(B, 3), (B,), (10, 4)], {}, ["f32[?,3]", "f32[?,4]", "f32[10,4]"],
+                 id="gather_grad[wrong-cotangent]"),
+    pytest.param("one_hot", [(B,)], {"depth": 0}, ["depth", "got 0"], id="one_hot[depth-0]"),
+    pytest.param("tile", [(B, 3)], {"reps": [2, 1]}, ["batch dim", "[2,1]", "f32[?,3]"], id="tile[batch-rep]"),
+    pytest.param("tile", [(B, 3)], {"reps": [1]}, ["[1]", "f32[?,3]", "expected 2, got 1"], id="tile[reps-length]"),
+    pytest.param("tile", [(B, 3)], {"reps": [1, -1]}, ["[1,-1]", "negative"], id="tile[negative-rep]"),
+    pytest.param("tile", [(4, 1 << 30)], {"reps": [1 << 40, 1 << 40]}, ["2^62"], id="tile[overflow]"),
+    pytest.param("tile_grad", [(B, 3), (B, 3)], {"reps": [1, 2]}, ["f32[?,3]", "f32[?,6]"],
+                 id="tile_grad[wrong-cotangent]"),
+    pytest.param("repeat", [(B, 3)], {"axis": 0, "repeats": 2}, ["batch dim", "f32[?,3]", "got 2"],
+                 id="repeat[batch-axis]"),
+    pytest.param("repeat", [(B, 3)], {"axis": 1, "repeats": -1}, ["repeats", "got -1"], id="repeat[negative]"),
+    pytest.param("repeat_grad", [(B, 3), (B, 3)], {"axis": 1, "repeats": 2}, ["f32[?,3]", "f32[?,6]"],
+                 id="repeat_grad[wrong-cotangent]"),
 ])
 def test_shape_error_names_both_shapes(op, ins, attrs, names):
     with pytest.raises(_core.ShapeError) as e:
@@ -580,6 +800,54 @@ def test_sparse_target_not_a_class_index(bad):
     y = g.op("sparse_categorical_crossentropy", "t", "o")
     with pytest.raises(_core.ValueError, match="not a class index"):
         run(g.text(y), [np.array([0.0, bad], np.float32), np.full((2, 3), 0.5, np.float32)])
+
+
+@pytest.mark.parametrize("op,ins,attrs,missing", [
+    pytest.param("reshape", [(B, 6)], {}, "shape", id="reshape[no-shape]"),
+    pytest.param("transpose", [(B, 6)], {}, "perm", id="transpose[no-perm]"),
+    pytest.param("slice", [(B, 6)], {"begin": 1}, "axis", id="slice[no-axis]"),
+    pytest.param("one_hot", [(B,)], {}, "depth", id="one_hot[no-depth]"),
+    pytest.param("tile", [(B, 6)], {}, "reps", id="tile[no-reps]"),
+    pytest.param("repeat", [(B, 6)], {"repeats": 2}, "axis", id="repeat[no-axis]"),
+    pytest.param("repeat", [(B, 6)], {"axis": 1}, "repeats", id="repeat[no-repeats]"),
+])
+def test_required_attribute_is_value_error(op, ins, attrs, missing):
+    with pytest.raises(_core.ValueError, match=r"\[%s\] needs an? '%s' attribute" % (op, missing)):
+        _core.infer(op, [("f32", d) for d in ins], attrs)
+
+
+def test_concat_needs_an_operand():
+    with pytest.raises(_core.ShapeError, match=r"\[concat\] expected at least 1 operand"):
+        _core.infer("concat", [], {"axis": 0})
+
+
+def _index_program(op, table_shape=(5, 2)):
+    """op over a batch of indices [?, 2]: gather from a [5, 2] table, one_hot with depth 5,
+    gather_grad into a [5, 2] table. Returns the IR and the feeds besides the indices."""
+    g = Graph()
+    if op == "gather_grad":
+        g.input("dy", (None, 2) + table_shape[1:])
+    g.input("i", (None, 2))
+    if op == "one_hot":
+        return g.text(g.op("one_hot", "i", attrs={"depth": table_shape[0]})), [], []
+    g.input("t", table_shape)
+    table = np.ones(table_shape, np.float32)
+    if op == "gather":
+        return g.text(g.op("gather", "t", "i")), [], [table]
+    return g.text(g.op("gather_grad", "dy", "i", "t")), [np.ones((2, 2) + table_shape[1:], np.float32)], [table]
+
+
+@pytest.mark.parametrize("op,bad,shown", [
+    pytest.param(op, bad, shown, id="%s[index=%s]" % (op, shown))
+    for op in ("gather", "gather_grad", "one_hot")
+    for bad, shown in ((5.0, "5"), (-1.0, "-1"), (1.5, "1.5"), (np.nan, "nan"), (np.inf, "inf"), (1e30, "1e+30"))])
+def test_bad_index_is_value_error_naming_it(op, bad, shown):
+    text, before, after = _index_program(op)
+    idx = np.array([[0, 4], [2, bad]], np.float32)
+    with pytest.raises(_core.ValueError) as e:
+        run(text, before + [idx] + after)
+    msg = str(e.value)
+    assert "[%s] index %s is not an integer in [0, 5)" % (op, shown) in msg, msg
 
 
 @pytest.mark.parametrize("rate", [pytest.param(r, id="dropout_mask[rate=%s]" % r) for r in (1.0, -0.1)])

@@ -1,0 +1,98 @@
+// Copy kernels for reshape, transpose, concat, slice and slice_grad. The schemas checked every
+// attribute, so kernels only normalize them. Concat and slice view a tensor as
+// [outer, axis, inner] around their axis and copy runs of axis-range * inner elements.
+#include <algorithm>
+#include <cstring>
+
+#include "kernels/cpu/kernel.h"
+#include "kernels/cpu/strided.h"
+
+namespace kiln::cpu {
+namespace {
+
+int axis_of(const KernelArgs& a, int rank, int64_t dflt) {
+  int64_t ax = ir::attr_int(a.node.attrs, "axis", dflt);
+  return static_cast<int>(ax < 0 ? ax + rank : ax);
+}
+
+// Products of the dims before and after `axis`.
+void outer_inner(const std::vector<int64_t>& dims, int axis, int64_t* outer, int64_t* inner) {
+  *outer = *inner = 1;
+  for (int i = 0; i < axis; ++i) *outer *= dims[i];
+  for (size_t i = axis + 1; i < dims.size(); ++i) *inner *= dims[i];
+}
+
+void copy_run(float* dst, const float* src, int64_t n) {
+  if (n > 0) std::memcpy(dst, src, n * sizeof(float));
+}
+
+void reshape_k(const KernelArgs& a) { copy_run(a.out[0].f(), a.in[0].f(), a.out[0].numel); }
+
+void transpose_k(const KernelArgs& a) {
+  const TensorView &x = a.in[0], &y = a.out[0];
+  std::vector<int64_t> perm = ir::attr_ints(a.node.attrs, "perm");
+  std::vector<int64_t> xs = contiguous_strides(x.dims), src(perm.size());
+  for (size_t i = 0; i < perm.size(); ++i) src[i] = xs[perm[i]];
+  const float* xp = x.f();
+  float* yp = y.f();
+  strided_walk(y.dims, contiguous_strides(y.dims), src, [&](int64_t d, int64_t s, int64_t n, int64_t dst, int64_t sst) {
+    if (dst == 1 && sst == 1) return copy_run(yp + d, xp + s, n);
+    for (int64_t j = 0; j < n; ++j) yp[d + j * dst] = xp[s + j * sst];
+  });
+}
+
+void concat_k(const KernelArgs& a) {
+  const TensorView& y = a.out[0];
+  int ax = axis_of(a, y.rank(), -1);
+  int64_t outer, inner;
+  outer_inner(y.dims, ax, &outer, &inner);
+  int64_t row = y.dims[ax] * inner, begin = 0;
+  for (const TensorView& x : a.in) {
+    int64_t len = x.dims[ax] * inner;
+    for (int64_t o = 0; o < outer; ++o) copy_run(y.f() + o * row + begin, x.f() + o * len, len);
+    begin += len;
+  }
+}
+
+struct Range {
+  int axis;
+  int64_t outer, inner, dim, begin, end;
+};
+
+// The slice of x (operand or, for slice_grad, result) the node's attributes select.
+Range slice_of(const KernelArgs& a, const TensorView& x) {
+  Range r;
+  r.axis = axis_of(a, x.rank(), 0);
+  outer_inner(x.dims, r.axis, &r.outer, &r.inner);
+  r.dim = x.dims[r.axis];
+  r.begin = ir::attr_int(a.node.attrs, "begin", 0);
+  r.end = ir::attr_int(a.node.attrs, "end", r.dim);
+  if (r.begin < 0) r.begin += r.dim;
+  if (r.end < 0) r.end += r.dim;
+  return r;
+}
+
+void slice_k(const KernelArgs& a) {
+  Range r = slice_of(a, a.in[0]);
+  int64_t len = (r.end - r.begin) * r.inner, row = r.dim * r.inner;
+  for (int64_t o = 0; o < r.outer; ++o) copy_run(a.out[0].f() + o * len, a.in[0].f() + o * row + r.begin * r.inner, len);
+}
+
+// slice_grad(dy, x): dy into zeros of x's shape.
+void slice_grad_k(const KernelArgs& a) {
+  const TensorView& dx = a.out[0];
+  Range r = slice_of(a, dx);
+  std::fill(dx.f(), dx.f() + dx.numel, 0.f);
+  int64_t len = (r.end - r.begin) * r.inner, row = r.dim * r.inner;
+  for (int64_t o = 0; o < r.outer; ++o) copy_run(dx.f() + o * row + r.begin * r.inner, a.in[0].f() + o * len, len);
+}
+
+}  // namespace
+
+KILN_CPU_KERNEL(reshape, reshape_k);
+KILN_CPU_KERNEL(transpose, transpose_k);
+KILN_CPU_KERNEL(concat, concat_k);
+KILN_CPU_KERNEL(slice, slice_k);
+KILN_CPU_KERNEL(slice_grad, slice_grad_k);
+
+}  // namespace kiln::cpu

@@ -1,0 +1,170 @@
+// Ops that move elements without arithmetic: reshape, transpose, concat, slice (and slice's
+// gradient helper). The batch dim `?` may move (transpose) but is never split, merged or cut:
+// reshape keeps it first, concat and slice refuse it as their axis.
+#include <algorithm>
+
+#include "ops/common.h"
+
+namespace kiln::ops {
+namespace {
+
+// reshape(x) {shape}: x [?, S...] -> [?, shape...] when x is batched (shape lists the dims of
+// one sample), x [S...] -> [shape...] otherwise. One -1 in shape is inferred from the element
+// count (per sample when batched), as NumPy's reshape does.
+std::vector<Type> infer_reshape(const std::vector<Type>& in, const Attrs& a) {
+  const Type& x = in[0];
+  require_f32(x, "operand");
+  if (!has_attr(a, "shape")) throw ValueError("needs a 'shape' attribute");
+  std::vector<int64_t> shape = attr_ints(a, "shape");
+  bool batched = x.rank() > 0 && x.dims[0] == ir::kBatch;
+  std::string want = batched ? "[?," + ints_str(shape).substr(1) : ints_str(shape);
+  if (batched && shape.empty()) want = "[?]";
+  int64_t n = 1;
+  for (int i = batched ? 1 : 0; i < x.rank(); ++i) {
+    if (x.dims[i] == ir::kBatch)
+      throw ShapeError("the batch dim ? must be the first dim of a reshaped operand, got " + x.str());
+    n = mul_dims(n, x.dims[i]);
+  }
+  int64_t known = 1;
+  int infer_at = -1;
+  for (size_t i = 0; i < shape.size(); ++i) {
+    if (shape[i] == -1) {
+      if (infer_at >= 0) throw ShapeError("shape " + want + " has more than one -1");
+      infer_at = static_cast<int>(i);
+    } else if (shape[i] < 0) {
+      throw ShapeError("shape " + want + " has a negative dim other than -1");
+    } else {
+      known = mul_dims(known, shape[i]);
+    }
+  }
+  const char* per = batched ? " per sample" : "";
+  if (infer_at >= 0) {
+    if (known == 0 || n % known != 0)
+      throw ShapeError("cannot reshape " + x.str() + " to " + want + ": expected the dims other than -1 to divide " +
+                       std::to_string(n) + " elements" + per + ", got a product of " + std::to_string(known));
+    shape[infer_at] = n / known;
+  } else if (known != n) {
+    throw ShapeError("cannot reshape " + x.str() + " to " + want + ": expected " + std::to_string(n) + " elements" +
+                     per + ", the shape holds " + std::to_string(known));
+  }
+  Type t{x.dtype, {}};
+  if (batched) t.dims.push_back(ir::kBatch);
+  t.dims.insert(t.dims.end(), shape.begin(), shape.end());
+  return {t};
+}
+
+std::vector<int> grad_reshape(GradBuilder& b, const ir::Node& n, const std::vector<int>& dy) {
+  std::vector<int64_t> dims = b.type(n.inputs[0]).dims;
+  if (!dims.empty() && dims[0] == ir::kBatch) dims.erase(dims.begin());
+  return {b.emit("reshape", {dy[0]}, {{"shape", dims}})};
+}
+
+// transpose(x) {perm}: result dim i is x's dim perm[i]; perm orders all of x's axes.
+std::vector<Type> infer_transpose(const std::vector<Type>& in, const Attrs& a) {
+  const Type& x = in[0];
+  require_f32(x, "operand");
+  if (!has_attr(a, "perm")) throw ValueError("needs a 'perm' attribute");
+  std::vector<int64_t> perm = attr_ints(a, "perm");
+  int r = x.rank();
+  std::vector<bool> seen(r, false);
+  bool ok = static_cast<int>(perm.size()) == r;
+  for (int64_t p : perm) {
+    ok = ok && p >= 0 && p < r && !seen[p];
+    if (ok) seen[p] = true;
+  }
+  if (!ok)
+    throw ShapeError("perm " + ints_str(perm) + " must list each of the " + std::to_string(r) + " axes of " + x.str() +
+                     " once, counting from 0");
+  Type t = x;
+  for (int i = 0; i < r; ++i) t.dims[i] = x.dims[perm[i]];
+  return {t};
+}
+
+std::vector<int> grad_transpose(GradBuilder& b, const ir::Node& n, const std::vector<int>& dy) {
+  std::vector<int64_t> perm = attr_ints(n.attrs, "perm"), inv(perm.size());
+  for (size_t i = 0; i < perm.size(); ++i) inv[perm[i]] = static_cast<int64_t>(i);
+  return {b.emit("transpose", {dy[0]}, {{"perm", inv}})};
+}
+
+std::string all_shapes(const std::vector<Type>& in) {
+  std::string s;
+  for (const Type& t : in) s += (s.empty() ? "" : ", ") + t.str();
+  return s;
+}
+
+// concat(x0, x1, ...) {axis}: operands of one rank that agree on every dim but `axis`, joined
+// along it. The axis may not be the batch dim.
+std::vector<Type> infer_concat(const std::vector<Type>& in, const Attrs& a) {
+  for (const Type& t : in) require_f32(t, "operand");
+  int r = in[0].rank();
+  for (const Type& t : in)
+    if (t.rank() != r) throw ShapeError("operands must have the same rank, got " + all_shapes(in));
+  int ax = norm_axis(attr_int(a, "axis", -1), r, "concat");
+  Type out = in[0];
+  out.dims[ax] = 0;
+  for (const Type& t : in) {
+    if (t.dims[ax] == ir::kBatch)
+      throw ShapeError("axis " + std::to_string(ax) + " is the batch dim ?, which cannot be concatenated; got " +
+                       all_shapes(in));
+    for (int i = 0; i < r; ++i)
+      if (i != ax && t.dims[i] != in[0].dims[i])
+        throw ShapeError("operands must agree on every dim but axis " + std::to_string(ax) + ", got " + all_shapes(in));
+    out.dims[ax] = add_dims(out.dims[ax], t.dims[ax]);
+  }
+  return {out};
+}
+
+std::vector<int> grad_concat(GradBuilder& b, const ir::Node& n, const std::vector<int>& dy) {
+  int ax = norm_axis(attr_int(n.attrs, "axis", -1), b.type(n.inputs[0]).rank(), "concat");
+  std::vector<int> dxs;
+  int64_t begin = 0;
+  for (int v : n.inputs) {
+    int64_t end = begin + b.type(v).dims[ax];
+    dxs.push_back(b.emit("slice", {dy[0]}, {{"axis", int64_t(ax)}, {"begin", begin}, {"end", end}}));
+    begin = end;
+  }
+  return dxs;
+}
+
+// slice(x) {axis, begin=0, end=dim}: elements begin..end-1 along one axis. Negative begin/end
+// count from the end, as in Python; then 0 <= begin <= end <= dim must hold (no clamping).
+struct SliceRange {
+  int axis;
+  int64_t begin, end;
+};
+
+SliceRange slice_range(const Type& x, const Attrs& a) {
+  if (!has_attr(a, "axis")) throw ValueError("needs an 'axis' attribute");
+  int ax = norm_axis(attr_int(a, "axis", 0), x.rank(), "slice");
+  int64_t d = x.dims[ax];
+  if (d == ir::kBatch)
+    throw ShapeError("axis " + std::to_string(ax) + " of " + x.str() + " is the batch dim ?, which cannot be sliced");
+  int64_t b0 = attr_int(a, "begin", 0), e0 = attr_int(a, "end", d);
+  int64_t b = b0 < 0 ? b0 + d : b0, e = e0 < 0 ? e0 + d : e0;
+  if (!(0 <= b && b <= e && e <= d))
+    throw ShapeError("begin=" + std::to_string(b0) + ", end=" + std::to_string(e0) + " is not a range of axis " +
+                     std::to_string(ax) + " of " + x.str() + ": expected 0 <= begin <= end <= " + std::to_string(d) +
+                     " (negative values count from the end)");
+  return {ax, b, e};
+}
+
+std::vector<Type> infer_slice(const std::vector<Type>& in, const Attrs& a) {
+  require_f32(in[0], "operand");
+  SliceRange s = slice_range(in[0], a);
+  Type t = in[0];
+  t.dims[s.axis] = s.end - s.begin;
+  return {t};
+}
+
+}  // namespace
+
+KILN_OP(reshape).inputs({"x"}).attrs({"shape"}).set_infer(infer_reshape).set_grad(grad_reshape);
+KILN_OP(transpose).inputs({"x"}).attrs({"perm"}).set_infer(infer_transpose).set_grad(grad_transpose);
+KILN_OP(concat).inputs({"x"}).variadic(1).attrs({"axis"}).set_infer(infer_concat).set_grad(grad_concat);
+
+KILN_OP(slice).inputs({"x"}).attrs({"axis", "begin", "end"}).set_infer(infer_slice).set_grad(grad_by("slice_grad"));
+// slice_grad(dy, x) {axis, begin, end}: dy written into zeros of x's type.
+KILN_OP(slice_grad).inputs({"dy", "x"}).attrs({"axis", "begin", "end"}).set_infer(infer_grad_of(infer_slice, "slice"))
+    .non_differentiable();
+
+}  // namespace kiln::ops
