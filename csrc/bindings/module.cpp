@@ -31,6 +31,7 @@ py::array_t<float> new_array(const std::vector<int64_t>& dims) {
 
 py::object type_to_py(const ir::Type& t) {
   py::list dims;
+  // None is the batch; a batch multiple ?*k travels as -k.
   for (int64_t d : t.dims) dims.append(d == ir::kBatch ? py::none() : py::object(py::int_(d)));
   return py::make_tuple(ir::dtype_name(t.dtype), py::tuple(dims));
 }
@@ -61,7 +62,7 @@ ir::Attrs attrs_from_py(const py::dict& d) {
 
 std::vector<int64_t> shape_of(const ir::Type& t, int64_t batch) {
   std::vector<int64_t> s;
-  for (int64_t d : t.dims) s.push_back(d == ir::kBatch ? batch : d);
+  for (int64_t d : t.dims) s.push_back(ir::concrete_dim(d, batch));
   return s;
 }
 
@@ -86,7 +87,15 @@ class PyProgram {
     const ir::Graph& g = p_.graph();
     if (arrays.size() != g.inputs.size())
       throw ValueError("the program takes " + std::to_string(g.inputs.size()) + " inputs, got " + std::to_string(arrays.size()));
-    int64_t batch = arrays.empty() ? 1 : (arrays[0].ndim() ? arrays[0].shape(0) : 1);
+    // The batch size comes from the first input whose leading dim is the batch.
+    int64_t batch = 1;
+    for (size_t i = 0; i < arrays.size(); ++i) {
+      const ir::Type& t = g.values[g.inputs[i]].type;
+      if (t.rank() > 0 && t.dims[0] == ir::kBatch && arrays[i].ndim() > 0) {
+        batch = arrays[i].shape(0);
+        break;
+      }
+    }
     for (size_t i = 0; i < arrays.size(); ++i) {
       std::vector<int64_t> want = shape_of(g.values[g.inputs[i]].type, batch);
       std::vector<int64_t> got(arrays[i].shape(), arrays[i].shape() + arrays[i].ndim());

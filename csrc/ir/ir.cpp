@@ -11,7 +11,7 @@ const char* dtype_name(DType t) { return t == DType::f32 ? "f32" : "i32"; }
 
 int64_t Type::numel(int64_t batch) const {
   int64_t n = 1;
-  for (int64_t d : dims) n *= (d == kBatch ? batch : d);
+  for (int64_t d : dims) n *= concrete_dim(d, batch);
   return n;
 }
 
@@ -20,7 +20,8 @@ std::string Type::str() const {
   s += "[";
   for (size_t i = 0; i < dims.size(); ++i) {
     if (i) s += ",";
-    s += dims[i] == kBatch ? std::string("?") : std::to_string(dims[i]);
+    int64_t d = dims[i];
+    s += d == kBatch ? std::string("?") : d < 0 ? "?*" + std::to_string(-d) : std::to_string(d);
   }
   return s + "]";
 }

@@ -37,7 +37,11 @@ namespace kiln::ir {
 
 enum class DType { f32, i32 };
 const char* dtype_name(DType t);
+// Dims are sizes >= 0, or negative for batch dims: -1 (`?`) is the batch size and -k (`?*k`) is
+// the batch size times k, the shape of a time axis folded into the batch (merge_batch).
 constexpr int64_t kBatch = -1;
+inline bool is_batch(int64_t d) { return d < 0; }
+inline int64_t concrete_dim(int64_t d, int64_t batch) { return d < 0 ? batch * -d : d; }
 
 struct Type {
   DType dtype = DType::f32;

@@ -61,7 +61,15 @@ class LineParser {
     if (!accept(']')) {
       for (;;) {
         if (accept('?')) {
-          t.dims.push_back(kBatch);
+          int64_t k = 1;
+          if (accept('*')) {
+            int c = peek().col;
+            std::string f = expect_kind(Tok::integer, "a batch multiple after '?*'");
+            long long v = std::strtoll(f.c_str(), nullptr, 10);
+            if (v < 1 || f.size() > 9) fail("batch multiple out of range: " + f, c);
+            k = v;
+          }
+          t.dims.push_back(-k);
         } else {
           int c = peek().col;
           std::string d = expect_kind(Tok::integer, "a dimension (a non-negative integer or ?)");
@@ -187,7 +195,7 @@ class LineParser {
         }
         toks_.push_back({Tok::string, v, col});
         i = j + 1;
-      } else if (std::string("=(){}[],:?").find(c) != std::string::npos) {
+      } else if (std::string("=(){}[],:?*").find(c) != std::string::npos) {
         toks_.push_back({Tok::punct, std::string(1, c), col});
         ++i;
       } else {
@@ -272,7 +280,7 @@ Graph parse(const std::string& text) {
           if (k == ValueKind::input && !a.empty()) p.fail("inputs take no attributes", col);
           if (k != ValueKind::input) {
             for (int64_t d : t.dims)
-              if (d == kBatch) p.fail("a " + first.text + " cannot have a batch dimension (?)", col);
+              if (is_batch(d)) p.fail("a " + first.text + " cannot have a batch dimension (?)", col);
           }
           define(g.add_decl(name, k, t, std::move(a)));
           break;

@@ -14,7 +14,7 @@ std::vector<Type> infer_gather(const std::vector<Type>& in, const Attrs&) {
   require_f32(indices, "indices");
   if (params.rank() < 1) throw ShapeError("params must be a table [N, ...] of rank >= 1, got " + params.str());
   for (int64_t d : params.dims)
-    if (d == ir::kBatch)
+    if (ir::is_batch(d))
       throw ShapeError("params must be a table [N, ...] with no batch dim ? (such as an embedding matrix), got " +
                        params.str());
   Type t = indices;

@@ -16,12 +16,12 @@ std::vector<Type> infer_reshape(const std::vector<Type>& in, const Attrs& a) {
   require_f32(x, "operand");
   if (!has_attr(a, "shape")) throw ValueError("needs a 'shape' attribute");
   std::vector<int64_t> shape = attr_ints(a, "shape");
-  bool batched = x.rank() > 0 && x.dims[0] == ir::kBatch;
+  bool batched = x.rank() > 0 && ir::is_batch(x.dims[0]);
   std::string want = batched ? "[?," + ints_str(shape).substr(1) : ints_str(shape);
   if (batched && shape.empty()) want = "[?]";
   int64_t n = 1;
   for (int i = batched ? 1 : 0; i < x.rank(); ++i) {
-    if (x.dims[i] == ir::kBatch)
+    if (ir::is_batch(x.dims[i]))
       throw ShapeError("the batch dim ? must be the first dim of a reshaped operand, got " + x.str());
     n = mul_dims(n, x.dims[i]);
   }
@@ -48,14 +48,14 @@ std::vector<Type> infer_reshape(const std::vector<Type>& in, const Attrs& a) {
                      per + ", the shape holds " + std::to_string(known));
   }
   Type t{x.dtype, {}};
-  if (batched) t.dims.push_back(ir::kBatch);
+  if (batched) t.dims.push_back(x.dims[0]);  // the batch dim, with its multiple (?*k)
   t.dims.insert(t.dims.end(), shape.begin(), shape.end());
   return {t};
 }
 
 std::vector<int> grad_reshape(GradBuilder& b, const ir::Node& n, const std::vector<int>& dy) {
   std::vector<int64_t> dims = b.type(n.inputs[0]).dims;
-  if (!dims.empty() && dims[0] == ir::kBatch) dims.erase(dims.begin());
+  if (!dims.empty() && ir::is_batch(dims[0])) dims.erase(dims.begin());
   return {b.emit("reshape", {dy[0]}, {{"shape", dims}})};
 }
 
@@ -103,7 +103,7 @@ std::vector<Type> infer_concat(const std::vector<Type>& in, const Attrs& a) {
   Type out = in[0];
   out.dims[ax] = 0;
   for (const Type& t : in) {
-    if (t.dims[ax] == ir::kBatch)
+    if (ir::is_batch(t.dims[ax]))
       throw ShapeError("axis " + std::to_string(ax) + " is the batch dim ?, which cannot be concatenated; got " +
                        all_shapes(in));
     for (int i = 0; i < r; ++i)
@@ -137,7 +137,7 @@ SliceRange slice_range(const Type& x, const Attrs& a) {
   if (!has_attr(a, "axis")) throw ValueError("needs an 'axis' attribute");
   int ax = norm_axis(attr_int(a, "axis", 0), x.rank(), "slice");
   int64_t d = x.dims[ax];
-  if (d == ir::kBatch)
+  if (ir::is_batch(d))
     throw ShapeError("axis " + std::to_string(ax) + " of " + x.str() + " is the batch dim ?, which cannot be sliced");
   int64_t b0 = attr_int(a, "begin", 0), e0 = attr_int(a, "end", d);
   int64_t b = b0 < 0 ? b0 + d : b0, e = e0 < 0 ? e0 + d : e0;

@@ -18,7 +18,7 @@ std::vector<Type> infer_tile(const std::vector<Type>& in, const Attrs& a) {
   Type t = x;
   for (int i = 0; i < x.rank(); ++i) {
     if (reps[i] < 0) throw ShapeError("reps " + ints_str(reps) + " must not be negative");
-    if (x.dims[i] == ir::kBatch) {
+    if (ir::is_batch(x.dims[i])) {
       if (reps[i] != 1)
         throw ShapeError("reps " + ints_str(reps) + " must be 1 for the batch dim ? (axis " + std::to_string(i) +
                          ") of " + x.str() + ", got " + std::to_string(reps[i]));
@@ -40,7 +40,7 @@ std::vector<Type> infer_repeat(const std::vector<Type>& in, const Attrs& a) {
   int64_t r = attr_int(a, "repeats", 1);
   if (r < 0) throw ShapeError("repeats must be >= 0, got " + std::to_string(r));
   Type t = x;
-  if (x.dims[ax] == ir::kBatch) {
+  if (ir::is_batch(x.dims[ax])) {
     if (r != 1)
       throw ShapeError("axis " + std::to_string(ax) + " of " + x.str() +
                        " is the batch dim ?, which cannot be repeated: expected repeats=1, got " + std::to_string(r));

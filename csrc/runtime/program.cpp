@@ -80,7 +80,7 @@ Program::Bound& Program::bind(int64_t batch) {
     cpu::TensorView t;
     const ir::Value& val = g_.values[v];
     t.dtype = val.type.dtype;
-    for (int64_t d : val.type.dims) t.dims.push_back(d == ir::kBatch ? batch : d);
+    for (int64_t d : val.type.dims) t.dims.push_back(ir::concrete_dim(d, batch));
     t.numel = val.type.numel(batch);
     if (persistent_[v]) t.data = persistent_[v]->buf.data();
     else t.data = static_cast<char*>(b->arena->data()) + b->plan.offset[v];

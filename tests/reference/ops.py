@@ -496,3 +496,17 @@ def nadam_schedule_step(m_schedule, iterations, beta_1=0.9, schedule_decay=0.004
 
 def increment(x, by=1.0):
     return x + by
+
+
+def merge_batch(x):
+    """[B, T, ...] -> [B*T, ...]: the time axis folded into the batch."""
+    return np.reshape(x, (x.shape[0] * x.shape[1],) + x.shape[2:]).astype(np.float64)
+
+
+def split_batch(x, size):
+    """[B*T, ...] -> [B, T, ...] with T = size."""
+    return np.reshape(x, (x.shape[0] // size, size) + x.shape[1:]).astype(np.float64)
+
+
+def assign(dst, src):
+    return np.array(src, dtype=np.float64)

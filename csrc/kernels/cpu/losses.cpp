@@ -62,10 +62,11 @@ void cce_grad_k(const KernelArgs& a) {
 }
 
 int64_t class_index(float v, int64_t C) {
-  int64_t c = static_cast<int64_t>(v);
-  if (!(v >= 0) || static_cast<float>(c) != v || c >= C)
+  // Compare as floating point first: converting NaN or 1e30 to an integer is undefined.
+  if (!(v >= 0 && static_cast<double>(v) < static_cast<double>(C)) || std::floor(v) != v)
     throw ValueError("[sparse_categorical_crossentropy] target " + std::to_string(v) +
                      " is not a class index in [0, " + std::to_string(C) + ")");
+  int64_t c = static_cast<int64_t>(v);
   return c;
 }
 

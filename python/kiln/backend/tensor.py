@@ -125,7 +125,7 @@ class PhaseSwitch(Tensor):
     """`in_train_phase(x, alt)`: lowered to `x` in the train graph, `alt` elsewhere."""
 
     def __init__(self, train, test):
-        super().__init__(None, [train, test], {}, train.dtype, train.shape, None)
+        super().__init__(None, [train, test], {}, train.dtype, train.ir_shape, None)
         self._uses_learning_phase = True
 
 

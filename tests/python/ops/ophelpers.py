@@ -40,11 +40,11 @@ def fmt_attrs(attrs):
 
 def fmt_type(t):
     dtype, dims = t
-    return "%s[%s]" % (dtype, ",".join("?" if d is None else str(d) for d in dims))
+    return "%s[%s]" % (dtype, ",".join("?" if d is None else "?*%d" % -d if d < 0 else str(d) for d in dims))
 
 
 def concrete(t, batch):
-    return tuple(batch if d is None else d for d in t[1])
+    return tuple(batch if d is None else batch * -d if d < 0 else d for d in t[1])
 
 
 class Graph:

@@ -76,7 +76,7 @@ def build_loss(case):
 
 def cotangent(case, out_type):
     batch = case.operands[case.batched[0]].shape[0] if case.batched else 1
-    shape = tuple(batch if d is None else d for d in out_type[1])
+    shape = tuple(batch if d is None else batch * -d if d < 0 else d for d in out_type[1])
     return _rng.uniform(-1, 1, size=shape).astype(np.float32)
 
 
@@ -265,7 +265,7 @@ def pow_cases():
 
 
 def shape_cases():
-    out = []
+    out = [GradCase("merge_batch", [U(3, 4, 2)]), GradCase("split_batch", [U(3, 4)], {"size": 1})]
     for shape, attrs, batched in [((4, 6), [3, 2], (0,)), ((4, 6), [2, -1], (0,)), ((2, 3, 4), [-1], (0,)),
                                   ((4, 6), [24], ()), ((4, 6), [2, 3, 4], ())]:
         out.append(GradCase("reshape", [U(*shape)], {"shape": attrs}, batched=batched,
@@ -326,7 +326,8 @@ def _grads_of(op, operands, attrs, batched, c=None):
     case = GradCase(op, operands, attrs, batched=batched)
     text, order, out_type = build_loss(case)
     if c is None:
-        c = np.ones(tuple(operands[case.batched[0]].shape[0] if d is None else d for d in out_type[1]), np.float32)
+        b0 = operands[case.batched[0]].shape[0]
+        c = np.ones(tuple(b0 if d is None else b0 * -d if d < 0 else d for d in out_type[1]), np.float32)
     gtext = _core.gradients(text, ["x%d" % i for i in range(len(operands))])
     outs = run(gtext, [case.operands[i] for i in order] + [c])
     return outs[1:], c

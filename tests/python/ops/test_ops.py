@@ -43,6 +43,7 @@ REFERENCES = {
     "concat": ref.concat, "slice": ref.slice, "slice_grad": ref.slice_grad, "gather": ref.gather,
     "gather_grad": ref.gather_grad, "one_hot": ref.one_hot, "tile": ref.tile, "tile_grad": ref.tile_grad,
     "repeat": ref.repeat, "repeat_grad": ref.repeat_grad,
+    "merge_batch": ref.merge_batch, "split_batch": ref.split_batch,
 }
 # Ops whose meaning depends on whether operand 0 carries the batch dim `?` (a fact of the IR
 # type, not of the array): their reference takes batched=True/False.
@@ -468,6 +469,12 @@ def shape_cases():
                         ((2, 65, 129), [0, 2, 1]), ((3, 1, 4, 1), [1, 3, 0, 2]), ((4, 0, 3), [2, 1, 0])]:
         out.append(Case("transpose", [U(*shape)], {"perm": perm}))
     out.append(Case("transpose", [U(5, 3).T], {"perm": [1, 0]}, tag="noncontig"))
+    # merge_batch/split_batch: the harness feeds a plain `?` batch, so split_batch runs at size 1
+    # here; tests/python/ops/test_batch_ops.py covers folded batches (?*T) end to end.
+    for shape in [(3, 4, 5), (2, 1, 3), (4, 2049)]:
+        out.append(Case("merge_batch", [U(*shape)]))
+    for shape in [(3, 4), (5, 2, 3)]:
+        out.append(Case("split_batch", [U(*shape)], {"size": 1}))
     for shapes, axis in [([(4, 3), (4, 2)], -1), ([(4, 3), (4, 3), (4, 1)], 1), ([(2, 3, 4), (2, 1, 4)], 1),
                          ([(2, 3, 4), (2, 3, 1), (2, 3, 2)], 2), ([(4, 3)], 1), ([(4, 0), (4, 3)], 1),
                          ([(2, 2049), (2, 16385)], 1), ([(3, 2, 5)] * 5, -2)]:
@@ -546,7 +553,7 @@ def test_forward(case):
     (got,) = run(g.text(y), feeds)
     dtype, _ = g.types[y]
     assert dtype == "f32"
-    want_shape = tuple(batch if d is None else d for d in g.types[y][1])
+    want_shape = tuple(batch if d is None else batch * -d if d < 0 else d for d in g.types[y][1])
     assert got.shape == want_shape, "shape: inferred %s, got %s" % (want_shape, got.shape)
     assert got.dtype == np.float32, "dtype: expected float32, got %s" % got.dtype
     kw = {"batched": 0 in case.batched} if case.op in REF_BATCHED else {}

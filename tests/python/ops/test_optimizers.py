@@ -26,7 +26,7 @@ OPTIMIZERS = {
     "apply_adamax": (ref.adamax_step, ["m", "u"]),
     "apply_nadam": (ref.nadam_step, ["m", "v"]),
 }
-SIDE_EFFECT_TESTED = set(OPTIMIZERS) | {"nadam_schedule", "increment"}
+SIDE_EFFECT_TESTED = set(OPTIMIZERS) | {"nadam_schedule", "increment", "assign"}
 
 STEPS = 3
 _rng = np.random.default_rng(99)
@@ -229,6 +229,22 @@ def test_increment(by, shape):
         want = ref.increment(want, by)
         prog.run([np.zeros((1, 1), np.float32)])
         assert_close(store.get("x"), want, rtol=2 * EPS32, what="x")
+
+
+def test_assign_writes_the_state_after_every_read():
+    store = _core.Store()
+    x0 = _rng.uniform(-1, 1, size=(2, 3)).astype(np.float32)
+    store.set("v", x0)
+    g = Graph()
+    g.input("d", (None, 3))
+    g.state("v", (2, 3))
+    before = g.op("reduce_sum", "v")          # reads v before the assign
+    new = g.op("mul", "v", g.op("constant", attrs={"value": 2.0}))
+    g.op("assign", "v", new)
+    prog = _core.Program(store, g.text(before))
+    out = prog.run([np.zeros((1, 3), np.float32)])[0]
+    assert_close(out, x0.astype(np.float64).sum(), rtol=4 * EPS32, what="read before the assign")
+    assert_close(store.get("v"), ref.assign(x0, 2.0 * x0.astype(np.float64)), rtol=0, what="v after the assign")
 
 
 def test_every_side_effecting_op_is_tested_here():
