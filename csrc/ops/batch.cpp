@@ -1,4 +1,7 @@
-// Folding a time axis into the batch and back, for TimeDistributed: merge_batch(x) turns
+// Batch-dim plumbing: folding a time axis into the batch and back (for TimeDistributed), the
+// run-time shape of a tensor (K.shape), and assign (K.function updates).
+//
+// Folding: merge_batch(x) turns
 // [?*k, T, ...] into [?*(k*T), ...] and split_batch(x) {size=T} undoes it. Row-major layout makes
 // both pure re-labelings of the same elements; each is the other's gradient.
 #include "ops/common.h"
@@ -35,5 +38,14 @@ KILN_OP(assign).inputs({"dst", "src"}).set_infer([](const std::vector<Type>& in,
   require_same(in[0], in[1], "dst and src");
   return std::vector<Type>{};
 }).effect({0});
+
+}  // namespace kiln::ops
+
+namespace kiln::ops {
+
+// shape_of(x): x's dims at run time as f32[rank] (batch dims concrete), for K.shape.
+KILN_OP(shape_of).inputs({"x"}).set_infer([](const std::vector<Type>& in, const Attrs&) {
+  return std::vector<Type>{Type{ir::DType::f32, {in[0].rank()}}};
+}).non_differentiable();
 
 }  // namespace kiln::ops

@@ -510,3 +510,7 @@ def split_batch(x, size):
 
 def assign(dst, src):
     return np.array(src, dtype=np.float64)
+
+
+def shape_of(x):
+    return np.array(x.shape, dtype=np.float64)

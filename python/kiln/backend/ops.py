@@ -536,3 +536,19 @@ def merge_batch(x):
 def split_batch(x, size):
     """[?*T, ...] -> [?, T, ...]: the inverse of merge_batch."""
     return make("split_batch", [_arg(x, "split_batch")], {"size": int(size)})
+
+
+def flatten(x):
+    """Keras `K.flatten`: every element in one dim, the batch included ([?, a, b] -> [?*(a*b)])."""
+    x = _arg(x, "flatten")
+    if not _batched(x):
+        return make("reshape", [x], {"shape": [-1]})
+    while len(x.shape) > 1:
+        x = merge_batch(x)
+    return x
+
+
+def shape(x):
+    """The run-time shape of x as a 1-D float tensor (the batch size included); use
+    int_shape(x) for the static shape."""
+    return make("shape_of", [_arg(x, "shape")])

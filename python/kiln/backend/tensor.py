@@ -50,6 +50,17 @@ class Tensor:
         kind = self.op or type(self).__name__.lower()
         return "<kiln.Tensor %s %s %s %s>" % (self.name or "#%d" % self.id, kind, self.dtype, _dims_text(self.shape))
 
+    def __getitem__(self, index):
+        """t[i] on the first axis (e.g. K.shape(x)[0]): a slice, with the axis dropped."""
+        if not isinstance(index, int) or not self.shape or self.shape[0] is None:
+            raise TypeError("a kiln Tensor supports t[i] with an int i on a known first axis, got %r" % (index,))
+        n = self.shape[0]
+        i = index + n if index < 0 else index
+        if not 0 <= i < n:
+            raise IndexError("index %d is out of range for %r" % (index, self))
+        part = make("slice", [self], {"axis": 0, "begin": i, "end": i + 1})
+        return make("reshape", [part], {"shape": list(self.ir_shape[1:])})
+
     def __bool__(self):
         raise TypeError("a symbolic kiln Tensor has no truth value; use K.switch or K.greater to compare")
 

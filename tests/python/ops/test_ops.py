@@ -43,7 +43,7 @@ REFERENCES = {
     "concat": ref.concat, "slice": ref.slice, "slice_grad": ref.slice_grad, "gather": ref.gather,
     "gather_grad": ref.gather_grad, "one_hot": ref.one_hot, "tile": ref.tile, "tile_grad": ref.tile_grad,
     "repeat": ref.repeat, "repeat_grad": ref.repeat_grad,
-    "merge_batch": ref.merge_batch, "split_batch": ref.split_batch,
+    "merge_batch": ref.merge_batch, "split_batch": ref.split_batch, "shape_of": ref.shape_of,
 }
 # Ops whose meaning depends on whether operand 0 carries the batch dim `?` (a fact of the IR
 # type, not of the array): their reference takes batched=True/False.
@@ -475,6 +475,8 @@ def shape_cases():
         out.append(Case("merge_batch", [U(*shape)]))
     for shape in [(3, 4), (5, 2, 3)]:
         out.append(Case("split_batch", [U(*shape)], {"size": 1}))
+    for shape in [(3, 4), (5, 2, 3), (1,)]:
+        out.append(Case("shape_of", [U(*shape)]))
     for shapes, axis in [([(4, 3), (4, 2)], -1), ([(4, 3), (4, 3), (4, 1)], 1), ([(2, 3, 4), (2, 1, 4)], 1),
                          ([(2, 3, 4), (2, 3, 1), (2, 3, 2)], 2), ([(4, 3)], 1), ([(4, 0), (4, 3)], 1),
                          ([(2, 2049), (2, 16385)], 1), ([(3, 2, 5)] * 5, -2)]:
