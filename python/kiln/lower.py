@@ -21,7 +21,7 @@ def _dim_text(d):
 
 def _type_text(t):
     dims = ",".join(_dim_text(d) for d in t.ir_shape)
-    return "%s[%s]" % ("f32" if t.dtype == "float32" else "i32", dims)
+    return "f32[%s]" % dims  # integer tensors travel as f32 holding integers (see tensor.ir_type)
 
 
 def _attr_text(v):

@@ -90,7 +90,7 @@ def square(x):
 
 def sqrt(x):
     # Keras clips at 0 first so that sqrt never sees a negative rounding error.
-    return _unary("sqrt", clip(x, 0.0, np.inf), name="sqrt")
+    return _unary("sqrt", clip(_arg(x, "sqrt"), 0.0, np.inf), name="sqrt")
 
 
 def exp(x):
@@ -102,6 +102,7 @@ def log(x):
 
 
 def pow(x, a):
+    x = _arg(x, "pow")
     if isinstance(a, numbers.Number) and a == 2:
         return square(x)
     if isinstance(a, numbers.Number) and a == 1:
@@ -186,12 +187,13 @@ def min(x, axis=None, keepdims=False):
 
 
 def var(x, axis=None, keepdims=False):
+    x = _arg(x, "var")
     m = mean(x, axis, keepdims=True)
     return mean(square(subtract(x, m)), axis, keepdims)
 
 
 def std(x, axis=None, keepdims=False):
-    return sqrt(var(x, axis, keepdims))
+    return sqrt(var(_arg(x, "std"), axis, keepdims))
 
 
 def argmax(x, axis=-1):
@@ -375,6 +377,8 @@ def int_shape(x):
 
 
 def ndim(x):
+    if not isinstance(x, Tensor):
+        raise TypeError("K.ndim: expected a kiln tensor, got %s %r" % (type(x).__name__, x))
     return len(int_shape(x))
 
 
@@ -459,7 +463,9 @@ def concatenate(tensors, axis=-1):
 
 
 def stack(tensors, axis=0):
-    return concatenate([expand_dims(t, axis) for t in tensors], axis=axis)
+    if not isinstance(tensors, (list, tuple)) or not tensors:
+        raise TypeError("K.stack: expected a non-empty list of tensors, got %r" % (tensors,))
+    return concatenate([expand_dims(_arg(t, "stack"), axis) for t in tensors], axis=axis)
 
 
 def slice_axis(x, axis, begin, end):

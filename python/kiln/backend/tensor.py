@@ -104,6 +104,9 @@ class Tensor:
     def __pow__(self, o):
         return _ops().pow(self, o)
 
+    def __rpow__(self, o):
+        return _ops().pow(o, self)
+
     def __gt__(self, o):
         return _ops().greater(self, o)
 
@@ -150,7 +153,9 @@ def _norm_dtype(dtype):
 
 
 def ir_type(dtype, shape):
-    return ("f32" if dtype == "float32" else "i32", tuple(shape))
+    # kiln computes in f32: integer tensors (word indices, labels) travel as f32 holding exact
+    # integers (exact below 2^24); Python keeps their Keras dtype for K.dtype and messages.
+    return ("f32", tuple(shape))
 
 
 def infer(op, inputs, attrs):

@@ -39,8 +39,20 @@ class Merge(Layer):
                             % (inputs,))
         if self.inbound_nodes and not isinstance(self, _Keras2Merge):
             raise RuntimeError('A Merge layer cannot be used more than once, please use the "merge" function '
-                               "instead: " + self.name)
-        return super().__call__(list(inputs), mask, **kwargs)
+                               "instead: `merged_tensor = merge([tensor_1, tensor2])`.")
+        out = super().__call__(list(inputs), mask, **kwargs)
+        if callable(self.mode) and self._output_shape is not None:
+            shapes = _shapes(inputs)
+            if callable(self._output_shape):
+                declared = tuple(self._output_shape(shapes))
+            else:
+                declared = (shapes[0][0],) + tuple(self._output_shape)
+            got = tuple(out.shape)
+            if len(declared) != len(got) or any(d is not None and g is not None and d != g
+                                                for d, g in zip(declared, got)):
+                raise ValueError("Merge %s: output_shape %s does not match the shape %s that its mode computes"
+                                 % (self.name, declared, got))
+        return out
 
     def _check(self, inputs):
         shapes = _shapes(inputs)
@@ -65,10 +77,13 @@ class Merge(Layer):
         elif mode in ("dot", "cos"):
             if len(inputs) != 2:
                 raise ValueError("%s merge takes exactly 2 inputs, got %d: %s" % (mode, len(inputs), shapes))
+            if mode == "cos" and shapes[0] != shapes[1] and not isinstance(self, _Keras2Merge):
+                raise ValueError("Only layers of same output shape can be merged using cos mode. Layer shapes: %s"
+                                 % (shapes,))
             a1, a2 = self._axes(shapes)
             if shapes[0][a1] != shapes[1][a2]:
-                raise ValueError("Dimension incompatibility using dot mode: %s != %s. Layer shapes: %s"
-                                 % (shapes[0][a1], shapes[1][a2], shapes))
+                raise ValueError("Dimension incompatibility using dot mode: %s != %s. Layer shapes: %s, %s"
+                                 % (shapes[0][a1], shapes[1][a2], shapes[0], shapes[1]))
 
     def _axes(self, shapes):
         a = self.dot_axes

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from kiln import backend as K
-from kiln.layers import Dense, Input, Lambda
+from kiln.layers import Dense, Input, Lambda, merge
 from kiln.models import Model
 
 
@@ -133,7 +133,8 @@ def score_gap(y_true, y_pred):
 
 def build_question_answer_model():
     """The guide's Q&A model. Stand-ins: questions and answers are float vectors of shape
-    (100,) and Dense layers take the place of Embedding + LSTM."""
+    (100,) and Dense layers take the place of Embedding + LSTM; the scores are the guide's
+    `merge([...], mode='dot')`."""
     question_input = Input(shape=(100,))
     good_answer_input = Input(shape=(100,))
     bad_answer_input = Input(shape=(100,))
@@ -147,11 +148,10 @@ def build_question_answer_model():
     encoded_good_answer = answer_lstm(answer_embedding(good_answer_input))
     encoded_bad_answer = answer_lstm(answer_embedding(bad_answer_input))
 
-    # The guide writes merge([...], mode='dot'): the dot merge mode needs a C++ op that is being
-    # added. Until then a Lambda computes the same batch dot product of two vectors.
-    dot = lambda x, y: K.sum(x * y, axis=-1, keepdims=True)  # noqa: E731
-    good_answer_score = Lambda(dot)([encoded_question, encoded_good_answer])
-    bad_answer_score = Lambda(dot)([encoded_question, encoded_bad_answer])
+    # let's take the dot product between the question embedding
+    # and the embedding of the answers
+    good_answer_score = merge([encoded_question, encoded_good_answer], mode='dot')
+    bad_answer_score = merge([encoded_question, encoded_bad_answer], mode='dot')
 
     output = Lambda(lambda x, y: K.square(x - y))([good_answer_score, bad_answer_score])
     model = Model(input=[question_input, good_answer_input, bad_answer_input],
@@ -170,6 +170,7 @@ def test_question_answer_model_trains_with_custom_losses_and_metrics():
     model, g = build_question_answer_model()
     assert len(model.inputs) == 3 and len(model.outputs) == 3
     assert [tuple(t.shape) for t in model.outputs] == [(None, 1)] * 3
+    assert [g[k]._keras_history[0].mode for k in ("good_answer_score", "bad_answer_score")] == ["dot", "dot"]
     # The shared answer layers are each one layer (two nodes) with one set of weights.
     assert len(g["answer_lstm"].inbound_nodes) == 2 and len(g["answer_embedding"].inbound_nodes) == 2
     assert len(model.trainable_weights) == 8
