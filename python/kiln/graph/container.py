@@ -59,29 +59,52 @@ class Container(Layer):
         self.internal_output_shapes = [tuple(x.shape) for x in self.outputs]
 
     def _build_topology(self):
-        # Collect nodes reachable from the outputs, with their depth (longest path to an output).
-        node_depth, layer_depth, order = {}, {}, []
+        """Collects the nodes between inputs and outputs, in linear time: a depth-first walk from
+        the outputs gives first-encounter order and a topological order; a node's depth is the
+        longest path from it to an output (Keras sorts layers by decreasing depth, ties by first
+        encounter)."""
         inputs_ids = {id(x) for x in self.inputs}
 
-        def visit(tensor, depth, path):
-            layer, node_index, _ = tensor._keras_history
-            node = layer.inbound_nodes[node_index]
-            if id(node) in path:
-                raise RuntimeError("The graph of model %s has a cycle through layer %s" % (self.name, layer.name))
-            if node_depth.get(id(node), (-1,))[0] >= depth:
-                return
-            if id(node) not in node_depth:
-                order.append(node)
-            node_depth[id(node)] = (depth, node)
-            layer_depth[id(layer)] = (max(depth, layer_depth.get(id(layer), (0,))[0]), layer)
-            if id(tensor) in inputs_ids:
-                return
-            for x in node.input_tensors:
-                if x is not tensor:
-                    visit(x, depth + 1, path | {id(node)})
+        def producer(t):
+            layer, node_index, _ = t._keras_history
+            return layer.inbound_nodes[node_index]
 
-        for x in self.outputs:
-            visit(x, 0, frozenset())
+        def preds(node):
+            if any(id(t) in inputs_ids for t in node.output_tensors):
+                return []  # the model starts here
+            return [producer(t) for t in node.input_tensors if t not in node.output_tensors]
+
+        order, topo, state = [], [], {}  # state: 1 = on the walk's path, 2 = done
+        for out in self.outputs:
+            stack = [(producer(out), False)]
+            while stack:
+                node, expanded = stack.pop()
+                if expanded:
+                    state[id(node)] = 2
+                    topo.append(node)
+                    continue
+                if state.get(id(node)) == 2:
+                    continue
+                if state.get(id(node)) == 1:
+                    raise RuntimeError("The graph of model %s has a cycle through layer %s"
+                                       % (self.name, node.outbound_layer.name))
+                state[id(node)] = 1
+                order.append(node)
+                stack.append((node, True))
+                for p in reversed(preds(node)):
+                    if state.get(id(p)) != 2:
+                        stack.append((p, False))
+        node_depth = {id(n): (0, n) for n in order}
+        for node in reversed(topo):  # consumers before producers
+            d = node_depth[id(node)][0]
+            for p in preds(node):
+                if node_depth[id(p)][0] < d + 1:
+                    node_depth[id(p)] = (d + 1, p)
+        layer_depth = {}
+        for node in order:
+            l = node.outbound_layer
+            d = node_depth[id(node)][0]
+            layer_depth[id(l)] = (max(d, layer_depth.get(id(l), (0,))[0]), l)
 
         nodes = sorted(order, key=lambda n: -node_depth[id(n)][0])
         self._nodes_in_order = nodes

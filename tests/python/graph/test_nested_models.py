@@ -297,3 +297,20 @@ def test_frozen_layer_is_not_trained():
     model.fit(rng.rand(16, 3), rng.rand(16, 1), nb_epoch=2, batch_size=8, verbose=0)
     for p, q in zip(before, frozen.get_weights()):
         np.testing.assert_array_equal(p, q)
+
+
+def test_deep_residual_chain_orders_layers_by_depth():
+    """60 residual blocks: 2^60 paths from output to input, so topology must be linear-time."""
+    x = a = Input(shape=(4,))
+    denses = []
+    for _ in range(60):
+        d = Dense(4, init="zero")
+        denses.append(d)
+        x = merge([x, d(x)], mode="sum")
+    m = Model(input=a, output=x)
+    assert len(m.layers) == 121
+    assert m.layers[0] is a._keras_history[0] and m.layers[-1] is x._keras_history[0]
+    depth = {id(l): d for d, ls in m.layers_by_depth.items() for l in ls}
+    assert all(depth[id(d1)] > depth[id(d2)] for d1, d2 in zip(denses, denses[1:]))
+    data = np.random.randn(3, 4).astype(np.float32)
+    np.testing.assert_allclose(m.predict(data), data, rtol=1e-6)  # zero Dense: identity blocks
