@@ -50,3 +50,14 @@ def test_malformed_ir_names_the_line(text, message):
     with pytest.raises(ValueError) as e:
         _core.parse(text)
     assert message in str(e.value)
+
+
+def test_kiln_check_ir_reverifies_after_every_pass(monkeypatch):
+    monkeypatch.setenv("KILN_CHECK_IR", "1")
+    text = guide_model().ir("train")  # every pass re-verified and re-parsed; a failure would raise
+    assert "apply_adam(" in text
+
+
+def test_memory_plan_reuses_the_arena():
+    plan = guide_model()._program("train").plan(32)
+    assert 0 < plan["arena_bytes"] < plan["naive_bytes"]
