@@ -27,7 +27,8 @@ def test_program_ir_round_trips(kind):
 
 def test_train_ir_has_fused_dense_gradients_and_updates():
     text = guide_model().ir("train")
-    assert re.search(r'dense\(%input_\d+, %dense_\d+_W, %dense_\d+_b\) \{activation="relu"\}', text)
+    # (variable names may carry a _N suffix when an earlier test reset the layer counters)
+    assert re.search(r'dense\(%input_\d+, %dense_\d+_W(_\d+)?, %dense_\d+_b(_\d+)?\) \{activation="relu"\}', text)
     assert text.count("apply_adam(") == 4  # one update per parameter
     assert len(re.findall(r"increment\(%adam_\d+\.iterations\)", text)) == 1  # one step counter
     assert "categorical_crossentropy_grad" in text
