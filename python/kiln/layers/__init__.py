@@ -1,7 +1,7 @@
 """Layers, in Keras 1 and Keras 2 spellings."""
 from ..graph.input_layer import Input, InputLayer  # noqa: F401
 from ..graph.layer import InputSpec, Layer  # noqa: F401
-from .core import Activation, Dense, Dropout, Lambda  # noqa: F401
+from .core import Activation, Dense, Dropout, Flatten, Lambda, Permute, RepeatVector, Reshape  # noqa: F401
 from .wrappers import TimeDistributed  # noqa: F401
 from .merge import (Add, Average, Concatenate, Dot, Maximum, Merge, Minimum, Multiply, Subtract,  # noqa: F401
                     add, average, concatenate, dot, maximum, merge, minimum, multiply, subtract)

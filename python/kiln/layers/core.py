@@ -1,4 +1,5 @@
-"""Core layers: Dense, Activation, Dropout (Keras 1 and Keras 2 spellings)."""
+"""Core layers: Dense, Activation, Dropout, Lambda, Flatten, Reshape, Permute, RepeatVector
+(Keras 1 and Keras 2 spellings)."""
 import inspect
 
 import numpy as np
@@ -206,5 +207,74 @@ class Lambda(Layer):
 
     def get_config(self):
         c = {"function": getattr(self.function, "__name__", "lambda"), "arguments": self.arguments}
+        c.update(super().get_config())
+        return c
+
+
+class Flatten(Layer):
+    """Flattens every non-batch dim: (None, 3, 4) -> (None, 12)."""
+
+    def __init__(self, **kwargs):
+        super().__init__(**kwargs)
+        self.input_spec = [InputSpec(min_ndim=3)]
+
+    def call(self, x, mask=None):
+        if any(d is None for d in x.shape[1:]):
+            raise ValueError('The shape of the input to "Flatten" is not fully defined (got %s. Make sure to pass a '
+                             'complete "input_shape" or "batch_input_shape" argument to the first layer in your '
+                             "model." % (tuple(x.shape[1:]),))
+        return K.batch_flatten(x)
+
+
+class Reshape(Layer):
+    """Reshapes each sample to `target_shape` (batch dim excluded; one -1 is inferred)."""
+
+    def __init__(self, target_shape, **kwargs):
+        super().__init__(**kwargs)
+        self.target_shape = tuple(target_shape)
+
+    def call(self, x, mask=None):
+        return K.reshape(x, (-1,) + self.target_shape)
+
+    def get_config(self):
+        c = {"target_shape": self.target_shape}
+        c.update(super().get_config())
+        return c
+
+
+class Permute(Layer):
+    """Permutes the non-batch dims: `dims` is 1-based, e.g. Permute((2, 1)) swaps the two."""
+
+    def __init__(self, dims, **kwargs):
+        super().__init__(**kwargs)
+        self.dims = tuple(dims)
+        if sorted(self.dims) != list(range(1, len(self.dims) + 1)):
+            raise ValueError("Permute: dims must be a permutation of 1..%d (1-based, batch excluded), got %s"
+                             % (len(self.dims), self.dims))
+
+    def call(self, x, mask=None):
+        if len(self.dims) != len(x.shape) - 1:
+            raise ValueError("Permute %s: dims %s do not match an input of shape %s" % (self.name, self.dims, x.shape))
+        return K.permute_dimensions(x, (0,) + self.dims)
+
+    def get_config(self):
+        c = {"dims": self.dims}
+        c.update(super().get_config())
+        return c
+
+
+class RepeatVector(Layer):
+    """Repeats a vector n times: (None, f) -> (None, n, f)."""
+
+    def __init__(self, n, **kwargs):
+        super().__init__(**kwargs)
+        self.n = int(n)
+        self.input_spec = [InputSpec(ndim=2)]
+
+    def call(self, x, mask=None):
+        return K.repeat(x, self.n)
+
+    def get_config(self):
+        c = {"n": self.n}
         c.update(super().get_config())
         return c
