@@ -1,0 +1,68 @@
+"""Embedding: integer indices -> dense vectors, a lookup (`gather`) into a [input_dim, output_dim]
+table; its gradient scatters into the rows that were used."""
+import numpy as np
+
+from .. import backend as K, initializers
+from ..graph.layer import Layer
+
+
+class Embedding(Layer):
+    """Turns indices in [0, input_dim) into vectors of size output_dim.
+
+    Args:
+        input_dim: vocabulary size (largest index + 1).
+        output_dim: vector size.
+        init / embeddings_initializer: default 'uniform' (±0.05), as Keras 1.
+        input_length: length of the input sequences (needed before a Flatten/Dense).
+        dropout: fraction of whole rows of the table dropped while training (Keras 1).
+
+    Example:
+        x = Input(shape=(100,), dtype='int32'); e = Embedding(10000, 64)(x)  # (None, 100, 64)
+    """
+
+    def __init__(self, input_dim=None, output_dim=None, init="uniform", input_length=None, W_regularizer=None,
+                 activity_regularizer=None, W_constraint=None, mask_zero=False, weights=None, dropout=0.0,
+                 embeddings_initializer=None, embeddings_regularizer=None, embeddings_constraint=None, **kwargs):
+        if input_dim is None or output_dim is None:
+            given = ", ".join("%s=%s" % kv for kv in (("input_dim", input_dim), ("output_dim", output_dim))
+                              if kv[1] is not None)
+            raise TypeError("Embedding needs input_dim (the vocabulary size: the largest index + 1) and output_dim "
+                            "(the vector size); got Embedding(%s)" % given)
+        for name, v in (("W_regularizer", W_regularizer or embeddings_regularizer),
+                        ("activity_regularizer", activity_regularizer),
+                        ("W_constraint", W_constraint or embeddings_constraint)):
+            if v is not None:
+                raise NotImplementedError("Embedding: %s is not supported yet" % name)
+        if mask_zero:
+            raise NotImplementedError("Embedding(mask_zero=True) needs masking, which comes with the recurrent layers")
+        kwargs.setdefault("input_shape", (input_length,))
+        kwargs.setdefault("input_dtype", "int32")
+        super().__init__(weights=weights, **kwargs)
+        self.input_dim = int(input_dim)
+        self.output_dim = int(output_dim)
+        self.input_length = input_length
+        self.init = initializers.get(embeddings_initializer if embeddings_initializer is not None else init)
+        self.dropout = float(dropout)
+        if 0.0 < self.dropout < 1.0:
+            self.uses_learning_phase = True
+
+    def build(self, input_shape):
+        self.W = self.add_weight((self.input_dim, self.output_dim), initializer=self.init, name="W")
+        self.built = True
+
+    @property
+    def embeddings(self):
+        return self.W
+
+    def call(self, x, mask=None):
+        W = self.W
+        if 0.0 < self.dropout < 1.0:
+            rows = K.constant(np.ones((self.input_dim, 1), np.float32))
+            W = K.in_train_phase(W * K.dropout(rows, self.dropout), W)
+        return K.gather(W, x)
+
+    def get_config(self):
+        c = {"input_dim": self.input_dim, "output_dim": self.output_dim, "input_length": self.input_length,
+             "dropout": self.dropout}
+        c.update(super().get_config())
+        return c
