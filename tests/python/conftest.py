@@ -1,10 +1,13 @@
 """Shared fixtures: the real MNIST from ../shared/data (beside the repository root)."""
+import sys
 from pathlib import Path
 
 import numpy as np
 import pytest
 
 SHARED_DATA = Path(__file__).resolve().parents[3] / "shared" / "data"
+# Test helpers (numeric.py) import by name from any folder under tests/python.
+sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 
 @pytest.fixture(scope="session")

@@ -7,6 +7,7 @@ with batch 2."""
 import numpy as np
 import pytest
 
+from numeric import central_difference
 from kiln import backend as K
 
 _rng = np.random.RandomState(0)
@@ -385,16 +386,6 @@ def test_losses_with_keras1_argument_order():
 # Gradients: K.gradients of sum(op(inputs) * c), c a random cotangent fed as a placeholder,
 # against central differences of the NumPy reference in float64.
 
-def _central_difference(f, arrays, i, eps=1e-6):
-    arrays = [a.astype(np.float64) for a in arrays]
-    g = np.zeros_like(arrays[i])
-    for j in np.ndindex(g.shape):
-        plus = [a.copy() for a in arrays]
-        minus = [a.copy() for a in arrays]
-        plus[i][j] += eps
-        minus[i][j] -= eps
-        g[j] = (f(*plus) - f(*minus)) / (2 * eps)
-    return g
 
 
 GRADIENTS = [
@@ -432,7 +423,7 @@ def test_gradient_matches_central_differences(name, shapes, kfn, nfn):
     got = K.function(phs + [c], grads)(vals + [cv])
     loss = lambda *xs: np.sum(nfn(*xs) * cv)  # noqa: E731
     for i, g in enumerate(got):
-        np.testing.assert_allclose(g, _central_difference(loss, vals, i), rtol=1e-4, atol=1e-5)
+        np.testing.assert_allclose(g, central_difference(loss, vals, i), rtol=1e-4, atol=1e-5)
 
 
 def test_gradient_of_transpose():
@@ -442,7 +433,7 @@ def test_gradient_of_transpose():
     assert tuple(g.shape) == (3, 4)
     xv, cv = _rng.randn(3, 4), _rng.randn(4, 3)
     got = K.function([x, c], [g])([xv, cv])[0]
-    np.testing.assert_allclose(got, _central_difference(lambda a: np.sum(a.T * cv), [xv], 0), rtol=1e-4, atol=1e-6)
+    np.testing.assert_allclose(got, central_difference(lambda a: np.sum(a.T * cv), [xv], 0), rtol=1e-4, atol=1e-6)
 
 
 def test_gradient_of_gather_wrt_the_table():
@@ -455,7 +446,7 @@ def test_gradient_of_gather_wrt_the_table():
     cv = _rng.randn(2, 4, 3)
     g, = K.gradients(K.sum(rows * c), [W])
     got = K.function([i, c], [g])([idx, cv])[0]
-    expected = _central_difference(lambda w: np.sum(w[idx.astype(int)] * cv), [W0], 0)
+    expected = central_difference(lambda w: np.sum(w[idx.astype(int)] * cv), [W0], 0)
     np.testing.assert_allclose(got, expected, rtol=1e-4, atol=1e-6)
     np.testing.assert_allclose(got[4], cv[0, 1] + cv[0, 2] + cv[1, 2], rtol=1e-5)  # three uses of row 4
 

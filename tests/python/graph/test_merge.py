@@ -10,6 +10,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from numeric import central_difference
 from kiln import backend as K
 from kiln.layers import (Add, Average, Concatenate, Dense, Dot, Input, Lambda, Maximum, Merge, Minimum,
                          Multiply, Subtract, add, average, concatenate, dot, maximum, merge, minimum, multiply,
@@ -401,16 +402,6 @@ def test_merge_with_a_layer_calls_it_on_the_first_tensor_with_a_warning():
 # Gradients through concat and dot merges: K.gradients of sum(merged * c) with a random
 # cotangent c, against central differences of the NumPy reference in float64.
 
-def _central_difference(f, arrays, i, eps=1e-6):
-    arrays = [a.astype(np.float64) for a in arrays]
-    g = np.zeros_like(arrays[i])
-    for j in np.ndindex(g.shape):
-        plus = [a.copy() for a in arrays]
-        minus = [a.copy() for a in arrays]
-        plus[i][j] += eps
-        minus[i][j] -= eps
-        g[j] = (f(*plus) - f(*minus)) / (2 * eps)
-    return g
 
 
 GRAD_CASES = [
@@ -439,7 +430,7 @@ def test_gradients_through_merge_match_central_differences(name, shapes, kwargs,
     got = K.function([a, b, c], [ga, gb])([xa, xb, cv])
     loss = lambda u, v: np.sum(ref(u, v) * cv)  # noqa: E731
     for k, g in enumerate(got):
-        np.testing.assert_allclose(g, _central_difference(loss, [xa, xb], k), rtol=1e-4, atol=1e-5)
+        np.testing.assert_allclose(g, central_difference(loss, [xa, xb], k), rtol=1e-4, atol=1e-5)
 
 
 def test_gradient_of_a_weight_before_a_dot_merge():
@@ -453,8 +444,8 @@ def test_gradient_of_a_weight_before_a_dot_merge():
     got = K.function([q, ans], [gW, gb])([xq, xa])
     w0, b0 = [p.astype(np.float64) for p in layer.get_weights()]
     loss = lambda w, b: np.mean((np.sum(np.tanh(xq @ w + b) * xa, axis=1) - 0.5) ** 2)  # noqa: E731
-    np.testing.assert_allclose(got[0], _central_difference(loss, [w0, b0], 0), rtol=1e-4, atol=1e-6)
-    np.testing.assert_allclose(got[1], _central_difference(loss, [w0, b0], 1), rtol=1e-4, atol=1e-6)
+    np.testing.assert_allclose(got[0], central_difference(loss, [w0, b0], 0), rtol=1e-4, atol=1e-6)
+    np.testing.assert_allclose(got[1], central_difference(loss, [w0, b0], 1), rtol=1e-4, atol=1e-6)
 
 
 # ---------------------------------------------------------------------------------------------

@@ -5,6 +5,7 @@ errors of Keras 1.2 (reference section 5) and gradients through nested models.""
 import numpy as np
 import pytest
 
+from numeric import numeric_grad
 from kiln import backend as K
 from kiln.layers import Dense, Input, Lambda, merge
 from kiln.models import Model
@@ -225,17 +226,6 @@ def test_calling_a_layer_or_model_on_a_non_tensor():
         Dense(2)([a, 3.0])
 
 
-def _numeric_grad(f, value, eps=1e-6):
-    g = np.zeros_like(value)
-    for idx in np.ndindex(*value.shape):
-        old = value[idx]
-        value[idx] = old + eps
-        up = f()
-        value[idx] = old - eps
-        down = f()
-        value[idx] = old
-        g[idx] = (up - down) / (2 * eps)
-    return g
 
 
 def test_gradients_through_a_nested_model_used_twice():
@@ -259,7 +249,7 @@ def test_gradients_through_a_nested_model_used_twice():
         return np.mean(((enc(xa) * enc(xb)) @ W3 + b3 - 0.3) ** 2)
 
     for g, p in zip(got, params):
-        np.testing.assert_allclose(g, _numeric_grad(f, p), rtol=2e-3, atol=2e-6)
+        np.testing.assert_allclose(g, numeric_grad(f, p), rtol=2e-3, atol=2e-6)
 
 
 FROZEN_BUG = ("trainable=False is not honoured by training: the train program is lowered with every Variable "

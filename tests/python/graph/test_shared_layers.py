@@ -7,6 +7,7 @@ import re
 import numpy as np
 import pytest
 
+from numeric import numeric_grad
 from kiln import backend as K
 from kiln.layers import Dense, Input, Lambda
 from kiln.models import Model
@@ -123,17 +124,6 @@ def test_siamese_model_on_mnist_pairs_learns(mnist):
     np.testing.assert_allclose(model.predict([tb[:200], ta[:200]]), p, rtol=1e-5, atol=1e-6)
 
 
-def _numeric_grad(f, value, eps=1e-6):
-    g = np.zeros_like(value)
-    for idx in np.ndindex(*value.shape):
-        old = value[idx]
-        value[idx] = old + eps
-        up = f()
-        value[idx] = old - eps
-        down = f()
-        value[idx] = old
-        g[idx] = (up - down) / (2 * eps)
-    return g
 
 
 def test_gradients_of_a_shared_layer_sum_both_uses():
@@ -156,13 +146,13 @@ def test_gradients_of_a_shared_layer_sum_both_uses():
         ua, ub = np.tanh(xa @ wa + ca), np.tanh(xb @ wb + cb)
         return np.mean((ua - 2.0 * ub + 0.5) ** 2) + np.sum(ua * ub)
 
-    total_w = _numeric_grad(f, wa) + _numeric_grad(f, wb)
-    total_b = _numeric_grad(f, ca) + _numeric_grad(f, cb)
+    total_w = numeric_grad(f, wa) + numeric_grad(f, wb)
+    total_b = numeric_grad(f, ca) + numeric_grad(f, cb)
     np.testing.assert_allclose(gW, total_w, rtol=1e-3, atol=1e-5)
     np.testing.assert_allclose(gb, total_b, rtol=1e-3, atol=1e-5)
     # Both paths matter: neither path alone gives the gradient.
-    assert not np.allclose(gW, _numeric_grad(f, wa), rtol=1e-2, atol=1e-3)
-    assert not np.allclose(gW, _numeric_grad(f, wb), rtol=1e-2, atol=1e-3)
+    assert not np.allclose(gW, numeric_grad(f, wa), rtol=1e-2, atol=1e-3)
+    assert not np.allclose(gW, numeric_grad(f, wb), rtol=1e-2, atol=1e-3)
 
 
 def test_shared_dense_on_inputs_of_the_same_rank_and_different_shapes():
