@@ -16,7 +16,7 @@ struct OptimizerDef {
 
 const OptimizerDef& lookup(const std::string& name) {
   static const std::map<std::string, OptimizerDef> defs = {
-      {"sgd", {"apply_sgd", {"moment"}, {"momentum", "nesterov", "decay", "clipvalue"}, 0.01}},
+      {"sgd", {"apply_sgd", {"moment"}, {"momentum", "nesterov", "decay", "clipvalue"}, 0.01}},  // + clipnorm, all
       {"rmsprop", {"apply_rmsprop", {"accumulator"}, {"rho", "epsilon", "decay", "clipvalue"}, 0.001}},
       {"adagrad", {"apply_adagrad", {"accumulator"}, {"epsilon", "decay", "clipvalue"}, 0.01}},
       {"adadelta", {"apply_adadelta", {"accumulator", "delta_accumulator"}, {"rho", "epsilon", "decay", "clipvalue"}, 1.0}},
@@ -30,13 +30,33 @@ const OptimizerDef& lookup(const std::string& name) {
   return it->second;
 }
 
+// Keras' clipnorm: with n the global norm of all gradients, g *= c / max(n, c) (so gradients are
+// scaled down to norm c when n >= c and left alone otherwise).
+void clip_global_norm(ir::Graph& g, std::vector<int>& grads, double c) {
+  ops::GradBuilder b(g);
+  int total = -1;
+  for (int d : grads) {
+    int s = b.emit("reduce_sum", {b.emit("square", {d})}, {{"keepdims", int64_t(0)}});
+    total = total < 0 ? s : b.emit("add", {total, s});
+  }
+  if (total < 0) return;
+  int cc = b.scalar(c);
+  int scale = b.emit("div", {cc, b.emit("maximum", {b.emit("sqrt", {total}), cc})});
+  for (int& d : grads) d = b.emit("mul", {d, scale});
+}
+
 }  // namespace
 
 void build_train(ir::Graph& g, const OptimizerSpec& opt) {
   const OptimizerDef& def = lookup(opt.name);
   ir::Attrs attrs;
+  double clipnorm = 0;
   for (auto& [k, v] : opt.hyper) {
     if (k == "lr") continue;
+    if (k == "clipnorm") {
+      clipnorm = v;
+      continue;
+    }
     bool ok = false;
     for (auto& h : def.hyper) ok = ok || h == k;
     if (!ok) throw ValueError("optimizer " + opt.name + ": unknown hyper-parameter '" + k + "'");
@@ -54,6 +74,7 @@ void build_train(ir::Graph& g, const OptimizerSpec& opt) {
     if (v.kind == ir::ValueKind::node && v.name.rfind("g.", 0) == 0) v.name = g.fresh_name("d." + g.values[params[i]].name);
   }
   g.reindex();
+  if (clipnorm > 0) clip_global_norm(g, grads, clipnorm);
 
   auto scalar = [&](const std::string& n, double init) {
     return g.add_decl(opt.prefix + "." + n, ir::ValueKind::state, ir::Type{ir::DType::f32, {}}, {{"init", init}});

@@ -26,8 +26,6 @@ class Optimizer:
             if k not in hyper and k not in ("clipnorm", "clipvalue"):
                 raise TypeError("Unexpected keyword argument passed to optimizer: " + str(k))
             hyper[k] = v
-        if "clipnorm" in hyper:
-            raise NotImplementedError("clipnorm is not supported yet; clipvalue is")
         # The name prefixes this optimizer's state in the Store (lr, iterations, one slot set per
         # parameter), so it must be unused there; the state goes when the optimizer goes.
         while True:

@@ -212,3 +212,25 @@ def test_native_shuffle_visits_every_row_once_and_follows_the_seed():
     assert sorted(a) == list(range(100))      # a permutation: every row exactly once
     assert a == b and a != c                  # repeatable for a seed, different for another
     assert a != list(range(100))              # actually shuffled
+
+
+@pytest.mark.parametrize("clipnorm", [0.05, 100.0], ids=["clipped", "below-the-norm"])
+def test_clipnorm_scales_all_gradients_by_their_global_norm(clipnorm):
+    a = Input(shape=(3,))
+    dense = Dense(2)
+    m = Model(input=a, output=dense(a))
+    m.compile(optimizer=optimizers.SGD(lr=1.0, clipnorm=clipnorm), loss="mse")
+    x = np.random.randn(8, 3).astype(np.float32)
+    y = np.random.randn(8, 2).astype(np.float32)
+    W, b = [w.astype(np.float64) for w in dense.get_weights()]
+    err = x @ W + b - y                       # mse = mean over samples and outputs of err^2
+    gW = x.T @ err * 2 / err.size
+    gb = err.sum(0) * 2 / err.size
+    norm = np.sqrt((gW ** 2).sum() + (gb ** 2).sum())
+    scale = clipnorm / max(norm, clipnorm)
+    m.train_on_batch(x, y)
+    W1, b1 = dense.get_weights()
+    np.testing.assert_allclose(W1, W - scale * gW, rtol=1e-4, atol=1e-6)
+    np.testing.assert_allclose(b1, b - scale * gb, rtol=1e-4, atol=1e-6)
+    if clipnorm < norm:
+        assert abs(np.sqrt(((W - W1) ** 2).sum() + ((b - b1) ** 2).sum()) - clipnorm) < 1e-4
