@@ -123,6 +123,8 @@ class Model(Container):
             per_output.append(l)
             term = l if w == 1.0 else l * w
             total = term if total is None else total + term
+        for penalty in self.losses:  # regularizers
+            total = total + penalty
         self.metrics_names = ["loss"]
         tensors = [total]
         if len(self.outputs) > 1:

@@ -171,6 +171,23 @@ class Container(Layer):
         pass
 
     @property
+    def losses(self):
+        """Regularization penalties of the layers: every weight penalty, and the activity
+        penalties computed from this model's own inputs."""
+        from ..backend.functions import _leaves
+        inputs = {id(x) for x in self.inputs}
+        out = []
+        for layer in self.layers:
+            for l in layer.losses:
+                if l not in out and all(id(p) in inputs for p in _leaves([l])):
+                    out.append(l)
+        return out
+
+    @losses.setter
+    def losses(self, value):
+        pass  # derived from the layers
+
+    @property
     def weights(self):
         out = []
         for l in self.layers:

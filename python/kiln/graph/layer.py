@@ -10,7 +10,7 @@ import inspect
 import numpy as np
 
 from .. import backend as K
-from .. import initializers
+from .. import initializers, regularizers
 from ..backend.tensor import Tensor, _ids
 from ..lower import name_new_tensors
 from .node import Node
@@ -120,9 +120,16 @@ class Layer:
         value = initializers.get(initializer)(shape)
         v = K.Variable(value, name="%s_%s" % (self.name, name), trainable=trainable)
         (self._trainable_weights if trainable else self._non_trainable_weights).append(v)
+        if regularizer is not None:
+            self.add_loss(regularizers.get(regularizer)(v))
         if constraint is not None:
             self.constraints[v] = constraint
         return v
+
+    def add_loss(self, losses, inputs=None):
+        """Adds scalar penalty tensors (a regularizer's) that models add to their training loss."""
+        for l in (losses if isinstance(losses, (list, tuple)) else [losses]):
+            self.losses.append(l)
 
     def get_weights(self):
         return [w.get_value().copy() if np.ndim(w.get_value()) else np.array(w.get_value()) for w in self.weights]
@@ -228,6 +235,9 @@ class Layer:
         name_new_tensors(outputs, first_id, self.name)
         if connected:
             self._add_inbound_node(inputs, outputs, kwargs)
+        if getattr(self, "activity_regularizer", None) is not None:
+            for o in outputs:
+                self.add_loss(self.activity_regularizer(o))
         return unpack(outputs)
 
     def _add_inbound_node(self, inputs, outputs, arguments=None):

@@ -4,7 +4,7 @@ import inspect
 
 import numpy as np
 
-from .. import activations, backend as K, initializers
+from .. import activations, backend as K, initializers, regularizers
 from ..graph.layer import InputSpec, Layer
 
 
@@ -38,9 +38,8 @@ class Dense(Layer):
             output_dim = units
         if output_dim is None:
             raise TypeError("Dense needs the number of outputs (output_dim= or units=)")
-        _unsupported("Dense", W_regularizer=W_regularizer or kernel_regularizer,
-                     b_regularizer=b_regularizer or bias_regularizer, activity_regularizer=activity_regularizer,
-                     W_constraint=W_constraint or kernel_constraint, b_constraint=b_constraint or bias_constraint)
+        _unsupported("Dense", W_constraint=W_constraint or kernel_constraint,
+                     b_constraint=b_constraint or bias_constraint)
         if input_dim is not None and "input_shape" not in kwargs:
             kwargs["input_shape"] = (input_dim,)
         kwargs.pop("input_dim", None)
@@ -51,6 +50,9 @@ class Dense(Layer):
         self.activation = activations.get(activation)
         self.bias = bias if use_bias is None else use_bias
         self.input_dim = input_dim
+        self.W_regularizer = regularizers.get(W_regularizer if W_regularizer is not None else kernel_regularizer)
+        self.b_regularizer = regularizers.get(b_regularizer if b_regularizer is not None else bias_regularizer)
+        self.activity_regularizer = regularizers.get(activity_regularizer)
         self.input_spec = [InputSpec(ndim="2+")]
 
     @property
@@ -64,8 +66,10 @@ class Dense(Layer):
                              % (self.name, input_shape))
         self.input_dim = input_dim
         self.input_spec = [InputSpec(min_ndim=2, axes={-1: input_dim})]
-        self.W = self.add_weight((input_dim, self.output_dim), initializer=self.init, name="W")
-        self.b = self.add_weight((self.output_dim,), initializer=self.bias_init, name="b") if self.bias else None
+        self.W = self.add_weight((input_dim, self.output_dim), initializer=self.init, name="W",
+                                 regularizer=self.W_regularizer)
+        self.b = self.add_weight((self.output_dim,), initializer=self.bias_init, name="b",
+                                 regularizer=self.b_regularizer) if self.bias else None
         self.built = True
 
     @property

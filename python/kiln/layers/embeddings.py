@@ -2,7 +2,7 @@
 table; its gradient scatters into the rows that were used."""
 import numpy as np
 
-from .. import backend as K, initializers
+from .. import backend as K, initializers, regularizers
 from ..graph.layer import Layer
 
 
@@ -28,9 +28,7 @@ class Embedding(Layer):
                               if kv[1] is not None)
             raise TypeError("Embedding needs input_dim (the vocabulary size: the largest index + 1) and output_dim "
                             "(the vector size); got Embedding(%s)" % given)
-        for name, v in (("W_regularizer", W_regularizer or embeddings_regularizer),
-                        ("activity_regularizer", activity_regularizer),
-                        ("W_constraint", W_constraint or embeddings_constraint)):
+        for name, v in (("W_constraint", W_constraint or embeddings_constraint),):
             if v is not None:
                 raise NotImplementedError("Embedding: %s is not supported yet" % name)
         if mask_zero:
@@ -43,11 +41,14 @@ class Embedding(Layer):
         self.input_length = input_length
         self.init = initializers.get(embeddings_initializer if embeddings_initializer is not None else init)
         self.dropout = float(dropout)
+        self.W_regularizer = regularizers.get(W_regularizer if W_regularizer is not None else embeddings_regularizer)
+        self.activity_regularizer = regularizers.get(activity_regularizer)
         if 0.0 < self.dropout < 1.0:
             self.uses_learning_phase = True
 
     def build(self, input_shape):
-        self.W = self.add_weight((self.input_dim, self.output_dim), initializer=self.init, name="W")
+        self.W = self.add_weight((self.input_dim, self.output_dim), initializer=self.init, name="W",
+                                 regularizer=self.W_regularizer)
         self.built = True
 
     @property

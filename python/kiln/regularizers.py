@@ -1,0 +1,68 @@
+"""Weight and activity regularizers (Keras 1.2): penalties added to the training loss.
+
+A weight regularizer gives `l1 * sum(|W|) + l2 * sum(W^2)` for its weight; an activity
+regularizer the same over a layer's output, summed over the whole batch (Keras 1). A model's
+`losses` collects them and `compile` adds them to the total loss.
+"""
+from . import backend as K
+
+
+class Regularizer:
+    def __call__(self, x):
+        return 0.0
+
+    def get_config(self):
+        return {"name": self.__class__.__name__}
+
+
+class L1L2Regularizer(Regularizer):
+    def __init__(self, l1=0.0, l2=0.0):
+        self.l1 = float(l1)
+        self.l2 = float(l2)
+
+    def __call__(self, x):
+        terms = []
+        if self.l1:
+            terms.append(K.sum(K.abs(x)) * self.l1)
+        if self.l2:
+            terms.append(K.sum(K.square(x)) * self.l2)
+        if not terms:
+            return K.constant(0.0)
+        out = terms[0]
+        for t in terms[1:]:
+            out = out + t
+        return out
+
+    def get_config(self):
+        return {"name": self.__class__.__name__, "l1": self.l1, "l2": self.l2}
+
+
+WeightRegularizer = ActivityRegularizer = L1L2 = L1L2Regularizer
+
+
+def l1(l=0.01):
+    return L1L2Regularizer(l1=l)
+
+
+def l2(l=0.01):
+    return L1L2Regularizer(l2=l)
+
+
+def l1l2(l1=0.01, l2=0.01):
+    return L1L2Regularizer(l1=l1, l2=l2)
+
+
+l1_l2 = l1l2
+activity_l1, activity_l2, activity_l1l2 = l1, l2, l1l2
+
+_BY_NAME = {"l1": l1, "l2": l2, "l1l2": l1l2, "l1_l2": l1l2, "activity_l1": l1, "activity_l2": l2,
+            "activity_l1l2": l1l2}
+
+
+def get(identifier):
+    if identifier is None or isinstance(identifier, Regularizer) or callable(identifier) and \
+            not isinstance(identifier, str):
+        return identifier
+    if identifier in _BY_NAME:
+        return _BY_NAME[identifier]()
+    raise ValueError("Invalid regularizer: %r (accepted: %s)" % (identifier, ", ".join(sorted(_BY_NAME))))
