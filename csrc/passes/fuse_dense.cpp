@@ -81,6 +81,7 @@ void optimize(ir::Graph& g) {
     }
   };
   checked(dead_code_elimination, "dead_code_elimination");
+  checked(common_subexpressions, "common_subexpressions");
   checked(fuse_dense, "fuse_dense");
   checked(dead_code_elimination, "dead_code_elimination");
 }

@@ -149,6 +149,21 @@ int main(int argc, char** argv) {
     check(ir::print(ir::parse(text)) == text, "train graph round-trips");
   }
 
+  // CSE: a repeated pure node is merged; a random one is not.
+  {
+    ir::Graph g = ir::parse(
+        "kiln 1\ngraph @g {\n  input %x : f32[?,3]\n  %a = relu(%x) : f32[?,3]\n  %b = relu(%x) : f32[?,3]\n"
+        "  %m1 = dropout_mask(%x) {rate=0.5, seed=1} : f32[?,3]\n  %m2 = dropout_mask(%x) {rate=0.5, seed=1} : f32[?,3]\n"
+        "  %s = add(%a, %b) : f32[?,3]\n  %t = add(%m1, %m2) : f32[?,3]\n  %u = add(%s, %t) : f32[?,3]\n  output %u\n}\n");
+    ir::verify(g);
+    passes::common_subexpressions(g);
+    ir::verify(g);
+    std::string text = ir::print(g);
+    check(text.find("%b = relu") == std::string::npos && text.find("%s = add(%a, %a)") != std::string::npos,
+          "cse merges the repeated relu");
+    check(text.find("%m2 = dropout_mask") != std::string::npos, "cse keeps both random masks");
+  }
+
   std::cout << passed << " passed, " << failed << " failed\n";
   return failed ? 1 : 0;
 }
