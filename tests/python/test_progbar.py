@@ -114,3 +114,17 @@ def test_finalize_false_holds_the_line(capsys):
     assert capsys.readouterr().out == ""
     bar.update(10, [("val_loss", 2.0)], finalize=True)
     assert "loss: 1.0000 - val_loss: 2.0000" in capsys.readouterr().out
+
+
+def test_notebook_kernels_get_one_line_per_epoch(monkeypatch, capsys):
+    """In a Jupyter kernel stdout is not a terminal: every redraw would stay in the cell, so the
+    bar prints only its final line (the issue: logs, CI and notebooks)."""
+    import sys
+    import types
+    monkeypatch.setitem(sys.modules, "ipykernel", types.ModuleType("ipykernel"))
+    bar = Progbar(target=100, interval=0.0)
+    for i in range(1, 101, 10):
+        bar.update(i, [("loss", 0.5)])
+    bar.update(100, [("loss", 0.25)])
+    out = capsys.readouterr().out
+    assert "\r" not in out and out.count("100/100") == 1

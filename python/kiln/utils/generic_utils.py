@@ -19,14 +19,13 @@ __all__ = ["Progbar"]
 
 
 def _is_dynamic_display():
-    """True when ``\\r`` redraws are visible: a tty, or a Jupyter/IPython kernel."""
+    """True when output goes to a terminal, where ``\\r`` redraws the bar in place. Logs, CI and
+    notebooks (whose cell output keeps every redraw) get one line per epoch instead."""
     isatty = getattr(sys.stdout, "isatty", None)
     try:
-        if isatty is not None and isatty():
-            return True
+        return bool(isatty is not None and isatty())
     except ValueError:  # closed stream
         return False
-    return "ipykernel" in sys.modules
 
 
 def _format_value(value):
