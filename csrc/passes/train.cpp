@@ -83,13 +83,12 @@ void build_train(ir::Graph& g, const OptimizerSpec& opt) {
   int iters = scalar("iterations", 0.0);
   int sched = opt.name == "nadam" ? scalar("m_schedule", 1.0) : -1;
   for (size_t i = 0; i < params.size(); ++i) {
-    const ir::Value& p = g.values[params[i]];
+    // copies: add_decl grows g.values, which would leave a reference into it dangling
+    const std::string pname = g.values[params[i]].name;
+    const ir::Type t = g.values[params[i]].type;
     std::vector<int> ins = {params[i], grads[i], lr, iters};
-    for (auto& s : def.slots) {
-      std::string pname = p.name;
-      ir::Type t = p.type;
+    for (auto& s : def.slots)
       ins.push_back(g.add_decl(opt.prefix + "." + pname + "." + s, ir::ValueKind::state, t, {{"init", 0.0}}));
-    }
     if (sched >= 0) ins.push_back(sched);
     ops::infer(def.op, [&] {
       std::vector<ir::Type> ts;

@@ -368,6 +368,11 @@ def dense(x, W, b=None, activation="linear"):
     return _DENSE_ACT[activation](z)
 
 
+# ---------------------------------------------------------------- convolution and pooling (conv.py)
+
+from .conv import conv2d, conv2d_grad_filter, conv2d_grad_input, pool2d, pool2d_grad  # noqa: E402,F401
+
+
 # ---------------------------------------------------------------- losses (Keras 1 semantics)
 
 

@@ -2,6 +2,8 @@
 from ..graph.input_layer import Input, InputLayer  # noqa: F401
 from ..graph.layer import InputSpec, Layer  # noqa: F401
 from .core import Activation, Dense, Dropout, Flatten, Lambda, Permute, RepeatVector, Reshape  # noqa: F401
+from .convolutional import (AveragePooling2D, AvgPool2D, Conv2D, Convolution2D, MaxPool2D,  # noqa: F401
+                            MaxPooling2D)
 from .embeddings import Embedding  # noqa: F401
 from .wrappers import TimeDistributed  # noqa: F401
 from .merge import (Add, Average, Concatenate, Dot, Maximum, Merge, Minimum, Multiply, Subtract,  # noqa: F401

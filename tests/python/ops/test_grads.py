@@ -302,8 +302,35 @@ def reduce_prod_cases():
     return out
 
 
+def _distinct(*shape, gap=0.1):
+    """Values at least `gap` apart (a shuffled ramp): no ties for max pooling to break."""
+    n = int(np.prod(shape))
+    return ((_rng.permutation(n) - n / 2) * gap).reshape(shape).astype(np.float32)
+
+
+def conv_cases():
+    out = []
+    for xs, ws, attrs in [((2, 4, 5, 2), (3, 3, 2, 3), {}),
+                          ((2, 5, 5, 1), (2, 2, 1, 2), {"strides": [2, 2], "padding": "same"}),
+                          ((1, 5, 4, 3), (3, 2, 3, 2), {"strides": [2, 3], "padding": "same"}),
+                          ((2, 4, 4, 2), (4, 3, 2, 2), {"padding": "same"}),
+                          ((2, 3, 3, 2), (3, 3, 2, 1), {"padding": "valid"}),
+                          ((2, 4, 4, 2), (1, 1, 2, 3), {}),
+                          ((2, 6, 5, 1), (2, 3, 1, 2), {"strides": [3, 2]})]:
+        out.append(GradCase("conv2d", [U(*xs), U(*ws)], attrs))
+    out.append(GradCase("conv2d", [U(4, 12, 12, 5), U(3, 3, 5, 8)], {"padding": "same", "strides": [2, 2]},
+                        direction=True, tag="direction"))
+    for xs, attrs in [((2, 4, 4, 3), {"pool": [2, 2]}),
+                      ((2, 5, 5, 2), {"pool": [3, 3], "strides": [1, 1], "padding": "same"}),
+                      ((2, 5, 6, 1), {"pool": [2, 3], "strides": [2, 2], "padding": "same"}),
+                      ((1, 7, 5, 2), {"pool": [2, 2], "strides": [3, 2], "padding": "same"})]:
+        for mode in ("max", "avg"):
+            out.append(GradCase("pool2d", [_distinct(*xs)], dict(attrs, mode=mode)))
+    return out
+
+
 GRAD_CASES = (unary_cases() + binary_cases() + pow_cases() + structural_cases() + reduce_prod_cases()
-              + shape_cases() + linalg_cases() + loss_cases())
+              + shape_cases() + linalg_cases() + loss_cases() + conv_cases())
 GRAD_TESTED_OPS = {c.op for c in GRAD_CASES}
 
 
@@ -367,6 +394,21 @@ def test_clip_subgradient_at_the_bounds_passes_through():
     assert_close(g, np.array([[1.0, 1.0, 0.0, 0.0, 1.0]]), what="clip")
 
 
+def test_max_pool_ties_route_to_the_first_position():
+    """A window of equal values sends its whole cotangent to its first element (row-major);
+    overlapping windows that pick the same element add up there."""
+    x = np.zeros((1, 3, 3, 1), np.float32)
+    x[0, 2, 2, 0] = -1.0
+    c = np.array([1.0, 2.0, 4.0, 8.0], np.float32).reshape(1, 2, 2, 1)
+    (g,), _ = _grads_of("pool2d", [x], {"mode": "max", "pool": [2, 2], "strides": [1, 1]}, (0,), c=c)
+    want = np.zeros((1, 3, 3, 1))
+    want[0, 0, 0, 0] = 1.0         # window (0, 0)
+    want[0, 0, 1, 0] = 2.0         # window (0, 1) starts at column 1
+    want[0, 1, 0, 0] = 4.0         # window (1, 0) starts at row 1
+    want[0, 1, 1, 0] = 8.0         # window (1, 1): its first element, not the -1 below-right
+    assert_close(g, want, what="pool2d max ties")
+
+
 def test_cce_grad_is_zero_where_the_output_is_clipped():
     # q = o / sum(o) below epsilon: the clip's derivative is 0 there (Keras 1 behaviour)
     t = np.array([[0.5, 0.5, 0.0]], np.float32)
@@ -393,6 +435,13 @@ def _nondiff_operands(op):
         return [U(4, 6), x], {"axis": 1, "repeats": 2}
     if op == "reduce_prod_grad":
         return [U(4), x], {"axes": [1]}
+    if op == "conv2d_grad_input":
+        return [U(4, 3, 3, 2), U(2, 2, 3, 2), U(4, 4, 4, 3)], {}, (0, 2)
+    if op == "conv2d_grad_filter":
+        return [U(4, 2, 2, 2), U(4, 4, 4, 3), U(2, 2, 3, 2)], {"strides": [2, 2]}, (0, 1)
+    if op == "pool2d_grad":
+        xs = U(4, 4, 4, 3)
+        return [U(4, 2, 2, 3), xs, ref.pool2d(xs, "max", [2, 2]).astype(np.float32)], {"mode": "max", "pool": [2, 2]}
     if op == "gather_grad":
         return [U(4, 3), np.array([0, 1, 4, 1], np.float32), U(5, 3)], {}, (0, 1)
     if op == "one_hot":

@@ -44,6 +44,8 @@ REFERENCES = {
     "gather_grad": ref.gather_grad, "one_hot": ref.one_hot, "tile": ref.tile, "tile_grad": ref.tile_grad,
     "repeat": ref.repeat, "repeat_grad": ref.repeat_grad,
     "merge_batch": ref.merge_batch, "split_batch": ref.split_batch, "shape_of": ref.shape_of,
+    "conv2d": ref.conv2d, "conv2d_grad_input": ref.conv2d_grad_input, "conv2d_grad_filter": ref.conv2d_grad_filter,
+    "pool2d": ref.pool2d, "pool2d_grad": ref.pool2d_grad,
 }
 # Ops whose meaning depends on whether operand 0 carries the batch dim `?` (a fact of the IR
 # type, not of the array): their reference takes batched=True/False.
@@ -60,7 +62,8 @@ RTOL.update({op: ULPS for op in (
     "sigmoid_grad", "tanh_grad", "elu_grad", "softplus_grad", "softsign_grad", "hard_sigmoid_grad",
     "softmax", "softmax_grad", "matmul", "dense", "bias_add", "sum_like", "reduce_sum", "reduce_mean",
     "categorical_crossentropy", "sparse_categorical_crossentropy", "pow", "pow_log", "reduce_prod",
-    "reduce_prod_grad", "gather_grad", "tile_grad", "repeat_grad")})
+    "reduce_prod_grad", "gather_grad", "tile_grad", "repeat_grad", "conv2d", "conv2d_grad_input",
+    "conv2d_grad_filter", "pool2d", "pool2d_grad")})
 RTOL.update({"categorical_crossentropy_grad": 16 * EPS32, "sparse_categorical_crossentropy_grad": 16 * EPS32,
              "dense": 8 * EPS32})
 
@@ -100,6 +103,11 @@ MAG = {
     "repeat_grad": lambda dy, x, axis, repeats: ref.repeat_grad(np.abs(dy), x, axis, repeats),
     "sparse_categorical_crossentropy_grad":
         lambda dy, t, o, epsilon=1e-7: _mag_cce_grad(dy, ref._one_hot(t, o), o, epsilon),
+    "conv2d": lambda x, W, **k: ref.conv2d(np.abs(x), np.abs(W), **k),
+    "conv2d_grad_input": lambda dy, W, x, **k: ref.conv2d_grad_input(np.abs(dy), np.abs(W), x, **k),
+    "conv2d_grad_filter": lambda dy, x, W, **k: ref.conv2d_grad_filter(np.abs(dy), np.abs(x), W, **k),
+    "pool2d": lambda x, mode, **k: np.abs(ref.pool2d(x, mode, **k)) if mode == "max" else ref.pool2d(np.abs(x), mode, **k),
+    "pool2d_grad": lambda dy, x, y, **k: ref.pool2d_grad(np.abs(dy), x, y, **k),
 }
 
 
@@ -470,7 +478,7 @@ def shape_cases():
         out.append(Case("transpose", [U(*shape)], {"perm": perm}))
     out.append(Case("transpose", [U(5, 3).T], {"perm": [1, 0]}, tag="noncontig"))
     # merge_batch/split_batch: the harness feeds a plain `?` batch, so split_batch runs at size 1
-    # here; tests/python/ops/test_batch_ops.py covers folded batches (?*T) end to end.
+    # here; tests/python/graph/test_time_distributed.py and ops/test_conv_pool.py cover folded batches.
     for shape in [(3, 4, 5), (2, 1, 3), (4, 2049)]:
         out.append(Case("merge_batch", [U(*shape)]))
     for shape in [(3, 4), (5, 2, 3)]:
@@ -541,9 +549,101 @@ def tile_cases():
     return out
 
 
+# conv2d / pool2d geometries: (x shape, window, strides or None for the default, padding or None
+# for the default). 1x1 windows (the conv's im2col-free path), windows as big as the input, odd
+# sizes, strides 2 and 3 and larger than the window, "same" with even and odd windows (TF puts the
+# odd pad at the bottom/right), channels 1 and 5, and one batch past the conv's im2col block
+# (40 images of 28x28x8 under a 3x3 kernel exceed 2^21 floats of col) and the OpenMP thresholds.
+CONV_GEOMETRIES = [
+    ((3, 4, 5, 5), (1, 1, 3), [1, 1], "valid"), ((3, 4, 5, 5), (1, 1, 3), None, "same"),
+    ((2, 5, 7, 5), (1, 1, 2), [2, 3], "valid"), ((2, 6, 6, 1), (1, 1, 1), [3, 3], "same"),
+    ((2, 5, 4, 3), (5, 4, 2), None, None), ((2, 5, 4, 3), (5, 4, 2), [1, 1], "same"),
+    ((2, 5, 4, 3), (5, 4, 2), [3, 3], "valid"), ((1, 3, 3, 2), (5, 5, 2), [1, 1], "same"),
+    ((2, 7, 9, 3), (3, 3, 4), [1, 1], "valid"), ((2, 7, 9, 3), (3, 3, 4), [2, 2], "valid"),
+    ((2, 7, 9, 3), (3, 3, 4), [3, 3], "valid"), ((2, 7, 9, 1), (3, 2, 4), [2, 3], "valid"),
+    ((2, 7, 8, 5), (2, 2, 3), [1, 1], "same"), ((2, 7, 8, 5), (4, 3, 3), [1, 1], "same"),
+    ((2, 7, 8, 5), (3, 3, 3), [2, 2], "same"), ((2, 7, 8, 5), (2, 4, 3), [3, 3], "same"),
+    ((2, 8, 7, 1), (5, 5, 1), [2, 3], "same"), ((2, 9, 9, 2), (2, 2, 3), [3, 3], "same"),
+    ((40, 28, 28, 8), (3, 3, 16), None, "same"),
+]
+POOL_GEOMETRIES = [
+    ((2, 6, 6, 3), (2, 2), None, "valid"), ((2, 7, 7, 1), (2, 2), None, None), ((2, 7, 7, 5), (2, 2), None, "same"),
+    ((2, 7, 6, 3), (3, 3), [1, 1], "same"), ((2, 7, 6, 3), (3, 2), [2, 1], "same"), ((2, 5, 5, 2), (5, 5), None, "valid"),
+    ((2, 5, 4, 2), (5, 4), [1, 1], "same"), ((2, 8, 9, 5), (1, 1), [2, 3], "valid"), ((2, 9, 9, 2), (2, 2), [3, 3], "same"),
+    ((2, 9, 8, 3), (3, 3), [3, 3], "valid"), ((2, 10, 7, 4), (4, 3), [2, 2], "same"), ((2, 10, 7, 4), (4, 2), [3, 2], "same"),
+    ((40, 28, 28, 8), (2, 2), None, "valid"), ((40, 28, 28, 8), (3, 3), [2, 2], "same"),
+]
+
+
+def _window_attrs(strides, padding, **extra):
+    a = dict(extra)
+    if strides is not None:
+        a["strides"] = strides
+    if padding is not None:
+        a["padding"] = padding
+    return a
+
+
+def conv_cases():
+    out = []
+    for xs, (KH, KW, F), strides, padding in CONV_GEOMETRIES:
+        x, W = U(*xs), U(KH, KW, xs[3], F)
+        attrs = _window_attrs(strides, padding)
+        y_shape = ref.conv2d(x, W, **attrs).shape
+        out.append(Case("conv2d", [x, W], attrs, n_acc=KH * KW * xs[3]))
+        out.append(Case("conv2d_grad_input", [U(*y_shape), W, x], attrs, batched=(0, 2), n_acc=KH * KW * F))
+        out.append(Case("conv2d_grad_filter", [U(*y_shape), x, W], attrs, batched=(0, 1),
+                        n_acc=xs[0] * y_shape[1] * y_shape[2]))
+    xt = U(2, 6, 5, 3).transpose(0, 2, 1, 3)  # [2, 5, 6, 3], not contiguous
+    out += [Case("conv2d", [xt, U(3, 3, 3, 2)], {"padding": "same"}, n_acc=27, tag="noncontig"),
+            Case("conv2d", [U(3, 5, 5, 2), U(3, 3, 2, 4)], {"strides": [2, 1]}, batched=(), n_acc=18, tag="whole"),
+            Case("conv2d", [U(2, 4, 4, 0), U(3, 3, 0, 2)], {"padding": "same"}, tag="no-channels"),
+            Case("conv2d", [U(2, 4, 4, 3), U(3, 3, 3, 0)], {}, tag="no-filters"),
+            Case("conv2d_grad_input", [U(2, 4, 4, 0), U(3, 3, 3, 0), U(2, 4, 4, 3)], {"padding": "same"},
+                 batched=(0, 2), tag="no-filters"),
+            Case("conv2d_grad_filter", [U(2, 2, 2, 0), U(2, 4, 4, 3), U(3, 3, 3, 0)], {}, batched=(0, 1),
+                 tag="no-filters"),
+            Case("conv2d_grad_filter", [U(2, 2, 2, 2), U(2, 4, 4, 0), U(3, 3, 0, 2)], {}, batched=(0, 1),
+                 tag="no-channels")]
+    return out
+
+
+def pool_cases():
+    out = []
+    for xs, pool, strides, padding in POOL_GEOMETRIES:
+        for mode in ("max", "avg"):
+            x = U(*xs)
+            attrs = _window_attrs(strides, padding, mode=mode, pool=list(pool))
+            y = ref.pool2d(x.astype(np.float64), **attrs).astype(np.float32)
+            st = strides or pool
+            overlap = -(-pool[0] // st[0]) * -(-pool[1] // st[1])  # windows sharing one x element
+            exact = mode == "max"
+            out.append(Case("pool2d", [x], attrs, n_acc=0 if exact else pool[0] * pool[1], rtol=0.0 if exact else None))
+            out.append(Case("pool2d_grad", [U(*y.shape), x, y], attrs, batched=(0, 1, 2), n_acc=overlap))
+    # ties: small integers, so windows hold several maxima; dy goes to the first in row-major order
+    for xs, pool, strides, padding in [((2, 6, 6, 3), (2, 2), None, "valid"), ((2, 5, 5, 2), (3, 3), [1, 1], "same")]:
+        x = I(*xs)
+        attrs = _window_attrs(strides, padding, mode="max", pool=list(pool))
+        y = ref.pool2d(x.astype(np.float64), **attrs).astype(np.float32)
+        out += [Case("pool2d", [x], attrs, rtol=0.0, tag="ties"),
+                Case("pool2d_grad", [U(*y.shape), x, y], attrs, batched=(0, 1, 2), n_acc=9, tag="ties")]
+    # hostile: NaN wins max (and its gradient goes to the first NaN), -inf windows, inf - inf in avg
+    x = with_values(U(2, 4, 4, 2), [np.nan, 1.0, 2.0, -INF, -INF, -INF, 3.0, INF, -INF, -INF, 0.0, -INF, INF])
+    for mode in ("max", "avg"):
+        attrs = {"mode": mode, "pool": [2, 2], "strides": [1, 1], "padding": "same"}
+        with np.errstate(invalid="ignore"):  # inf - inf in a mean is meant
+            y = ref.pool2d(x.astype(np.float64), **attrs).astype(np.float32)
+        out += [Case("pool2d", [x], attrs, rtol=0.0 if mode == "max" else None, n_acc=4, tag="hostile"),
+                Case("pool2d_grad", [U(*y.shape), x, y], attrs, batched=(0, 1, 2), n_acc=4, tag="hostile")]
+    out += [Case("pool2d", [U(2, 6, 5, 3).transpose(0, 2, 1, 3)], {"mode": "avg", "pool": [2, 2]}, n_acc=4,
+                 tag="noncontig"),
+            Case("pool2d", [U(3, 4, 4, 2)], {"mode": "max", "pool": [2, 2]}, batched=(), tag="whole")]
+    return out
+
+
 FORWARD_CASES = (unary_cases() + binary_cases() + pow_cases() + const_cases() + broadcast_pair_cases()
                  + reduce_cases() + reduce_prod_cases() + softmax_cases() + linalg_cases() + loss_cases()
-                 + grad_helper_cases() + shape_cases() + gather_cases() + tile_cases())
+                 + grad_helper_cases() + shape_cases() + gather_cases() + tile_cases() + conv_cases() + pool_cases())
 # dropout_mask is random: test_dropout_mask_* below check its statistics instead of values.
 STATISTICAL = {"dropout_mask"}
 TESTED_OPS = {c.op for c in FORWARD_CASES} | STATISTICAL
@@ -676,6 +776,21 @@ INFER_CASES = [
     ("repeat", [(B, 3, 4)], {"axis": 1, "repeats": 2}, [(B, 6, 4)]),
     ("repeat", [(B, 3)], {"axis": 0, "repeats": 1}, [(B, 3)]),
     ("repeat_grad", [(B, 6, 4), (B, 3, 4)], {"axis": -2, "repeats": 2}, [(B, 3, 4)]),
+    ("conv2d", [(B, 28, 28, 1), (5, 5, 1, 8)], {}, [(B, 24, 24, 8)]),
+    ("conv2d", [(B, 7, 9, 3), (2, 2, 3, 1)], {"strides": [3, 3]}, [(B, 2, 3, 1)]),  # ceil(6/3), ceil(8/3)
+    ("conv2d", [(B, 7, 8, 3), (3, 3, 3, 4)], {"strides": [2, 2], "padding": "same"}, [(B, 4, 4, 4)]),
+    ("conv2d", [(B, 3, 3, 2), (5, 5, 2, 4)], {"padding": "same"}, [(B, 3, 3, 4)]),  # kernel past the input
+    ("conv2d", [(B, 5, 5, 2), (5, 5, 2, 4)], {"padding": "valid"}, [(B, 1, 1, 4)]),
+    ("conv2d", [(-3, 5, 5, 2), (3, 3, 2, 4)], {}, [(-3, 3, 3, 4)]),  # a folded batch ?*3 stays
+    ("conv2d", [(2, 5, 5, 3), (3, 3, 3, 2)], {}, [(2, 3, 3, 2)]),
+    ("conv2d_grad_input", [(B, 3, 3, 4), (3, 3, 2, 4), (B, 5, 5, 2)], {}, [(B, 5, 5, 2)]),
+    ("conv2d_grad_filter", [(B, 3, 3, 4), (B, 5, 5, 2), (3, 3, 2, 4)], {}, [(3, 3, 2, 4)]),
+    ("pool2d", [(B, 7, 7, 3)], {"mode": "max", "pool": [2, 2]}, [(B, 3, 3, 3)]),  # strides default to pool
+    ("pool2d", [(B, 7, 7, 3)], {"mode": "avg", "pool": [2, 2], "padding": "same"}, [(B, 4, 4, 3)]),
+    ("pool2d", [(B, 5, 6, 2)], {"mode": "max", "pool": [3, 3], "strides": [1, 1]}, [(B, 3, 4, 2)]),
+    ("pool2d", [(-2, 9, 9, 2)], {"mode": "avg", "pool": [2, 2], "strides": [3, 3], "padding": "same"},
+     [(-2, 3, 3, 2)]),
+    ("pool2d_grad", [(B, 3, 3, 3), (B, 7, 7, 3), (B, 3, 3, 3)], {"mode": "max", "pool": [2, 2]}, [(B, 7, 7, 3)]),
     ("apply_sgd", [(3, 4), (3, 4), (), (), (3, 4)], {"momentum": 0.9}, []),
     ("increment", [()], {"by": 1.0}, []),
 ]
@@ -754,6 +869,38 @@ def test_infer(op, ins, attrs, want):
     pytest.param("repeat", [(B, 3)], {"axis": 1, "repeats": -1}, ["repeats", "got -1"], id="repeat[negative]"),
     pytest.param("repeat_grad", [(B, 3), (B, 3)], {"axis": 1, "repeats": 2}, ["f32[?,3]", "f32[?,6]"],
                  id="repeat_grad[wrong-cotangent]"),
+    pytest.param("conv2d", [(B, 5, 5, 3), (3, 3, 4, 8)], {}, ["f32[?,5,5,3]", "f32[3,3,4,8]", "C=3", "C=4"],
+                 id="conv2d[channel-mismatch]"),
+    pytest.param("conv2d", [(B, 3, 4, 2), (5, 3, 2, 1)], {}, ["f32[?,3,4,2]", "f32[5,3,2,1]", "5x3", "3x4",
+                                                              "valid", "same"], id="conv2d[kernel-larger-than-input]"),
+    pytest.param("conv2d", [(B, 5, 5, 2), (3, 3, 2, 1)], {"strides": [0, 1]}, ["[0,1]", "positive"],
+                 id="conv2d[zero-stride]"),
+    pytest.param("conv2d", [(B, 5, 5, 2), (3, 3, 2, 1)], {"strides": [-1, 1]}, ["[-1,1]", "positive"],
+                 id="conv2d[negative-stride]"),
+    pytest.param("conv2d", [(B, 5, 5, 2), (3, 3, 2, 1)], {"strides": [2]}, ["[2]", "expected 2 entries, got 1"],
+                 id="conv2d[strides-length]"),
+    pytest.param("conv2d", [(B, 5, 5), (3, 3, 5, 1)], {}, ["f32[?,5,5]", "rank 4"], id="conv2d[x-rank]"),
+    pytest.param("conv2d", [(B, 5, 5, 3), (3, 3, 3)], {}, ["f32[3,3,3]", "rank 4"], id="conv2d[W-rank]"),
+    pytest.param("conv2d", [(B, 5, 5, 3), (0, 3, 3, 1)], {"padding": "same"}, ["f32[0,3,3,1]", "1x1"],
+                 id="conv2d[empty-kernel]"),
+    pytest.param("conv2d", [(5, B, 5, 3), (3, 3, 3, 1)], {}, ["f32[5,?,5,3]", "batch dim"], id="conv2d[batch-in-H]"),
+    pytest.param("conv2d_grad_input", [(B, 4, 4, 8), (3, 3, 3, 8), (B, 5, 5, 3)], {},
+                 ["f32[?,4,4,8]", "f32[?,3,3,8]", "f32[?,5,5,3]"], id="conv2d_grad_input[wrong-cotangent]"),
+    pytest.param("conv2d_grad_filter", [(B, 3, 3, 7), (B, 5, 5, 3), (3, 3, 3, 8)], {},
+                 ["f32[?,3,3,7]", "f32[?,3,3,8]", "f32[3,3,3,8]"], id="conv2d_grad_filter[wrong-cotangent]"),
+    pytest.param("pool2d", [(B, 2, 3, 1)], {"mode": "max", "pool": [3, 3]}, ["pool [3,3]", "f32[?,2,3,1]", "valid"],
+                 id="pool2d[pool-larger-than-input]"),
+    pytest.param("pool2d", [(B, 4, 4, 1)], {"mode": "avg", "pool": [2, 2], "strides": [2, 0]}, ["[2,0]", "positive"],
+                 id="pool2d[zero-stride]"),
+    pytest.param("pool2d", [(B, 4, 4, 1)], {"mode": "avg", "pool": [2]}, ["[2]", "expected 2 entries, got 1"],
+                 id="pool2d[pool-length]"),
+    pytest.param("pool2d", [(B, 4, 4, 1)], {"mode": "max", "pool": [0, 2]}, ["[0,2]", "positive"],
+                 id="pool2d[zero-pool]"),
+    pytest.param("pool2d", [(B, 4, 4)], {"mode": "max", "pool": [2, 2]}, ["f32[?,4,4]", "rank 4"], id="pool2d[rank]"),
+    pytest.param("pool2d_grad", [(B, 2, 2, 3), (B, 4, 4, 3), (B, 2, 2, 2)], {"mode": "max", "pool": [2, 2]},
+                 ["result y", "f32[?,2,2,2]", "f32[?,2,2,3]"], id="pool2d_grad[wrong-result]"),
+    pytest.param("pool2d_grad", [(B, 4, 4, 3), (B, 4, 4, 3), (B, 2, 2, 3)], {"mode": "max", "pool": [2, 2]},
+                 ["cotangent", "f32[?,4,4,3]", "f32[?,2,2,3]"], id="pool2d_grad[wrong-cotangent]"),
 ])
 def test_shape_error_names_both_shapes(op, ins, attrs, names):
     with pytest.raises(_core.ShapeError) as e:
@@ -819,10 +966,28 @@ def test_sparse_target_not_a_class_index(bad):
     pytest.param("tile", [(B, 6)], {}, "reps", id="tile[no-reps]"),
     pytest.param("repeat", [(B, 6)], {"repeats": 2}, "axis", id="repeat[no-axis]"),
     pytest.param("repeat", [(B, 6)], {"axis": 1}, "repeats", id="repeat[no-repeats]"),
+    pytest.param("pool2d", [(B, 4, 4, 1)], {"pool": [2, 2]}, "mode", id="pool2d[no-mode]"),
+    pytest.param("pool2d", [(B, 4, 4, 1)], {"mode": "max"}, "pool", id="pool2d[no-pool]"),
 ])
 def test_required_attribute_is_value_error(op, ins, attrs, missing):
     with pytest.raises(_core.ValueError, match=r"\[%s\] needs an? '%s' attribute" % (op, missing)):
         _core.infer(op, [("f32", d) for d in ins], attrs)
+
+
+@pytest.mark.parametrize("op,ins,attrs,bad", [
+    pytest.param("conv2d", [(B, 5, 5, 1), (3, 3, 1, 2)], {"padding": "full"}, 'padding must be "valid" or "same", got "full"',
+                 id="conv2d[padding=full]"),
+    pytest.param("pool2d", [(B, 5, 5, 1)], {"mode": "max", "pool": [2, 2], "padding": "SAME"},
+                 'padding must be "valid" or "same", got "SAME"', id="pool2d[padding=SAME]"),
+    pytest.param("pool2d", [(B, 5, 5, 1)], {"mode": "min", "pool": [2, 2]}, 'mode must be "max" or "avg", got "min"',
+                 id="pool2d[mode=min]"),
+    pytest.param("conv2d_grad_input", [(B, 3, 3, 2), (3, 3, 1, 2), (B, 5, 5, 1)], {"padding": "full"}, "padding must be",
+                 id="conv2d_grad_input[padding=full]"),
+])
+def test_bad_window_attribute_is_value_error(op, ins, attrs, bad):
+    with pytest.raises(_core.ValueError) as e:
+        _core.infer(op, [("f32", d) for d in ins], attrs)
+    assert "[%s] %s" % (op, bad) in str(e.value), str(e.value)
 
 
 def test_concat_needs_an_operand():

@@ -250,3 +250,29 @@ def test_assign_writes_the_state_after_every_read():
 def test_every_side_effecting_op_is_tested_here():
     side = {n for n in _core.op_names() if _core.op_info(n)["side_effect"]}
     assert side == SIDE_EFFECT_TESTED
+
+
+@pytest.mark.parametrize("opt,slots", [pytest.param(o, s, id="build_train[%s]" % o)
+                                       for o, s in (("adam", ("m", "v")), ("adadelta", ("accumulator",
+                                                    "delta_accumulator")), ("nadam", ("m", "v")))])
+def test_build_train_gives_every_slot_its_params_type(opt, slots):
+    """Regression: build_train read the parameter through a reference into the value table while
+    declaring slots, which grows it; once the table reallocated between a parameter's two slots,
+    the second slot got a garbage type (seen as `[apply_adam] param and slot must have the same
+    type, got f32[16] and f32[]` on a conv model). Graphs of 1..40 params hit every growth step."""
+    import re
+    for n in range(1, 41):
+        g = Graph()
+        g.input("x", (None, 2))
+        terms = []
+        for i in range(n):
+            g.param("p%d" % i, (i % 5 + 1, 2))
+            terms.append(g.op("reduce_sum", g.op("mul", "x", g.op("reduce_sum", "p%d" % i, attrs={"axes": [0]}))))
+        loss = terms[0]
+        for t in terms[1:]:
+            loss = g.op("add", loss, t)
+        text = _core.build_train(g.text(loss), opt, {}, "opt")
+        declared = dict(re.findall(r"^  (?:param|state) %(\S+) : (f32\[[^\]]*\])", text, re.M))
+        for i in range(n):
+            for s in slots:
+                assert declared["opt.p%d.%s" % (i, s)] == declared["p%d" % i], (n, i, s)

@@ -1,0 +1,180 @@
+// conv2d and its gradients: im2col + GEMM.
+// Shape letters: x [B, H, W, C], W [KH, KW, C, F] read as a [K, F] matrix (K = KH*KW*C, the
+// patch length), y and dy [B, OH, OW, F]; P = OH*OW output positions per image.
+//
+// Images go in blocks of NB. im2col writes the block's patches as the rows of col [NB*P, K]
+// (zeros where a window leaves x), and one GEMM does the whole block:
+//   conv2d              y[block] = col @ W
+//   conv2d_grad_filter  dW      += col^T @ dy[block]
+//   conv2d_grad_input   dcol     = dy[block] @ W^T, then col2im adds each x position's entries.
+// NB is as large as kColBudget allows (at least one image): small images make one tall GEMM
+// instead of many thin ones, and the workspace stays bounded. The workspace is a thread_local
+// vector that only grows, so a warm training step allocates nothing. A 1x1 kernel with stride 1
+// (never padded) needs no im2col: x itself is col. GEMMs run outside any OpenMP region of ours
+// (sgemm splits big ones over the threads itself); im2col and col2im are the parallel loops.
+#include <algorithm>
+#include <cstring>
+#include <vector>
+
+#include "kernels/cpu/gemm.h"
+#include "kernels/cpu/kernel.h"
+#include "ops/window.h"
+
+namespace kiln::cpu {
+namespace {
+
+// Floats of col per block: 8 MiB, about where a taller GEMM stops paying for the cache misses.
+constexpr int64_t kColBudget = int64_t(1) << 21;
+
+struct ConvGeometry {
+  int64_t B, H, W, C, KH, KW, F, OH, OW, SH, SW, top, left;
+  int64_t P() const { return OH * OW; }
+  int64_t K() const { return KH * KW * C; }
+  bool pointwise() const { return KH == 1 && KW == 1 && SH == 1 && SW == 1 && top == 0 && left == 0; }
+  int64_t block() const {  // NB
+    int64_t per = P() * K();
+    return per > 0 ? std::clamp<int64_t>(kColBudget / per, 1, std::max<int64_t>(B, 1)) : std::max<int64_t>(B, 1);
+  }
+};
+
+ConvGeometry geometry(const ir::Node& n, const TensorView& x, const TensorView& w) {
+  ConvGeometry g;
+  g.B = x.dims[0], g.H = x.dims[1], g.W = x.dims[2], g.C = x.dims[3];
+  g.KH = w.dims[0], g.KW = w.dims[1], g.F = w.dims[3];
+  std::array<int64_t, 2> s = ops::window_strides(n.attrs, {1, 1});
+  bool same = ops::window_same(n.attrs);
+  ops::Window1D wh = ops::window_1d(g.H, g.KH, s[0], same), ww = ops::window_1d(g.W, g.KW, s[1], same);
+  g.SH = s[0], g.SW = s[1], g.OH = wh.out, g.OW = ww.out, g.top = wh.before, g.left = ww.before;
+  return g;
+}
+
+float* workspace(int64_t n) {
+  thread_local std::vector<float> ws;
+  if (static_cast<int64_t>(ws.size()) < n) ws.resize(n);
+  return ws.data();
+}
+
+// col [nb*P, K] from images b0 .. b0+nb-1; row (b, oh, ow) holds the window in (kh, kw, c) order.
+void im2col(const ConvGeometry& g, const float* x, int64_t b0, int64_t nb, float* col) {
+  const int64_t P = g.P(), K = g.K(), KWC = g.KW * g.C, rows = nb * P;
+#pragma omp parallel for schedule(static) if (rows * K > kParallelMin)
+  for (int64_t r = 0; r < rows; ++r) {
+    int64_t b = b0 + r / P, oh = r % P / g.OW, ow = r % g.OW;
+    int64_t ih0 = oh * g.SH - g.top, iw0 = ow * g.SW - g.left;
+    int64_t kw0 = std::max<int64_t>(0, -iw0), kw1 = std::min(g.KW, g.W - iw0);  // taps inside x
+    float* dst = col + r * K;
+    for (int64_t kh = 0; kh < g.KH; ++kh, dst += KWC) {
+      int64_t ih = ih0 + kh;
+      if (ih < 0 || ih >= g.H || kw0 >= kw1) {
+        std::fill(dst, dst + KWC, 0.f);
+        continue;
+      }
+      std::fill(dst, dst + kw0 * g.C, 0.f);
+      std::memcpy(dst + kw0 * g.C, x + ((b * g.H + ih) * g.W + iw0 + kw0) * g.C, (kw1 - kw0) * g.C * sizeof(float));
+      std::fill(dst + kw1 * g.C, dst + KWC, 0.f);
+    }
+  }
+}
+
+// The transpose of im2col: dx[b, ih, iw, :] = the sum of the dcol entries that im2col would have
+// read from x[b, ih, iw, :]. Written as a gather over rows of dx, so threads never share a row.
+void col2im(const ConvGeometry& g, const float* dcol, int64_t b0, int64_t nb, float* dx) {
+  const int64_t K = g.K(), rows = nb * g.H;
+#pragma omp parallel for schedule(static) if (nb * g.P() * K > kParallelMin)
+  for (int64_t r = 0; r < rows; ++r) {
+    int64_t b = r / g.H, ih = r % g.H;
+    float* out = dx + ((b0 + b) * g.H + ih) * g.W * g.C;
+    std::fill(out, out + g.W * g.C, 0.f);
+    for (int64_t kh = 0; kh < g.KH; ++kh) {
+      int64_t t = ih + g.top - kh;  // = oh * SH for the window whose tap kh lands on row ih
+      if (t < 0 || t % g.SH != 0 || t / g.SH >= g.OH) continue;
+      const float* src_row = dcol + (b * g.P() + t / g.SH * g.OW) * K + kh * g.KW * g.C;
+      for (int64_t ow = 0; ow < g.OW; ++ow) {
+        const float* src = src_row + ow * K;
+        for (int64_t kw = 0; kw < g.KW; ++kw) {
+          int64_t iw = ow * g.SW - g.left + kw;
+          if (iw < 0 || iw >= g.W) continue;
+          float* d = out + iw * g.C;
+          const float* s = src + kw * g.C;
+          for (int64_t c = 0; c < g.C; ++c) d[c] += s[c];
+        }
+      }
+    }
+  }
+}
+
+void conv2d_k(const KernelArgs& a) {
+  const TensorView &x = a.in[0], &w = a.in[1], &y = a.out[0];
+  ConvGeometry g = geometry(a.node, x, w);
+  const int64_t P = g.P(), K = g.K();
+  if (y.numel == 0) return;
+  if (K == 0) {  // C = 0: empty sums
+    std::fill(y.f(), y.f() + y.numel, 0.f);
+    return;
+  }
+  if (g.pointwise()) {
+    sgemm(false, false, g.B * P, g.F, K, 1.f, x.f(), K, w.f(), g.F, 0.f, y.f(), g.F);
+    return;
+  }
+  const int64_t NB = g.block();
+  float* col = workspace(NB * P * K);
+  for (int64_t b0 = 0; b0 < g.B; b0 += NB) {
+    int64_t nb = std::min(NB, g.B - b0);
+    im2col(g, x.f(), b0, nb, col);
+    sgemm(false, false, nb * P, g.F, K, 1.f, col, K, w.f(), g.F, 0.f, y.f() + b0 * P * g.F, g.F);
+  }
+}
+
+// conv2d_grad_input(dy, W, x) -> dx
+void conv2d_grad_input_k(const KernelArgs& a) {
+  const TensorView &dy = a.in[0], &w = a.in[1], &dx = a.out[0];
+  ConvGeometry g = geometry(a.node, dx, w);
+  const int64_t P = g.P(), K = g.K();
+  if (dx.numel == 0) return;
+  if (dy.numel == 0) {  // F = 0, or no windows at all
+    std::fill(dx.f(), dx.f() + dx.numel, 0.f);
+    return;
+  }
+  if (g.pointwise()) {
+    sgemm(false, true, g.B * P, K, g.F, 1.f, dy.f(), g.F, w.f(), g.F, 0.f, dx.f(), K);
+    return;
+  }
+  const int64_t NB = g.block();
+  float* dcol = workspace(NB * P * K);
+  for (int64_t b0 = 0; b0 < g.B; b0 += NB) {
+    int64_t nb = std::min(NB, g.B - b0);
+    sgemm(false, true, nb * P, K, g.F, 1.f, dy.f() + b0 * P * g.F, g.F, w.f(), g.F, 0.f, dcol, K);
+    col2im(g, dcol, b0, nb, dx.f());
+  }
+}
+
+// conv2d_grad_filter(dy, x, W) -> dW
+void conv2d_grad_filter_k(const KernelArgs& a) {
+  const TensorView &dy = a.in[0], &x = a.in[1], &dw = a.out[0];
+  ConvGeometry g = geometry(a.node, x, dw);
+  const int64_t P = g.P(), K = g.K();
+  if (dw.numel == 0) return;
+  if (dy.numel == 0) {  // B = 0, or no windows at all
+    std::fill(dw.f(), dw.f() + dw.numel, 0.f);
+    return;
+  }
+  if (g.pointwise()) {
+    sgemm(true, false, K, g.F, g.B * P, 1.f, x.f(), K, dy.f(), g.F, 0.f, dw.f(), g.F);
+    return;
+  }
+  const int64_t NB = g.block();
+  float* col = workspace(NB * P * K);
+  for (int64_t b0 = 0; b0 < g.B; b0 += NB) {
+    int64_t nb = std::min(NB, g.B - b0);
+    im2col(g, x.f(), b0, nb, col);
+    sgemm(true, false, K, g.F, nb * P, 1.f, col, K, dy.f() + b0 * P * g.F, g.F, b0 == 0 ? 0.f : 1.f, dw.f(), g.F);
+  }
+}
+
+}  // namespace
+
+KILN_CPU_KERNEL(conv2d, conv2d_k);
+KILN_CPU_KERNEL(conv2d_grad_input, conv2d_grad_input_k);
+KILN_CPU_KERNEL(conv2d_grad_filter, conv2d_grad_filter_k);
+
+}  // namespace kiln::cpu

@@ -1,0 +1,126 @@
+// pool2d (max / avg) and pool2d_grad. Shape letters: x [B, H, W, C], a PH x PW window moved by
+// [SH, SW], y and dy [B, OH, OW, C]. Each window is clipped to x (padding is never a value), so
+// max sees only real positions and avg divides by their count. Channels are the inner loop:
+// contiguous in NHWC, so every step works on C floats at once.
+//
+// max keeps the first maximum in row-major window order (a later value must be strictly
+// larger), except that a NaN wins and stays, as NumPy's max. The gradient routes dy to the first
+// position where x equals y (the first NaN for a NaN result), which is the forward's choice.
+// Overlapping windows (stride < pool) add into one dx element, so the backward splits the work
+// by image (each thread owns whole images of dx); the forward by output row.
+#include <algorithm>
+#include <vector>
+
+#include "kernels/cpu/kernel.h"
+#include "ops/window.h"
+
+namespace kiln::cpu {
+namespace {
+
+struct PoolGeometry {
+  int64_t B, H, W, C, PH, PW, SH, SW, OH, OW, top, left;
+  bool max;
+  // Rows [h0, h1) and columns [w0, w1) of x in window (oh, ow).
+  void window(int64_t oh, int64_t ow, int64_t* h0, int64_t* h1, int64_t* w0, int64_t* w1) const {
+    int64_t h = oh * SH - top, w = ow * SW - left;
+    *h0 = std::max<int64_t>(h, 0), *h1 = std::min(h + PH, H);
+    *w0 = std::max<int64_t>(w, 0), *w1 = std::min(w + PW, W);
+  }
+};
+
+PoolGeometry geometry(const ir::Node& n, const TensorView& x) {
+  PoolGeometry g;
+  g.B = x.dims[0], g.H = x.dims[1], g.W = x.dims[2], g.C = x.dims[3];
+  std::vector<int64_t> pool = ir::attr_ints(n.attrs, "pool");
+  g.PH = pool[0], g.PW = pool[1];
+  std::array<int64_t, 2> s = ops::window_strides(n.attrs, {g.PH, g.PW});
+  bool same = ops::window_same(n.attrs);
+  ops::Window1D wh = ops::window_1d(g.H, g.PH, s[0], same), ww = ops::window_1d(g.W, g.PW, s[1], same);
+  g.SH = s[0], g.SW = s[1], g.OH = wh.out, g.OW = ww.out, g.top = wh.before, g.left = ww.before;
+  g.max = ir::attr_str(n.attrs, "mode", "max") == "max";
+  return g;
+}
+
+void pool2d_k(const KernelArgs& a) {
+  const TensorView &x = a.in[0], &y = a.out[0];
+  PoolGeometry g = geometry(a.node, x);
+  const float* xp = x.f();
+  float* yp = y.f();
+  const int64_t C = g.C, rows = g.B * g.OH;
+#pragma omp parallel for schedule(static) if (y.numel * g.PH * g.PW > kParallelMin)
+  for (int64_t r = 0; r < rows; ++r) {
+    int64_t b = r / g.OH, oh = r % g.OH;
+    const float* img = xp + b * g.H * g.W * C;
+    for (int64_t ow = 0; ow < g.OW; ++ow) {
+      int64_t h0, h1, w0, w1;
+      g.window(oh, ow, &h0, &h1, &w0, &w1);
+      float* out = yp + (r * g.OW + ow) * C;
+      if (g.max) {
+        std::copy(img + (h0 * g.W + w0) * C, img + (h0 * g.W + w0 + 1) * C, out);
+        for (int64_t h = h0; h < h1; ++h)
+          for (int64_t w = h == h0 ? w0 + 1 : w0; w < w1; ++w) {
+            const float* v = img + (h * g.W + w) * C;
+            for (int64_t c = 0; c < C; ++c) out[c] = (v[c] > out[c] || v[c] != v[c]) ? v[c] : out[c];
+          }
+      } else {
+        std::fill(out, out + C, 0.f);
+        for (int64_t h = h0; h < h1; ++h)
+          for (int64_t w = w0; w < w1; ++w) {
+            const float* v = img + (h * g.W + w) * C;
+            for (int64_t c = 0; c < C; ++c) out[c] += v[c];
+          }
+        float count = static_cast<float>((h1 - h0) * (w1 - w0));
+        for (int64_t c = 0; c < C; ++c) out[c] /= count;
+      }
+    }
+  }
+}
+
+// pool2d_grad(dy, x, y) -> dx
+void pool2d_grad_k(const KernelArgs& a) {
+  const TensorView &dy = a.in[0], &x = a.in[1], &y = a.in[2], &dx = a.out[0];
+  PoolGeometry g = geometry(a.node, x);
+  const int64_t C = g.C, img_size = g.H * g.W * C;
+#pragma omp parallel for schedule(static) if (g.B > 1 && dx.numel * g.PH * g.PW > kParallelMin)
+  for (int64_t b = 0; b < g.B; ++b) {
+    const float* xi = x.f() + b * img_size;
+    float* dxi = dx.f() + b * img_size;
+    std::fill(dxi, dxi + img_size, 0.f);
+    std::vector<float> share(g.max ? 0 : C);
+    std::vector<int64_t> pos(g.max ? C : 0);  // per channel: offset of the window's winner in the image
+    for (int64_t oh = 0; oh < g.OH; ++oh)
+      for (int64_t ow = 0; ow < g.OW; ++ow) {
+        int64_t h0, h1, w0, w1, o = ((b * g.OH + oh) * g.OW + ow) * C;
+        g.window(oh, ow, &h0, &h1, &w0, &w1);
+        const float* gy = dy.f() + o;
+        if (g.max) {  // first the winning position per channel (a select loop), then one add each
+          const float* yv = y.f() + o;
+          std::fill(pos.begin(), pos.end(), -1);
+          for (int64_t h = h1 - 1; h >= h0; --h)  // backwards, so the first match is written last
+            for (int64_t w = w1 - 1; w >= w0; --w) {
+              const int64_t at = (h * g.W + w) * C;
+              const float* v = xi + at;
+              for (int64_t c = 0; c < C; ++c)
+                pos[c] = (v[c] == yv[c] || (v[c] != v[c] && yv[c] != yv[c])) ? at : pos[c];
+            }
+          for (int64_t c = 0; c < C; ++c)
+            if (pos[c] >= 0) dxi[pos[c] + c] += gy[c];
+        } else {
+          float count = static_cast<float>((h1 - h0) * (w1 - w0));
+          for (int64_t c = 0; c < C; ++c) share[c] = gy[c] / count;
+          for (int64_t h = h0; h < h1; ++h)
+            for (int64_t w = w0; w < w1; ++w) {
+              float* d = dxi + (h * g.W + w) * C;
+              for (int64_t c = 0; c < C; ++c) d[c] += share[c];
+            }
+        }
+      }
+  }
+}
+
+}  // namespace
+
+KILN_CPU_KERNEL(pool2d, pool2d_k);
+KILN_CPU_KERNEL(pool2d_grad, pool2d_grad_k);
+
+}  // namespace kiln::cpu

@@ -1,0 +1,151 @@
+"""Convolution2D (alias Conv2D) and the 2D pooling layers, Keras 1 and Keras 2 spellings.
+
+The IR ops work channels last (NHWC); with dim_ordering 'th' (channels first, Keras 1.0's
+default, the layout of the guide's `Input(shape=(3, 256, 256))`) the layer transposes around
+them, and its kernel keeps Keras' 'th' layout (filters, channels, rows, cols), so weights match
+Keras files of either ordering.
+"""
+import numpy as np
+
+from .. import activations, backend as K, initializers, regularizers
+from ..backend.shape_ops import _ordering
+from ..backend.tensor import make
+from ..graph.layer import InputSpec, Layer
+
+
+def _pair(v, what):
+    if isinstance(v, int):
+        return (v, v)
+    v = tuple(int(x) for x in v)
+    if len(v) != 2:
+        raise ValueError("%s must be an int or a pair, got %r" % (what, v))
+    return v
+
+
+def _border(mode, who):
+    if mode not in ("valid", "same"):
+        if who == "Convolution2D":
+            raise ValueError("Invalid border mode for Convolution2D:", mode)
+        raise ValueError("`border_mode` must be in {valid, same}.")
+    return mode
+
+
+class Convolution2D(Layer):
+    """2D convolution (cross-correlation, as TensorFlow) over images.
+
+    Keras 1: `Convolution2D(nb_filter, nb_row, nb_col, init='glorot_uniform', activation=None,
+    border_mode='valid', subsample=(1, 1), dim_ordering='default', bias=True, W_regularizer, ...)`.
+    Keras 2: `Conv2D(filters, kernel_size, strides=(1, 1), padding='valid', data_format=None,
+    activation=None, use_bias=True, kernel_initializer=..., ...)`.
+    """
+
+    def __init__(self, nb_filter=None, nb_row=None, nb_col=None, init="glorot_uniform", activation=None,
+                 weights=None, border_mode="valid", subsample=(1, 1), dim_ordering="default", W_regularizer=None,
+                 b_regularizer=None, activity_regularizer=None, W_constraint=None, b_constraint=None, bias=True,
+                 filters=None, kernel_size=None, strides=None, padding=None, data_format=None, dilation_rate=(1, 1),
+                 use_bias=None, kernel_initializer=None, bias_initializer="zero", kernel_regularizer=None,
+                 bias_regularizer=None, kernel_constraint=None, bias_constraint=None, **kwargs):
+        if W_constraint or b_constraint or kernel_constraint or bias_constraint:
+            raise NotImplementedError("Convolution2D: constraints are not supported yet")
+        if _pair(dilation_rate, "dilation_rate") != (1, 1):
+            raise NotImplementedError("Convolution2D: dilation_rate is not supported yet")
+        filters = filters if filters is not None else nb_filter
+        if filters is None:
+            raise TypeError("Convolution2D needs the number of filters (nb_filter= or filters=)")
+        if kernel_size is None:
+            if nb_row is None:
+                raise TypeError("Convolution2D needs the kernel size (nb_row, nb_col or kernel_size=)")
+            kernel_size = nb_row if nb_col is None else (nb_row, nb_col)
+        super().__init__(weights=weights, **kwargs)
+        self.nb_filter = int(filters)
+        self.nb_row, self.nb_col = _pair(kernel_size, "kernel_size")
+        self.border_mode = _border(padding if padding is not None else border_mode, "Convolution2D")
+        self.subsample = _pair(strides if strides is not None else subsample, "strides")
+        self.dim_ordering = _ordering(data_format if data_format is not None else dim_ordering)
+        self.init = initializers.get(kernel_initializer if kernel_initializer is not None else init)
+        self.bias_init = initializers.get(bias_initializer)
+        self.activation = activations.get(activation)
+        self.bias = bias if use_bias is None else use_bias
+        self.W_regularizer = regularizers.get(W_regularizer if W_regularizer is not None else kernel_regularizer)
+        self.b_regularizer = regularizers.get(b_regularizer if b_regularizer is not None else bias_regularizer)
+        self.activity_regularizer = regularizers.get(activity_regularizer)
+        self.input_spec = [InputSpec(ndim=4)]
+
+    def build(self, input_shape):
+        channels = input_shape[1] if self.dim_ordering == "th" else input_shape[3]
+        if channels is None:
+            raise ValueError("Layer %s: the channel dimension of its input must be known, got %s"
+                             % (self.name, input_shape))
+        tf_shape = (self.nb_row, self.nb_col, channels, self.nb_filter)
+        init = self.init
+        if self.dim_ordering == "th":  # draw with channels-last fans, store in Keras' 'th' layout
+            shape = (self.nb_filter, channels, self.nb_row, self.nb_col)
+
+            def init(_shape, _init=self.init):
+                return np.ascontiguousarray(np.asarray(_init(tf_shape)).transpose(3, 2, 0, 1))
+        else:
+            shape = tf_shape
+        self.W = self.add_weight(shape, initializer=init, name="W", regularizer=self.W_regularizer)
+        self.b = self.add_weight((self.nb_filter,), initializer=self.bias_init, name="b",
+                                 regularizer=self.b_regularizer) if self.bias else None
+        self.built = True
+
+    @property
+    def kernel(self):
+        return self.W
+
+    def call(self, x, mask=None):
+        th = self.dim_ordering == "th"
+        nhwc = K.permute_dimensions(x, (0, 2, 3, 1)) if th else x
+        kernel = K.permute_dimensions(self.W, (2, 3, 1, 0)) if th else self.W
+        y = make("conv2d", [nhwc, kernel],
+                             {"strides": list(self.subsample), "padding": self.border_mode})
+        if self.bias:
+            y = K.bias_add(y, self.b)
+        y = self.activation(y)
+        return K.permute_dimensions(y, (0, 3, 1, 2)) if th else y
+
+    def get_config(self):
+        c = {"nb_filter": self.nb_filter, "nb_row": self.nb_row, "nb_col": self.nb_col,
+             "activation": self.activation.__name__, "border_mode": self.border_mode,
+             "subsample": self.subsample, "dim_ordering": self.dim_ordering, "bias": self.bias}
+        c.update(super().get_config())
+        return c
+
+
+Conv2D = Convolution2D  # Keras 1.2 alias (Keras 1 names: convolution2d_N)
+
+
+class _Pooling2D(Layer):
+    mode = None
+
+    def __init__(self, pool_size=(2, 2), strides=None, border_mode="valid", dim_ordering="default", padding=None,
+                 data_format=None, **kwargs):
+        super().__init__(**kwargs)
+        self.pool_size = _pair(pool_size, "pool_size")
+        self.strides = _pair(strides, "strides") if strides is not None else self.pool_size
+        self.border_mode = _border(padding if padding is not None else border_mode, "pooling")
+        self.dim_ordering = _ordering(data_format if data_format is not None else dim_ordering)
+        self.input_spec = [InputSpec(ndim=4)]
+
+    def call(self, x, mask=None):
+        return K.pool2d(x, self.pool_size, self.strides, self.border_mode, self.dim_ordering, self.mode)
+
+    def get_config(self):
+        c = {"pool_size": self.pool_size, "strides": self.strides, "border_mode": self.border_mode,
+             "dim_ordering": self.dim_ordering}
+        c.update(super().get_config())
+        return c
+
+
+class MaxPooling2D(_Pooling2D):
+    """Max over pool_size windows (strides default to pool_size)."""
+    mode = "max"
+
+
+class AveragePooling2D(_Pooling2D):
+    """Mean over pool_size windows; with border_mode='same' the padding is not counted."""
+    mode = "avg"
+
+
+MaxPool2D, AvgPool2D = MaxPooling2D, AveragePooling2D
