@@ -1,0 +1,175 @@
+"""Recurrent layers (Keras 1.2): SimpleRNN, GRU, LSTM.
+
+Each layer is lowered by unrolling over its (known) timesteps with kiln.backend ops: the input
+projection of every step is one matmul over the whole sequence, then each step does one matmul
+with the recurrent weights and the gate arithmetic. Gradients (backpropagation through time)
+come from the native autodiff of those ops. Weights follow Keras 1.2 exactly, one matrix per
+gate (`lstm_1_W_i`, `lstm_1_U_i`, `lstm_1_b_i`, ...), in Keras' order, so weight files match.
+
+Not yet: masking (`mask_zero`), `stateful`, `dropout_W`/`dropout_U`, `unroll=False` loops.
+"""
+from .. import activations, backend as K, initializers, regularizers
+from ..backend.tensor import make
+from ..graph.layer import InputSpec, Layer
+
+
+class Recurrent(Layer):
+    gates = ()  # gate names in Keras' weight order
+
+    def __init__(self, output_dim=None, init="glorot_uniform", inner_init="orthogonal", activation="tanh",
+                 W_regularizer=None, U_regularizer=None, b_regularizer=None, dropout_W=0.0, dropout_U=0.0,
+                 return_sequences=False, go_backwards=False, stateful=False, unroll=False, consume_less="cpu",
+                 input_dim=None, input_length=None, units=None, kernel_initializer=None,
+                 recurrent_initializer=None, kernel_regularizer=None, recurrent_regularizer=None,
+                 bias_regularizer=None, dropout=0.0, recurrent_dropout=0.0, implementation=None, **kwargs):
+        output_dim = units if units is not None else output_dim
+        if output_dim is None:
+            raise TypeError("%s needs the number of units (output_dim= or units=)" % type(self).__name__)
+        if stateful:
+            raise NotImplementedError("%s(stateful=True) is not supported yet" % type(self).__name__)
+        if dropout_W or dropout_U or dropout or recurrent_dropout:
+            raise NotImplementedError("%s: dropout_W/dropout_U are not supported yet" % type(self).__name__)
+        if input_dim is not None and "input_shape" not in kwargs:
+            kwargs["input_shape"] = (input_length, input_dim)
+        super().__init__(**kwargs)
+        self.output_dim = int(output_dim)
+        self.init = initializers.get(kernel_initializer if kernel_initializer is not None else init)
+        self.inner_init = initializers.get(recurrent_initializer if recurrent_initializer is not None else inner_init)
+        self.activation = activations.get(activation)
+        self.W_regularizer = regularizers.get(W_regularizer if W_regularizer is not None else kernel_regularizer)
+        self.U_regularizer = regularizers.get(U_regularizer if U_regularizer is not None else recurrent_regularizer)
+        self.b_regularizer = regularizers.get(b_regularizer if b_regularizer is not None else bias_regularizer)
+        self.return_sequences = return_sequences
+        self.go_backwards = go_backwards
+        self.input_spec = [InputSpec(ndim=3)]
+
+    @property
+    def units(self):
+        return self.output_dim
+
+    def bias_init(self, gate):
+        return initializers.get("zero")
+
+    def build(self, input_shape):
+        steps, input_dim = input_shape[1], input_shape[2]
+        if input_dim is None:
+            raise ValueError("Layer %s: the last dimension of its input must be known, got %s"
+                             % (self.name, input_shape))
+        if steps is None:
+            raise ValueError("Layer %s needs a known number of timesteps (input_length), got input shape %s"
+                             % (self.name, input_shape))
+        self.input_spec = [InputSpec(shape=(None, steps, input_dim))]
+        u = self.output_dim
+        self.W, self.U, self.b = {}, {}, {}
+        for g in self.gates:
+            sfx = "_" + g if g else ""  # SimpleRNN's are plain W, U, b
+            self.W[g] = self.add_weight((input_dim, u), self.init, "W" + sfx, regularizer=self.W_regularizer)
+            self.U[g] = self.add_weight((u, u), self.inner_init, "U" + sfx, regularizer=self.U_regularizer)
+            self.b[g] = self.add_weight((u,), self.bias_init(g), "b" + sfx, regularizer=self.b_regularizer)
+        self.built = True
+
+    def _packed(self, order):
+        """The per-gate weights side by side, in `order`: W [in, G*u], U [u, G*u], b [G*u]."""
+        if len(order) == 1:
+            g = order[0]
+            return self.W[g], self.U[g], self.b[g]
+        return (K.concatenate([self.W[g] for g in order], axis=1),
+                K.concatenate([self.U[g] for g in order], axis=1),
+                K.concatenate([self.b[g] for g in order], axis=0))
+
+    def _gate(self, z, k):
+        u = self.output_dim
+        return make("slice", [z], {"axis": 1, "begin": k * u, "end": (k + 1) * u})
+
+    def call(self, x, mask=None):
+        steps = x.shape[1]
+        W, U, b = self._packed(self.order)
+        xw = K.bias_add(K.dot(x, W), b)  # [batch, steps, G*u]: every step's input projection at once
+        order = range(steps - 1, -1, -1) if self.go_backwards else range(steps)
+        state = None
+        outputs = []
+        for t in order:
+            zx = K.squeeze(make("slice", [xw], {"axis": 1, "begin": t, "end": t + 1}), 1)
+            if state is None:
+                zero = make("broadcast_like", [K.constant(0.0), self._gate(zx, 0)])
+                state = self.initial_state(zero)
+            h, state = self.step(zx, state, U)
+            outputs.append(h)
+        if not self.return_sequences:
+            return outputs[-1]
+        return K.concatenate([K.expand_dims(h, 1) for h in outputs], axis=1)
+
+    def get_config(self):
+        c = {"output_dim": self.output_dim, "activation": self.activation.__name__,
+             "return_sequences": self.return_sequences, "go_backwards": self.go_backwards}
+        c.update(super().get_config())
+        return c
+
+
+class SimpleRNN(Recurrent):
+    """h = activation(x W + b + h_prev U)."""
+    gates = ("",)
+    order = ("",)
+
+    def initial_state(self, zero):
+        return zero
+
+    def step(self, zx, h, U):
+        h = self.activation(zx + K.dot(h, U))
+        return h, h
+
+
+class GRU(Recurrent):
+    """z = inner(xW_z + hU_z), r = inner(xW_r + hU_r), hh = act(xW_h + (r*h)U_h),
+    h = z*h + (1-z)*hh (Keras 1.2)."""
+    gates = ("z", "r", "h")
+    order = ("z", "r", "h")
+
+    def __init__(self, output_dim=None, inner_activation="hard_sigmoid", recurrent_activation=None, **kwargs):
+        super().__init__(output_dim, **kwargs)
+        self.inner_activation = activations.get(recurrent_activation or inner_activation)
+
+    def initial_state(self, zero):
+        return zero
+
+    def step(self, zx, h, U):
+        u = self.output_dim
+        Uzr = make("slice", [U], {"axis": 1, "begin": 0, "end": 2 * u})
+        Uh = make("slice", [U], {"axis": 1, "begin": 2 * u, "end": 3 * u})
+        zr = make("slice", [zx], {"axis": 1, "begin": 0, "end": 2 * u}) + K.dot(h, Uzr)
+        z = self.inner_activation(self._gate(zr, 0))
+        r = self.inner_activation(self._gate(zr, 1))
+        hh = self.activation(self._gate(zx, 2) + K.dot(r * h, Uh))
+        h = z * h + (1.0 - z) * hh
+        return h, h
+
+
+class LSTM(Recurrent):
+    """i, f, o = inner(xW + hU + b) per gate, c = f*c + i*act(xW_c + hU_c + b_c), h = o*act(c);
+    the forget-gate bias starts at one (forget_bias_init), as Keras 1.2."""
+    gates = ("i", "c", "f", "o")  # Keras 1.2's trainable_weights order
+    order = ("i", "f", "c", "o")  # packing order of the fused projection
+
+    def __init__(self, output_dim=None, forget_bias_init="one", inner_activation="hard_sigmoid",
+                 recurrent_activation=None, unit_forget_bias=None, **kwargs):
+        super().__init__(output_dim, **kwargs)
+        if unit_forget_bias is not None:
+            forget_bias_init = "one" if unit_forget_bias else "zero"
+        self.forget_bias_init = initializers.get(forget_bias_init)
+        self.inner_activation = activations.get(recurrent_activation or inner_activation)
+
+    def bias_init(self, gate):
+        return self.forget_bias_init if gate == "f" else initializers.get("zero")
+
+    def initial_state(self, zero):
+        return (zero, zero)
+
+    def step(self, zx, state, U):
+        h, c = state
+        z = zx + K.dot(h, U)
+        i = self.inner_activation(self._gate(z, 0))
+        f = self.inner_activation(self._gate(z, 1))
+        c = f * c + i * self.activation(self._gate(z, 2))
+        o = self.inner_activation(self._gate(z, 3))
+        h = o * self.activation(c)
+        return h, (h, c)

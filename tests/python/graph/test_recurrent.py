@@ -1,0 +1,152 @@
+"""SimpleRNN, GRU and LSTM against NumPy implementations of Keras 1.2's equations, their
+gradients (backpropagation through time) against central differences, and an LSTM trained on
+the real movie reviews; then the guide's LSTM examples with real LSTMs."""
+import numpy as np
+import pytest
+
+from kiln import backend as K
+from kiln.layers import GRU, LSTM, Dense, Embedding, Input, SimpleRNN, merge
+from kiln.models import Model
+from kiln.optimizers import Adam
+from numeric import numeric_grad
+
+from conftest import SHARED_DATA
+
+
+def hard_sigmoid(x):
+    return np.clip(0.2 * x + 0.5, 0, 1)
+
+
+def weights_of(layer):
+    return {v.name[len(layer.name) + 1:]: v.get_value().astype(np.float64) for v in layer.weights}
+
+
+def np_rnn(layer, x, w=None):
+    """Keras 1.2's step equations in float64; returns all hidden states [B, T, u]."""
+    w = weights_of(layer) if w is None else w
+    B, T, _ = x.shape
+    u = layer.output_dim
+    h = np.zeros((B, u))
+    c = np.zeros((B, u))
+    hs = []
+    steps = range(T - 1, -1, -1) if layer.go_backwards else range(T)
+    for t in steps:
+        xt = x[:, t]
+        if isinstance(layer, SimpleRNN):
+            h = np.tanh(xt @ w["W"] + w["b"] + h @ w["U"])
+        elif isinstance(layer, GRU):
+            z = hard_sigmoid(xt @ w["W_z"] + w["b_z"] + h @ w["U_z"])
+            r = hard_sigmoid(xt @ w["W_r"] + w["b_r"] + h @ w["U_r"])
+            hh = np.tanh(xt @ w["W_h"] + w["b_h"] + (r * h) @ w["U_h"])
+            h = z * h + (1 - z) * hh
+        else:
+            i = hard_sigmoid(xt @ w["W_i"] + w["b_i"] + h @ w["U_i"])
+            f = hard_sigmoid(xt @ w["W_f"] + w["b_f"] + h @ w["U_f"])
+            c = f * c + i * np.tanh(xt @ w["W_c"] + w["b_c"] + h @ w["U_c"])
+            o = hard_sigmoid(xt @ w["W_o"] + w["b_o"] + h @ w["U_o"])
+            h = o * np.tanh(c)
+        hs.append(h)
+    return np.stack(hs, axis=1)
+
+
+LAYERS = [SimpleRNN, GRU, LSTM]
+
+
+@pytest.mark.parametrize("cls", LAYERS, ids=lambda c: c.__name__)
+@pytest.mark.parametrize("backwards", [False, True], ids=["forward", "go_backwards"])
+def test_recurrent_matches_keras_equations(cls, backwards):
+    x = Input(shape=(6, 3))
+    seq = cls(5, return_sequences=True, go_backwards=backwards)
+    last = cls(5, go_backwards=backwards)
+    m = Model(input=x, output=[seq(x), last(x)])
+    data = np.random.randn(4, 6, 3).astype(np.float32)
+    got_seq, got_last = m.predict(data)
+    np.testing.assert_allclose(got_seq, np_rnn(seq, data.astype(np.float64)), rtol=1e-4, atol=1e-5)
+    np.testing.assert_allclose(got_last, np_rnn(last, data.astype(np.float64))[:, -1], rtol=1e-4, atol=1e-5)
+
+
+def test_keras_weight_names_order_and_forget_bias():
+    x = Input(shape=(4, 3))
+    lstm = LSTM(2)
+    lstm(x)
+    assert [w.name for w in lstm.trainable_weights] == [
+        "%s_%s" % (lstm.name, n) for n in ("W_i", "U_i", "b_i", "W_c", "U_c", "b_c", "W_f", "U_f", "b_f",
+                                           "W_o", "U_o", "b_o")]
+    np.testing.assert_array_equal(lstm.b["f"].get_value(), np.ones(2))
+    u = lstm.U["i"].get_value().astype(np.float64)
+    np.testing.assert_allclose(u @ u.T, 1.1 ** 2 * np.eye(2), atol=1e-5)  # orthogonal, Keras 1 gain
+    with pytest.raises(ValueError, match="known number of timesteps"):
+        LSTM(2)(Input(shape=(None, 3)))
+
+
+@pytest.mark.parametrize("cls", LAYERS, ids=lambda c: c.__name__)
+def test_backpropagation_through_time_matches_numerical(cls):
+    x = Input(shape=(4, 2))
+    layer = cls(3)
+    loss = K.sum(K.square(layer(x)))
+    wrt = [layer.W[g] for g in layer.gates] + [layer.U[g] for g in layer.gates]
+    f = K.function([x], K.gradients(loss, wrt))
+    data = np.random.randn(2, 4, 2)
+    got = f([data])
+
+    w = weights_of(layer)
+    for var, g in zip(wrt, got):
+        key = var.name[len(layer.name) + 1:]
+        num = numeric_grad(lambda: float(np.sum(np_rnn(layer, data, w)[:, -1] ** 2)), w[key])
+        np.testing.assert_allclose(g, num, rtol=1e-3, atol=1e-4)
+
+
+def test_lstm_sentiment_on_real_reviews():
+    path = SHARED_DATA / "vader_movie_reviews.npz"
+    if not path.exists():
+        pytest.skip("the movie-review data is not at %s" % path)
+    d = np.load(path)
+    vocab, length = 4000, 24
+    clip = lambda a: np.where(a[:, :length] >= vocab, 1, a[:, :length])
+    x_train, x_test = clip(d["x_train"]), clip(d["x_test"])
+    words = Input(shape=(length,), dtype="int32")
+    h = LSTM(16)(Embedding(vocab, 16, input_length=length)(words))
+    out = Dense(1, activation="sigmoid")(h)
+    m = Model(input=words, output=out)
+    m.compile(optimizer=Adam(lr=0.01), loss="binary_crossentropy", metrics=["accuracy"])
+    hist = m.fit(x_train, d["y_train"], nb_epoch=3, batch_size=64, verbose=0, validation_data=(x_test, d["y_test"]))
+    assert max(hist.history["val_acc"]) > 0.68, hist.history["val_acc"]  # chance 0.51
+
+
+def test_guide_question_answer_model_with_real_layers():
+    """The guide's multi-input/multi-output example, sizes scaled down, with Embedding and LSTM
+    (the guide omits Embedding's input_dim, which kiln reports; here it is given)."""
+    question_input = Input(shape=(10,), dtype='int32')
+    good_answer_input = Input(shape=(10,), dtype='int32')
+    bad_answer_input = Input(shape=(10,), dtype='int32')
+    embedded_question = Embedding(input_dim=50, output_dim=8)(question_input)
+    encoded_question = LSTM(6)(embedded_question)
+    answer_embedding = Embedding(input_dim=50, output_dim=8)
+    answer_lstm = LSTM(6)
+    encoded_good_answer = answer_lstm(answer_embedding(good_answer_input))
+    encoded_bad_answer = answer_lstm(answer_embedding(bad_answer_input))
+    good_answer_score = merge([encoded_question, encoded_good_answer], mode='dot')
+    bad_answer_score = merge([encoded_question, encoded_bad_answer], mode='dot')
+    from kiln.layers import Lambda
+    output = Lambda(lambda x, y: K.square(x - y))([good_answer_score, bad_answer_score])
+    model = Model(input=[question_input, good_answer_input, bad_answer_input],
+                  output=[output, good_answer_score, bad_answer_score])
+
+    def custom_loss_1(y_true, y_pred):  # push the good score above the bad one
+        return K.mean(K.square(y_pred - y_true), axis=-1)
+
+    def custom_loss_2(y_true, y_pred):
+        return K.mean(K.abs(y_pred - y_true), axis=-1)
+
+    custom_loss_3 = custom_loss_2
+    model.compile(optimizer='rmsprop', loss=[custom_loss_1, custom_loss_2, custom_loss_3])
+    n = 64
+    q, g, b = (np.random.randint(0, 50, (n, 10)) for _ in range(3))
+    targets = [np.ones((n, 1)), np.ones((n, 1)), np.zeros((n, 1))]
+    first = model.evaluate([q, g, b], targets, verbose=0)[0]
+    model.fit([q, g, b], targets, nb_epoch=5, verbose=0)
+    assert model.evaluate([q, g, b], targets, verbose=0)[0] < first
+    question_embedder = Model(input=question_input, output=encoded_question)
+    assert question_embedder.predict(q).shape == (n, 6)
+    answer_embedder = Model(input=good_answer_input, output=encoded_good_answer)
+    assert answer_embedder.predict(g).shape == (n, 6)
