@@ -10,6 +10,7 @@ import numpy as np
 sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent))
 from ophelpers import Graph, assert_close, ref, run  # noqa: E402
 
+from numeric import numeric_grad  # noqa: E402
 from kiln import _core  # noqa: E402
 
 GOLDEN_CONV = pathlib.Path(__file__).resolve().parents[2] / "ir" / "conv.kir"
@@ -26,17 +27,6 @@ def _conv_numpy(image, W, b):
     return ref.pool2d(z, "max", [2, 2], [2, 2], "valid")
 
 
-def _numeric(f, arr, h=1e-6):
-    num = np.zeros_like(arr)
-    for i in np.ndindex(*arr.shape):
-        old = arr[i]
-        arr[i] = old + h
-        up = f()
-        arr[i] = old - h
-        down = f()
-        arr[i] = old
-        num[i] = (up - down) / (2 * h)
-    return num
 
 
 def test_golden_conv_graph_runs_and_differentiates():
@@ -61,7 +51,7 @@ def test_golden_conv_graph_runs_and_differentiates():
 
     assert_close(loss, loss64(), rtol=1e-5, what="loss")
     for got, arr, name in ((d_image, img64, "d/dimage"), (d_W, W64, "d/dconv_W"), (d_b, b64, "d/dconv_b")):
-        num = _numeric(loss64, arr)
+        num = numeric_grad(loss64, arr)
         assert_close(got, num, rtol=1e-4, atol=1e-5 * max(1.0, np.abs(num).max()), what=name)
 
 
@@ -102,5 +92,5 @@ def test_conv_and_pool_on_a_folded_batch():
         return float(np.sum(forward(x64, W64) * c))
 
     for got, arr, name in ((d_x, x64, "d/dx"), (d_W, W64, "d/dW")):
-        num = _numeric(loss64, arr)
+        num = numeric_grad(loss64, arr)
         assert_close(got, num, rtol=1e-4, atol=1e-5 * max(1.0, np.abs(num).max()), what=name)
