@@ -24,12 +24,17 @@ class Container(Layer):
             raise TypeError("Model needs inputs and outputs: Model(input=..., output=...) or "
                             "Model(inputs=..., outputs=...)")
         super().__init__(name=name)
-        self.inputs = to_list(input)
-        self.outputs = to_list(output)
+        self._set_graph(to_list(input), to_list(output))
+
+    def _set_graph(self, inputs, outputs):
+        """(Re)defines the container's graph; node 0 links its inputs to its outputs."""
+        self.inputs = list(inputs)
+        self.outputs = list(outputs)
         self.supports_masking = False
         self._check_io()
         self._build_topology()
         self.built = True
+        self.inbound_nodes = []
         Node(self, [], [], [], self.inputs, self.outputs, [None] * len(self.inputs), [None] * len(self.outputs),
              self.internal_input_shapes, self.internal_output_shapes)
 
