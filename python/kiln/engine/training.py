@@ -156,6 +156,7 @@ class Model(Container):
                 tensors.append(t)
         self._metric_tensors = tensors
         self._compiled_trainable = list(self.trainable_weights)  # read at compile, as Keras does
+        self._compiled_updates = list(self.updates)
         self._programs = {}
 
     def _require_compiled(self):
@@ -173,7 +174,8 @@ class Model(Container):
         else:
             self._require_compiled()
             text, _ = lower(self._metric_tensors, self.inputs + self.targets + self.sample_weights,
-                            training=(kind == "train"), name=kind, trainable=self._compiled_trainable)
+                            training=(kind == "train"), name=kind, trainable=self._compiled_trainable,
+                            updates=self._compiled_updates if kind == "train" else ())
             if kind == "train":
                 opt, hyper, prefix = self.optimizer.spec()
                 text = _core.build_train(text, opt, hyper, prefix)

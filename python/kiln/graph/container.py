@@ -193,6 +193,22 @@ class Container(Layer):
         pass  # derived from the layers
 
     @property
+    def updates(self):
+        """The layers' (variable, new value) updates computed from this model's own inputs."""
+        from ..backend.functions import _leaves
+        inputs = {id(x) for x in self.inputs}
+        out = []
+        for layer in self.layers:
+            for var, value in layer.updates:
+                if all(id(p) in inputs for p in _leaves([value])) and not any(var is v for v, _ in out):
+                    out.append((var, value))
+        return out
+
+    @updates.setter
+    def updates(self, value):
+        pass  # derived from the layers
+
+    @property
     def weights(self):
         out = []
         for l in self.layers:

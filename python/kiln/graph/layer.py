@@ -126,6 +126,11 @@ class Layer:
             self.constraints[v] = constraint
         return v
 
+    def add_update(self, updates, inputs=None):
+        """Adds (variable, new value) pairs that the train program assigns after each step (e.g.
+        BatchNormalization's moving averages)."""
+        self.updates.extend(updates if isinstance(updates, list) else [updates])
+
     def add_loss(self, losses, inputs=None):
         """Adds scalar penalty tensors (a regularizer's) that models add to their training loss."""
         for l in (losses if isinstance(losses, (list, tuple)) else [losses]):

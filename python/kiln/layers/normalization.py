@@ -1,0 +1,70 @@
+"""BatchNormalization (Keras 1.2, mode 0): batch statistics while training, moving averages
+otherwise. The moving averages are updated by `assign` nodes of the train program, so they move
+once per training step, natively, like every other piece of state."""
+from .. import backend as K, initializers, regularizers
+from ..backend.tensor import make
+from ..graph.layer import Layer
+
+
+class BatchNormalization(Layer):
+    """Normalizes over every axis but `axis`: `(x - mean) / sqrt(var + epsilon) * gamma + beta`.
+
+    Weights: gamma, beta (trainable), running_mean, running_std (which, as in Keras 1.2, holds the
+    moving *variance*). Moving averages: `running = running * momentum + batch * (1 - momentum)`.
+    """
+
+    def __init__(self, epsilon=1e-3, mode=0, axis=-1, momentum=0.99, weights=None, beta_init="zero",
+                 gamma_init="one", gamma_regularizer=None, beta_regularizer=None, beta_initializer=None,
+                 gamma_initializer=None, **kwargs):
+        if mode != 0:
+            raise NotImplementedError("BatchNormalization(mode=%r) is not supported yet (only mode 0)" % (mode,))
+        super().__init__(weights=weights, **kwargs)
+        self.epsilon = float(epsilon)
+        self.axis = int(axis)
+        self.momentum = float(momentum)
+        self.beta_init = initializers.get(beta_initializer if beta_initializer is not None else beta_init)
+        self.gamma_init = initializers.get(gamma_initializer if gamma_initializer is not None else gamma_init)
+        self.gamma_regularizer = regularizers.get(gamma_regularizer)
+        self.beta_regularizer = regularizers.get(beta_regularizer)
+        self.uses_learning_phase = True
+        self.supports_masking = True
+
+    def build(self, input_shape):
+        axis = self.axis % len(input_shape)
+        n = input_shape[axis]
+        if n is None:
+            raise ValueError("Layer %s: axis %d of its input must be known, got %s" % (self.name, self.axis,
+                                                                                      input_shape))
+        self._axis = axis
+        self.gamma = self.add_weight((n,), self.gamma_init, "gamma", regularizer=self.gamma_regularizer)
+        self.beta = self.add_weight((n,), self.beta_init, "beta", regularizer=self.beta_regularizer)
+        self.running_mean = self.add_weight((n,), "zero", "running_mean", trainable=False)
+        self.running_std = self.add_weight((n,), "one", "running_std", trainable=False)
+        self.built = True
+
+    def _broadcast(self, v, ndim):
+        """A per-feature vector shaped to broadcast against the input (features on self._axis)."""
+        if self._axis == ndim - 1:
+            return v
+        shape = [1] * ndim
+        shape[self._axis] = v.shape[0]
+        return make("reshape", [v], {"shape": shape})
+
+    def call(self, x, mask=None):
+        ndim = len(x.shape)
+        axes = [a for a in range(ndim) if a != self._axis]
+        mean = K.mean(x, axis=axes)
+        var = K.mean(K.square(x - K.mean(x, axis=axes, keepdims=True)), axis=axes)
+        b = lambda v: self._broadcast(v, ndim)
+        gamma, beta = b(self.gamma), b(self.beta)
+        train = (x - b(mean)) / K.sqrt(b(var) + self.epsilon) * gamma + beta
+        test = (x - b(self.running_mean)) / K.sqrt(b(self.running_std) + self.epsilon) * gamma + beta
+        m = self.momentum
+        self.add_update([(self.running_mean, self.running_mean * m + mean * (1.0 - m)),
+                         (self.running_std, self.running_std * m + var * (1.0 - m))])
+        return K.in_train_phase(train, test)
+
+    def get_config(self):
+        c = {"epsilon": self.epsilon, "mode": 0, "axis": self.axis, "momentum": self.momentum}
+        c.update(super().get_config())
+        return c
