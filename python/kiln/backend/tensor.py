@@ -40,6 +40,7 @@ class Tensor:
         self.id = next(_ids)
         self._keras_shape = self.shape
         self._keras_history = None
+        self._keras_mask = None
         self._uses_learning_phase = any(getattr(t, "_uses_learning_phase", False) for t in self.inputs)
 
     @property

@@ -5,6 +5,7 @@ depth (outputs at depth 0) and checks that every tensor a node needs can be comp
 inputs ("Graph disconnected" otherwise). Calling a container on new tensors re-applies each
 inner layer's `call` in that order: same layers, same weight variables, new tensors.
 """
+import inspect
 import warnings
 
 import numpy as np
@@ -256,9 +257,16 @@ class Container(Layer):
                 continue
             xs = [values[id(t)] for t in node.input_tensors]
             layer.assert_input_compatibility(xs)
-            ys = to_list(layer.call(unpack(xs), **node.arguments))
-            for old, new in zip(node.output_tensors, ys):
+            masks = [getattr(t, "_keras_mask", None) for t in xs]
+            mask = None if all(m is None for m in masks) else unpack(masks)
+            kwargs = dict(node.arguments)
+            if mask is not None and "mask" in inspect.signature(layer.call).parameters:
+                kwargs["mask"] = mask
+            ys = to_list(layer.call(unpack(xs), **kwargs))
+            out_masks = to_list(layer.compute_mask(unpack(xs), mask))
+            for i, (old, new) in enumerate(zip(node.output_tensors, ys)):
                 values[id(old)] = new
+                new._keras_mask = out_masks[i] if len(out_masks) == len(ys) else out_masks[0]
         return [values[id(t)] for t in self.outputs]
 
     def get_output_shape_for(self, input_shape):

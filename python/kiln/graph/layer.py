@@ -167,7 +167,9 @@ class Layer:
         return x
 
     def compute_mask(self, x, mask=None):
-        return None
+        """The mask of the output: by default the input's, passed through (layers that support
+        masking) or none."""
+        return mask if self.supports_masking else None
 
     def get_output_shape_for(self, input_shape):
         """The output shape for an input shape, found by tracing `call` on placeholders."""
@@ -222,6 +224,12 @@ class Layer:
             if self.initial_weights is not None:
                 self.set_weights(self.initial_weights)
                 self.initial_weights = None
+        if mask is None:
+            masks = [getattr(t, "_keras_mask", None) for t in inputs]
+            mask = None if all(m is None for m in masks) else unpack(masks)
+        if mask is not None and not self.supports_masking:
+            raise ValueError("Layer %s does not support masking, but was passed an input_mask: %r"
+                             % (self.name, mask))
         first_id = next(_ids)
         call_args = inspect.signature(self.call).parameters
         if "mask" in call_args and mask is not None:
@@ -237,6 +245,9 @@ class Layer:
         connected = all(getattr(t, "_keras_history", None) is not None for t in inputs)
         if connected:  # a layer that passes a tensor through still gets an output of its own
             outputs = [o if o.id >= first_id else K.identity(o) for o in outputs]
+        out_masks = to_list(self.compute_mask(unpack(inputs), mask))
+        for o, m in zip(outputs, out_masks * len(outputs) if len(out_masks) == 1 else out_masks):
+            o._keras_mask = m
         name_new_tensors(outputs, first_id, self.name)
         if connected:
             self._add_inbound_node(inputs, outputs, kwargs)

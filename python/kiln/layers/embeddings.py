@@ -31,8 +31,6 @@ class Embedding(Layer):
         for name, v in (("W_constraint", W_constraint or embeddings_constraint),):
             if v is not None:
                 raise NotImplementedError("Embedding: %s is not supported yet" % name)
-        if mask_zero:
-            raise NotImplementedError("Embedding(mask_zero=True) needs masking, which comes with the recurrent layers")
         kwargs.setdefault("input_shape", (input_length,))
         kwargs.setdefault("input_dtype", "int32")
         super().__init__(weights=weights, **kwargs)
@@ -41,6 +39,7 @@ class Embedding(Layer):
         self.input_length = input_length
         self.init = initializers.get(embeddings_initializer if embeddings_initializer is not None else init)
         self.dropout = float(dropout)
+        self.mask_zero = bool(mask_zero)
         self.W_regularizer = regularizers.get(W_regularizer if W_regularizer is not None else embeddings_regularizer)
         self.activity_regularizer = regularizers.get(activity_regularizer)
         if 0.0 < self.dropout < 1.0:
@@ -61,6 +60,10 @@ class Embedding(Layer):
             rows = K.constant(np.ones((self.input_dim, 1), np.float32))
             W = K.in_train_phase(W * K.dropout(rows, self.dropout), W)
         return K.gather(W, x)
+
+    def compute_mask(self, x, mask=None):
+        """With mask_zero, index 0 is padding: the mask is 1 where x != 0."""
+        return K.not_equal(x, 0.0) if self.mask_zero else None
 
     def get_config(self):
         c = {"input_dim": self.input_dim, "output_dim": self.output_dim, "input_length": self.input_length,

@@ -6,7 +6,8 @@ with the recurrent weights and the gate arithmetic. Gradients (backpropagation t
 come from the native autodiff of those ops. Weights follow Keras 1.2 exactly, one matrix per
 gate (`lstm_1_W_i`, `lstm_1_U_i`, `lstm_1_b_i`, ...), in Keras' order, so weight files match.
 
-Not yet: masking (`mask_zero`), `stateful`, `dropout_W`/`dropout_U`, `unroll=False` loops.
+Masks (Embedding(mask_zero=True)) are honoured as Keras 1 does: a masked step repeats the
+previous output and carries the states. Not yet: `stateful`, `dropout_W`/`dropout_U`.
 """
 from .. import activations, backend as K, initializers, regularizers
 from ..backend.tensor import make
@@ -41,6 +42,7 @@ class Recurrent(Layer):
         self.b_regularizer = regularizers.get(b_regularizer if b_regularizer is not None else bias_regularizer)
         self.return_sequences = return_sequences
         self.go_backwards = go_backwards
+        self.supports_masking = True
         self.input_spec = [InputSpec(ndim=3)]
 
     @property
@@ -81,6 +83,9 @@ class Recurrent(Layer):
         u = self.output_dim
         return make("slice", [z], {"axis": 1, "begin": k * u, "end": (k + 1) * u})
 
+    def compute_mask(self, x, mask=None):
+        return mask if self.return_sequences else None
+
     def call(self, x, mask=None):
         steps = x.shape[1]
         W, U, b = self._packed(self.order)
@@ -93,7 +98,17 @@ class Recurrent(Layer):
             if state is None:
                 zero = make("broadcast_like", [K.constant(0.0), self._gate(zx, 0)])
                 state = self.initial_state(zero)
-            h, state = self.step(zx, state, U)
+            new_h, new_state = self.step(zx, state, U)
+            if mask is not None:
+                # Keras 1: at a masked step the output repeats the previous one and the states
+                # are carried unchanged, so padding on either side gives the same last output.
+                m = make("slice", [mask], {"axis": 1, "begin": t, "end": t + 1})  # [batch, 1]
+                keep = lambda new, old: new * m + old * (1.0 - m)
+                prev_h = outputs[-1] if outputs else zero
+                new_h = keep(new_h, prev_h)
+                new_state = tuple(keep(a, b) for a, b in zip(new_state, state)) if isinstance(new_state, tuple) \
+                    else keep(new_state, state)
+            h, state = new_h, new_state
             outputs.append(h)
         if not self.return_sequences:
             return outputs[-1]

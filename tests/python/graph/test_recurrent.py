@@ -150,3 +150,32 @@ def test_guide_question_answer_model_with_real_layers():
     assert question_embedder.predict(q).shape == (n, 6)
     answer_embedder = Model(input=good_answer_input, output=encoded_good_answer)
     assert answer_embedder.predict(g).shape == (n, 6)
+
+
+@pytest.mark.parametrize("cls", LAYERS, ids=lambda c: c.__name__)
+def test_masked_steps_repeat_the_output_and_carry_the_state(cls):
+    """Embedding(mask_zero=True): padding on the left or on the right gives the same last output
+    (Keras 1.2's masking semantics), and it equals the unpadded sequence run in NumPy."""
+    words = Input(shape=(6,), dtype="int32")
+    emb = Embedding(20, 4, mask_zero=True)
+    rnn = cls(3)
+    m = Model(input=words, output=rnn(emb(words)))
+    seq = [5, 9, 2]
+    left = np.array([[0, 0, 0] + seq])
+    right = np.array([seq + [0, 0, 0]])
+    table = emb.get_weights()[0].astype(np.float64)
+    want = np_rnn(rnn, table[np.array([seq])])[:, -1]  # the unpadded sequence, in NumPy
+    np.testing.assert_allclose(m.predict(left), want, rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(m.predict(right), want, rtol=1e-5, atol=1e-6)
+
+
+def test_return_sequences_passes_the_mask_and_dense_refuses_it():
+    words = Input(shape=(4,), dtype="int32")
+    e = Embedding(10, 3, mask_zero=True)(words)
+    seq = LSTM(2, return_sequences=True)(e)
+    assert seq._keras_mask is not None
+    last = LSTM(2)(seq)
+    assert last._keras_mask is None
+    Dense(1)(last)  # no mask any more: fine
+    with pytest.raises(ValueError, match="does not support masking"):
+        Dense(1)(e)
