@@ -176,16 +176,21 @@ class Container(Layer):
     def non_trainable_weights(self, value):
         pass
 
+    def _from_own_inputs(self, tensor):
+        """True when `tensor` needs no placeholder but this model's inputs (so a nested model's
+        activity penalties and updates computed on its own Input tensors are left out)."""
+        from ..backend.functions import _leaves
+        inputs = {id(x) for x in self.inputs}
+        return all(id(p) in inputs for p in _leaves([tensor]))
+
     @property
     def losses(self):
         """Regularization penalties of the layers: every weight penalty, and the activity
         penalties computed from this model's own inputs."""
-        from ..backend.functions import _leaves
-        inputs = {id(x) for x in self.inputs}
         out = []
         for layer in self.layers:
             for l in layer.losses:
-                if l not in out and all(id(p) in inputs for p in _leaves([l])):
+                if l not in out and self._from_own_inputs(l):
                     out.append(l)
         return out
 
@@ -196,12 +201,10 @@ class Container(Layer):
     @property
     def updates(self):
         """The layers' (variable, new value) updates computed from this model's own inputs."""
-        from ..backend.functions import _leaves
-        inputs = {id(x) for x in self.inputs}
         out = []
         for layer in self.layers:
             for var, value in layer.updates:
-                if all(id(p) in inputs for p in _leaves([value])) and not any(var is v for v, _ in out):
+                if not any(var is v for v, _ in out) and self._from_own_inputs(value):
                     out.append((var, value))
         return out
 
