@@ -5,6 +5,9 @@
 #include <pybind11/pybind11.h>
 #include <pybind11/stl.h>
 
+#include <optional>
+#include <tuple>
+
 #ifdef KILN_HAVE_OPENMP
 #include <omp.h>
 #endif
@@ -15,6 +18,7 @@
 #include "kernels/cpu/gemm.h"
 #include "ops/registry.h"
 #include "passes/passes.h"
+#include "runtime/compile.h"
 #include "runtime/loop.h"
 
 namespace py = pybind11;
@@ -76,15 +80,28 @@ std::vector<rt::HostArray> host_arrays(const std::vector<F32Array>& arrays) {
   return out;
 }
 
+// Spec of `train=` in compile(): (optimizer name, hyper-parameters, state-name prefix).
+using TrainSpec = std::tuple<std::string, std::map<std::string, double>, std::string>;
+
+rt::CompileOptions compile_options(const std::optional<TrainSpec>& train, bool optimize, uint64_t seed) {
+  rt::CompileOptions o;
+  if (train) o.train = passes::OptimizerSpec{std::get<0>(*train), std::get<1>(*train), std::get<2>(*train)};
+  o.optimize = optimize;
+  o.seed = seed;
+  return o;
+}
+
+// A compiled program. Every method may be called from several threads at once: each call runs
+// on an Execution of its own (the GIL is released while it computes), and results are copied
+// out before that Execution goes back to the pool.
 class PyProgram {
  public:
-  PyProgram(std::shared_ptr<rt::Store> store, const std::string& text, uint64_t seed)
-      : p_(std::move(store), ir::parse(text), seed) {}
+  explicit PyProgram(std::shared_ptr<rt::Program> p) : p_(std::move(p)) {}
 
-  std::string text() const { return ir::print(p_.graph()); }
+  std::string text() const { return ir::print(p_->graph()); }
 
   py::list run(const std::vector<F32Array>& arrays) {
-    const ir::Graph& g = p_.graph();
+    const ir::Graph& g = p_->graph();
     if (arrays.size() != g.inputs.size())
       throw ValueError("the program takes " + std::to_string(g.inputs.size()) + " inputs, got " + std::to_string(arrays.size()));
     // The batch size comes from the first input whose leading dim is the batch.
@@ -104,20 +121,21 @@ class PyProgram {
                          ", got an array of shape " + ir::Type{ir::DType::f32, got}.str().substr(3));
     }
     std::vector<py::array_t<float>> outs;
+    std::vector<float*> dst;
+    for (int v : g.outputs) {
+      outs.push_back(new_array(shape_of(g.values[v].type, batch)));
+      dst.push_back(outs.back().mutable_data());
+    }
     {
       py::gil_scoped_release nogil;
-      rt::Program::Bound& b = p_.bind(batch);
+      rt::Program::Lease ex = p_->acquire(batch);
       for (size_t i = 0; i < arrays.size(); ++i)
-        std::memcpy(b.inputs[i].data, arrays[i].data(), b.inputs[i].numel * 4);
-      p_.execute(b);
+        std::memcpy(ex->inputs[i].data, arrays[i].data(), ex->inputs[i].numel * 4);
+      p_->run(*ex);
+      for (size_t j = 0; j < dst.size(); ++j) std::memcpy(dst[j], ex->outputs[j].data, ex->outputs[j].numel * 4);
     }
-    rt::Program::Bound& b = p_.bind(batch);
     py::list result;
-    for (auto& o : b.outputs) {
-      py::array_t<float> a = new_array(o.dims);
-      std::memcpy(a.mutable_data(), o.data, o.numel * 4);
-      result.append(a);
-    }
+    for (auto& a : outs) result.append(a);
     return result;
   }
 
@@ -149,13 +167,13 @@ class PyProgram {
     rt::EpochResult r;
     {
       py::gil_scoped_release nogil;
-      r = rt::run_epoch(p_, hs, batch_size, ord, hooks);
+      r = rt::run_epoch(*p_, hs, batch_size, ord, hooks);
     }
     return py::make_tuple(r.means, r.seen, r.stopped);
   }
 
   py::list predict(const std::vector<F32Array>& arrays, int64_t batch_size) {
-    const ir::Graph& g = p_.graph();
+    const ir::Graph& g = p_->graph();
     int64_t n = arrays.empty() ? 0 : (arrays[0].ndim() ? arrays[0].shape(0) : 1);
     std::vector<py::array_t<float>> outs;
     std::vector<char*> ptrs;
@@ -166,37 +184,34 @@ class PyProgram {
     std::vector<rt::HostArray> hs = host_arrays(arrays);
     {
       py::gil_scoped_release nogil;
-      rt::run_predict(p_, hs, batch_size, ptrs);
+      rt::run_predict(*p_, hs, batch_size, ptrs);
     }
     py::list result;
     for (auto& o : outs) result.append(o);
     return result;
   }
 
-  void set_profiling(bool on) { p_.set_profiling(on); }
+  void set_profiling(bool on) { p_->set_profiling(on); }
   py::list profile() const {
     py::list out;
-    for (auto& t : p_.profile()) out.append(py::make_tuple(t.op, t.result, t.seconds, t.calls));
+    for (auto& t : p_->profile()) out.append(py::make_tuple(t.op, t.result, t.seconds, t.calls));
     return out;
   }
 
   py::dict plan(int64_t batch) {
-    rt::Program::Bound& b = p_.bind(batch);
+    std::shared_ptr<const memory::Plan> p = p_->plan(batch);
     py::dict d;
-    d["arena_bytes"] = b.plan.arena_bytes;
-    d["naive_bytes"] = b.plan.naive_bytes;
+    d["arena_bytes"] = p->arena_bytes;
+    d["naive_bytes"] = p->naive_bytes;
     return d;
   }
 
- private:
-  rt::Program p_;
-};
+  uint64_t runs() const { return p_->runs(); }
+  void set_runs(uint64_t n) { p_->set_runs(n); }
 
-py::array_t<float> tensor_to_py(const rt::Tensor& t) {
-  py::array_t<float> a = new_array(t.type.dims);
-  std::memcpy(a.mutable_data(), t.buf.data(), t.numel() * 4);
-  return a;
-}
+ private:
+  std::shared_ptr<rt::Program> p_;
+};
 
 }  // namespace
 
@@ -206,9 +221,15 @@ PYBIND11_MODULE(_core, m) {
   static py::exception<kiln::ParseError> parse_error(m, "ParseError", PyExc_ValueError);
   static py::exception<kiln::ShapeError> shape_error(m, "ShapeError", PyExc_ValueError);
   static py::exception<kiln::ValueError> value_error(m, "ValueError", PyExc_ValueError);
+  static py::exception<kiln::OutOfMemory> out_of_memory(m, "OutOfMemory", PyExc_MemoryError);
+  static py::exception<kiln::NumericsError> numerics_error(m, "NumericsError", PyExc_FloatingPointError);
   py::register_exception_translator([](std::exception_ptr p) {
     try {
       if (p) std::rethrow_exception(p);
+    } catch (const kiln::OutOfMemory& e) {
+      py::set_error(out_of_memory, e.what());
+    } catch (const kiln::NumericsError& e) {
+      py::set_error(numerics_error, e.what());
     } catch (const kiln::ParseError& e) {
       py::set_error(parse_error, e.what());
     } catch (const kiln::ShapeError& e) {
@@ -220,11 +241,8 @@ PYBIND11_MODULE(_core, m) {
     }
   });
 
-  m.def("parse", [](const std::string& text) {
-    ir::Graph g = ir::parse(text);
-    ir::verify(g);
-    return ir::print(g);
-  });
+  // IR text after the compile pipeline (runtime/compile.h), for inspection and tests.
+  m.def("parse", [](const std::string& text) { return ir::print(rt::compile_graph(text, compile_options({}, false, 0))); });
   m.def("parse_only", [](const std::string& text) { return ir::print(ir::parse(text)); });
   m.def("infer", [](const std::string& op, const py::list& types, const py::dict& attrs) {
     std::vector<ir::Type> in;
@@ -247,11 +265,7 @@ PYBIND11_MODULE(_core, m) {
   });
   m.def("build_train", [](const std::string& text, const std::string& opt, const std::map<std::string, double>& hyper,
                           const std::string& prefix) {
-    ir::Graph g = ir::parse(text);
-    ir::verify(g);
-    passes::build_train(g, {opt, hyper, prefix});
-    ir::verify(g);
-    return ir::print(g);
+    return ir::print(rt::compile_graph(text, compile_options(TrainSpec{opt, hyper, prefix}, false, 0)));
   });
   m.def("gradients", [](const std::string& text, const std::vector<std::string>& wrt) {
     // Test aid: outputs become [loss, d loss/d wrt...] for the first output as loss.
@@ -269,13 +283,12 @@ PYBIND11_MODULE(_core, m) {
     ir::verify(g);
     return ir::print(g);
   });
-  m.def("optimize", [](const std::string& text) {
-    ir::Graph g = ir::parse(text);
-    ir::verify(g);
-    passes::optimize(g);
-    ir::verify(g);
-    return ir::print(g);
-  });
+  m.def("optimize", [](const std::string& text) { return ir::print(rt::compile_graph(text, compile_options({}, true, 0))); });
+  m.def(
+      "compile",
+      [](std::shared_ptr<rt::Store> store, const std::string& text, const std::optional<TrainSpec>& train, bool optimize,
+         uint64_t seed) { return PyProgram(rt::compile(std::move(store), text, compile_options(train, optimize, seed))); },
+      py::arg("store"), py::arg("text"), py::arg("train") = py::none(), py::arg("optimize") = true, py::arg("seed") = 0);
   m.def("count_nonfinite", [](const py::array_t<float, py::array::c_style>& a) {
     py::gil_scoped_release nogil;
     return cpu::count_nonfinite(a.data(), static_cast<int64_t>(a.size()));
@@ -293,23 +306,30 @@ PYBIND11_MODULE(_core, m) {
       .def("remove", &rt::Store::remove)
       .def("set", [](rt::Store& s, const std::string& name, const F32Array& a) {
         std::vector<int64_t> dims(a.shape(), a.shape() + a.ndim());
-        auto t = s.create(name, ir::Type{ir::DType::f32, dims});
-        std::memcpy(t->buf.data(), a.data(), a.size() * 4);
+        s.set(name, ir::Type{ir::DType::f32, dims}, a.data());
       })
       .def("get", [](const rt::Store& s, const std::string& name) {
         auto t = s.find(name);
         if (!t) throw ValueError("no stored value named %" + name);
-        return tensor_to_py(*t);
+        py::array_t<float> a = new_array(t->type.dims);
+        s.get(*t, a.mutable_data());
+        return a;
       });
 
+  // Program(store, text, seed): the compile pipeline without the optimization passes, for
+  // graphs that are to run exactly as written (tests, K.function aids).
   py::class_<PyProgram>(m, "Program")
-      .def(py::init<std::shared_ptr<rt::Store>, const std::string&, uint64_t>(), py::arg("store"), py::arg("text"),
-           py::arg("seed") = 0)
+      .def(py::init([](std::shared_ptr<rt::Store> store, const std::string& text, uint64_t seed) {
+             return PyProgram(rt::compile(std::move(store), text, compile_options({}, false, seed)));
+           }),
+           py::arg("store"), py::arg("text"), py::arg("seed") = 0)
       .def("text", &PyProgram::text)
       .def("run", &PyProgram::run)
       .def("run_epoch", &PyProgram::run_epoch)
       .def("predict", &PyProgram::predict)
       .def("plan", &PyProgram::plan)
+      .def("runs", &PyProgram::runs)
+      .def("set_runs", &PyProgram::set_runs)
       .def("set_profiling", &PyProgram::set_profiling)
       .def("profile", &PyProgram::profile);
 

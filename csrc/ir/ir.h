@@ -15,23 +15,7 @@
 #include <variant>
 #include <vector>
 
-namespace kiln {
-
-// Typed errors, each registered once as a Python exception class by the bindings.
-struct Error : std::runtime_error {
-  using std::runtime_error::runtime_error;
-};
-struct ParseError : Error {
-  using Error::Error;
-};
-struct ShapeError : Error {
-  using Error::Error;
-};
-struct ValueError : Error {
-  using Error::Error;
-};
-
-}  // namespace kiln
+#include "base/errors.h"
 
 namespace kiln::ir {
 

@@ -4,10 +4,11 @@
 #include <chrono>
 #include <cmath>
 #include <cstring>
+#include <optional>
 
 namespace kiln::rt {
 
-static void check_arrays(Program::Bound& b, const std::vector<HostArray>& arrays) {
+static void check_arrays(const Execution& b, const std::vector<HostArray>& arrays) {
   if (arrays.size() != b.inputs.size())
     throw ValueError("the program has " + std::to_string(b.inputs.size()) + " inputs but " +
                      std::to_string(arrays.size()) + " arrays were given");
@@ -19,7 +20,7 @@ static void check_arrays(Program::Bound& b, const std::vector<HostArray>& arrays
   }
 }
 
-static void gather(Program::Bound& b, const std::vector<HostArray>& arrays, const int64_t* idx, int64_t n) {
+static void gather(Execution& b, const std::vector<HostArray>& arrays, const int64_t* idx, int64_t n) {
   for (size_t i = 0; i < arrays.size(); ++i) {
     char* dst = static_cast<char*>(b.inputs[i].data);
     int64_t rb = arrays[i].row_bytes;
@@ -27,7 +28,7 @@ static void gather(Program::Bound& b, const std::vector<HostArray>& arrays, cons
   }
 }
 
-EpochResult run_epoch(Program& p, const std::vector<HostArray>& arrays, int64_t batch_size,
+EpochResult run_epoch(const Program& p, const std::vector<HostArray>& arrays, int64_t batch_size,
                       const std::vector<int64_t>& order, const EpochHooks& hooks) {
   using clock = std::chrono::steady_clock;
   if (batch_size <= 0) throw ValueError("batch_size must be positive");
@@ -42,16 +43,21 @@ EpochResult run_epoch(Program& p, const std::vector<HostArray>& arrays, int64_t 
       throw ShapeError("run_epoch needs scalar outputs; %" + p.graph().values[v].name + " is " + p.graph().values[v].type.str());
   auto last_report = clock::now();
   int64_t nb = (n + batch_size - 1) / batch_size;
+  std::optional<Program::Lease> ex;  // one Execution while the batch size stays the same
   for (int64_t bi = 0; bi < nb; ++bi) {
     int64_t start = bi * batch_size, size = std::min(batch_size, n - start);
     if (hooks.every_batch && hooks.on_batch_begin && hooks.on_batch_begin(bi, size)) {
       res.stopped = true;
       break;
     }
-    Program::Bound& b = p.bind(size);
+    if (!ex || (*ex)->batch != size) {
+      ex.reset();
+      ex.emplace(p.acquire(size));
+    }
+    Execution& b = **ex;
     if (bi == 0) check_arrays(b, arrays);
     gather(b, arrays, order.data() + start, size);
-    p.execute(b);
+    p.run(b);
     for (size_t j = 0; j < sums.size(); ++j) {
       batch_vals[j] = b.outputs[j].f()[0];
       sums[j] += batch_vals[j] * size;
@@ -93,18 +99,23 @@ std::vector<int64_t> shuffled_order(int64_t n, uint64_t seed) {
   return order;
 }
 
-void run_predict(Program& p, const std::vector<HostArray>& arrays, int64_t batch_size, const std::vector<char*>& outs) {
+void run_predict(const Program& p, const std::vector<HostArray>& arrays, int64_t batch_size, const std::vector<char*>& outs) {
   if (batch_size <= 0) throw ValueError("batch_size must be positive");
   int64_t n = arrays.empty() ? 0 : arrays[0].rows;
   std::vector<int64_t> idx(static_cast<size_t>(std::min(batch_size, std::max<int64_t>(n, 1))));
+  std::optional<Program::Lease> ex;
   for (int64_t start = 0; start < n; start += batch_size) {
     int64_t size = std::min(batch_size, n - start);
     for (int64_t r = 0; r < size; ++r) idx[r] = start + r;
-    Program::Bound& b = p.bind(size);
+    if (!ex || (*ex)->batch != size) {
+      ex.reset();
+      ex.emplace(p.acquire(size));
+    }
+    Execution& b = **ex;
     if (start == 0) check_arrays(b, arrays);
     if (outs.size() != b.outputs.size()) throw ValueError("output buffer count does not match the program");
     gather(b, arrays, idx.data(), size);
-    p.execute(b);
+    p.run(b);
     for (size_t j = 0; j < outs.size(); ++j) {
       int64_t bytes = b.outputs[j].numel * 4;
       std::memcpy(outs[j] + start * (bytes / size), b.outputs[j].data, bytes);

@@ -34,7 +34,7 @@ struct EpochResult {
 // Every program output must be a scalar. `order` lists the rows to visit (a permutation for
 // shuffled epochs). Progress is also reported at once after a batch whose first output is
 // not finite.
-EpochResult run_epoch(Program& p, const std::vector<HostArray>& arrays, int64_t batch_size,
+EpochResult run_epoch(const Program& p, const std::vector<HostArray>& arrays, int64_t batch_size,
                       const std::vector<int64_t>& order, const EpochHooks& hooks);
 
 // A permutation of [0, n) drawn from `seed` (Fisher-Yates over a splitmix64 stream): the same
@@ -42,6 +42,6 @@ EpochResult run_epoch(Program& p, const std::vector<HostArray>& arrays, int64_t 
 std::vector<int64_t> shuffled_order(int64_t n, uint64_t seed);
 
 // Runs every batch in order and writes each output's rows to outs[j] (row_bytes each).
-void run_predict(Program& p, const std::vector<HostArray>& arrays, int64_t batch_size, const std::vector<char*>& outs);
+void run_predict(const Program& p, const std::vector<HostArray>& arrays, int64_t batch_size, const std::vector<char*>& outs);
 
 }  // namespace kiln::rt

@@ -1,81 +1,86 @@
-// Binding a graph to the Store, planning, and the executor loop.
+// Binding a graph to the Store, the per-batch Execution pool, and the executor loop.
 #include "runtime/program.h"
 
+#include <algorithm>
 #include <chrono>
-
-#if defined(__SSE__) || defined(__x86_64__)
-#include <xmmintrin.h>
-#define KILN_HAVE_MXCSR 1
-#endif
 #include <variant>
 
-namespace kiln::rt {
+#include "ops/registry.h"
+#include "runtime/denormals.h"
 
-// Kernels run with denormals flushed to zero (FTZ + DAZ), as TensorFlow does on CPU. Without it,
-// optimizer slots of parameters whose gradient is always 0 (MNIST's border pixels) decay into
-// the denormal range, where each RMSprop update costs about 50x more: the guide's MLP spent
-// 170 us of a 260 us step in apply_rmsprop on the first layer. The caller's thread gets its
-// mode back after each run, so NumPy in the same thread is unaffected.
-namespace {
-#ifdef KILN_HAVE_MXCSR
-constexpr unsigned kFlushDenormals = 0x8040;  // FTZ (bit 15) | DAZ (bit 6)
-struct FlushDenormals {
-  unsigned saved = _mm_getcsr();
-  FlushDenormals() { _mm_setcsr(saved | kFlushDenormals); }
-  ~FlushDenormals() { _mm_setcsr(saved); }
-};
-// OpenMP workers are kiln's compute threads: set their mode once. The calling thread is in the
-// team too, so its own mode is put back afterwards.
-void flush_denormals_in_workers() {
-  unsigned caller = _mm_getcsr();
-#pragma omp parallel
-  _mm_setcsr(_mm_getcsr() | kFlushDenormals);
-  _mm_setcsr(caller);
-}
-#else
-struct FlushDenormals {};
-void flush_denormals_in_workers() {}
-#endif
-}  // namespace
+namespace kiln::rt {
 
 Program::Program(std::shared_ptr<Store> store, ir::Graph g, uint64_t seed) : store_(std::move(store)), g_(std::move(g)) {
   ir::verify(g_);
   persistent_.resize(g_.values.size());
   auto bind_decl = [&](int v) {
     const ir::Value& val = g_.values[v];
-    bool created = false;
     std::shared_ptr<Tensor> t = store_->find(val.name);
     if (!t) {
       if (!ir::has_attr(val.attrs, "init"))
         throw ValueError("%" + val.name + " has no stored value and no 'init' to create it from");
-      t = store_->create(val.name, val.type, &created);
-      const ir::AttrValue& init = val.attrs.at("init");
-      if (auto s = std::get_if<std::string>(&init)) {
-        uint64_t sd = static_cast<uint64_t>(ir::attr_int(val.attrs, "seed", static_cast<int64_t>(seed + v)));
-        initialize(t->buf.f(), val.type.dims, *s, sd, ir::attr_float(val.attrs, "scale", 0.0));
-      } else {
-        float x = static_cast<float>(ir::attr_float(val.attrs, "init", 0.0));
-        std::fill(t->buf.f(), t->buf.f() + t->numel(), x);
-      }
-    } else if (t->type != val.type) {
-      throw ShapeError("%" + val.name + " is stored as " + t->type.str() + " but the graph declares " + val.type.str());
+      t = store_->obtain(val.name, val.type, [&](Tensor& fresh) {
+        const ir::AttrValue& init = val.attrs.at("init");
+        if (auto s = std::get_if<std::string>(&init)) {
+          uint64_t sd = static_cast<uint64_t>(ir::attr_int(val.attrs, "seed", static_cast<int64_t>(seed + v)));
+          initialize(fresh.buf.f(), val.type.dims, *s, sd, ir::attr_float(val.attrs, "scale", 0.0));
+        } else {
+          float x = static_cast<float>(ir::attr_float(val.attrs, "init", 0.0));
+          std::fill(fresh.buf.f(), fresh.buf.f() + fresh.numel(), x);
+        }
+      });
     }
+    if (t->type != val.type)
+      throw ShapeError("%" + val.name + " is stored as " + t->type.str() + " but the graph declares " + val.type.str());
     persistent_[v] = t;
   };
   for (int v : g_.params) bind_decl(v);
   for (int v : g_.states) bind_decl(v);
-  for (const ir::Node& n : g_.nodes)
-    if (!cpu::find_kernel(n.op)) throw ValueError("[" + n.op + "] has no CPU kernel");
+
+  std::map<Tensor*, bool> written;  // every stored tensor the program touches -> whether it writes it
+  for (size_t v = 0; v < persistent_.size(); ++v)
+    if (persistent_[v]) written.emplace(persistent_[v].get(), false);
+  for (const ir::Node& n : g_.nodes) {
+    cpu::Kernel k = cpu::find_kernel(n.op);
+    if (!k) throw ValueError("[" + n.op + "] has no CPU kernel");
+    kernels_.push_back(k);
+    for (int i : ops::Registry::get().at(n.op).writes)
+      if (i < static_cast<int>(n.inputs.size()) && persistent_[n.inputs[i]]) written[persistent_[n.inputs[i]].get()] = true;
+  }
+  for (auto& [t, w] : written) access_.push_back({t, w});  // std::map orders by address
 }
 
-Program::Bound& Program::bind(int64_t batch) {
-  auto it = bound_.find(batch);
-  if (it != bound_.end()) return *it->second;
-  flush_denormals_in_workers();
-  auto b = std::make_unique<Bound>();
-  b->batch = batch;
-  b->plan = memory::plan_memory(g_, batch);
-  b->arena = std::make_unique<Buffer>(b->plan.arena_bytes);
+Program::~Program() = default;
+
+std::shared_ptr<const memory::Plan> Program::plan(int64_t batch) const {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    auto it = plans_.find(batch);
+    if (it != plans_.end()) {
+      plan_order_.erase(std::find(plan_order_.begin(), plan_order_.end(), batch));
+      plan_order_.push_back(batch);
+      return it->second;
+    }
+  }
+  auto p = std::make_shared<const memory::Plan>(memory::plan_memory(g_, batch));  // outside the lock: pure
+  std::lock_guard<std::mutex> lock(mu_);
+  auto [it, inserted] = plans_.emplace(batch, p);
+  if (!inserted) return it->second;  // another thread planned it meanwhile
+  plan_order_.push_back(batch);
+  if (plans_.size() > kMaxPlans) {
+    int64_t old = plan_order_.front();
+    plan_order_.erase(plan_order_.begin());
+    plans_.erase(old);
+    idle_.erase(old);  // their arenas go with the plan
+  }
+  return p;
+}
+
+std::unique_ptr<Execution> Program::make_execution(int64_t batch) const {
+  auto e = std::make_unique<Execution>();
+  e->batch = batch;
+  e->plan = plan(batch);
+  e->arena = std::make_unique<Buffer>(e->plan->arena_bytes, /*zero=*/false);
   auto view = [&](int v) {
     cpu::TensorView t;
     const ir::Value& val = g_.values[v];
@@ -83,51 +88,121 @@ Program::Bound& Program::bind(int64_t batch) {
     for (int64_t d : val.type.dims) t.dims.push_back(ir::concrete_dim(d, batch));
     t.numel = val.type.numel(batch);
     if (persistent_[v]) t.data = persistent_[v]->buf.data();
-    else t.data = static_cast<char*>(b->arena->data()) + b->plan.offset[v];
+    else t.data = static_cast<char*>(e->arena->data()) + e->plan->offset[v];
     return t;
   };
-  for (const ir::Node& n : g_.nodes) {
-    Step s{cpu::find_kernel(n.op), &n, {}, {}};
-    for (int v : n.inputs) s.in.push_back(view(v));
-    for (int v : n.outputs) s.out.push_back(view(v));
-    b->steps.push_back(std::move(s));
+  e->steps.resize(g_.nodes.size());
+  for (size_t i = 0; i < g_.nodes.size(); ++i) {
+    for (int v : g_.nodes[i].inputs) e->steps[i].in.push_back(view(v));
+    for (int v : g_.nodes[i].outputs) e->steps[i].out.push_back(view(v));
   }
-  for (int v : g_.inputs) b->inputs.push_back(view(v));
-  for (int v : g_.outputs) b->outputs.push_back(view(v));
-  Bound& ref = *b;
-  bound_[batch] = std::move(b);
-  return ref;
+  for (int v : g_.inputs) e->inputs.push_back(view(v));
+  for (int v : g_.outputs) e->outputs.push_back(view(v));
+  return e;
+}
+
+Program::Lease Program::acquire(int64_t batch) const {
+  if (batch < 0) throw ValueError("batch size must not be negative, got " + std::to_string(batch));
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    auto it = idle_.find(batch);
+    if (it != idle_.end()) {
+      std::unique_ptr<Execution> e = std::move(it->second);
+      idle_.erase(it);
+      return Lease(this, std::move(e));
+    }
+  }
+  return Lease(this, make_execution(batch));
+}
+
+void Program::release(std::unique_ptr<Execution> e) const {
+  std::lock_guard<std::mutex> lock(mu_);
+  // Keep it only while its plan is still cached and the size has room: memory stays bounded.
+  if (plans_.count(e->batch) && idle_.count(e->batch) < kMaxIdlePerBatch) idle_.emplace(e->batch, std::move(e));
+}
+
+Program::Lease::~Lease() {
+  if (e_) p_->release(std::move(e_));
 }
 
 void Program::set_profiling(bool on) {
-  profiling_ = on;
+  std::lock_guard<std::mutex> lock(mu_);
   times_.assign(g_.nodes.size(), NodeTime{});
   for (size_t i = 0; i < g_.nodes.size(); ++i) {
     times_[i].op = g_.nodes[i].op;
     if (!g_.nodes[i].outputs.empty()) times_[i].result = g_.values[g_.nodes[i].outputs[0]].name;
   }
+  profiling_.store(on);
 }
 
-void Program::execute(Bound& b) {
+std::vector<Program::NodeTime> Program::profile() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return times_;
+}
+
+namespace {
+// Holds the locks of a program's stored tensors in the program's (address) order.
+class TensorLocks {
+ public:
+  template <typename A>
+  explicit TensorLocks(const std::vector<A>& access) {
+    held_.reserve(access.size());
+    for (const A& a : access) {
+      if (a.write) a.tensor->mu.lock();
+      else a.tensor->mu.lock_shared();
+      held_.push_back({a.tensor, a.write});
+    }
+  }
+  ~TensorLocks() {
+    for (auto it = held_.rbegin(); it != held_.rend(); ++it) {
+      if (it->second) it->first->mu.unlock();
+      else it->first->mu.unlock_shared();
+    }
+  }
+
+ private:
+  std::vector<std::pair<Tensor*, bool>> held_;
+};
+}  // namespace
+
+// "line 12: %dense_1 = dense: " for errors raised while running node n.
+std::string Program::where(const ir::Node& n) const {
+  std::string w = n.line ? "line " + std::to_string(n.line) + ": " : std::string();
+  if (!n.outputs.empty()) w += "%" + g_.values[n.outputs[0]].name + " = ";
+  return w + n.op + ": ";
+}
+
+void Program::run(Execution& ex) const {
+  if (ex.steps.size() != g_.nodes.size()) throw ValueError("this Execution belongs to another program");
   FlushDenormals ftz;
-  // Per-program run counter: random ops mix it with their seed, so a seeded model repeats.
-  ++ctx_.step;
-  for (size_t i = 0; i < b.steps.size(); ++i) {
-    Step& s = b.steps[i];
+  TensorLocks locks(access_);
+  ex.ctx.step = ++runs_;
+  bool profiling = profiling_.load(std::memory_order_relaxed);
+  std::vector<double> seconds(profiling ? g_.nodes.size() : 0, 0.0);
+  for (size_t i = 0; i < ex.steps.size(); ++i) {
+    const ir::Node& n = g_.nodes[i];
+    Execution::Step& s = ex.steps[i];
     try {
-      if (profiling_) {
+      if (profiling) {
         auto t0 = std::chrono::steady_clock::now();
-        s.kernel(cpu::KernelArgs{*s.node, s.in, s.out, ctx_});
-        times_[i].seconds += std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-        ++times_[i].calls;
+        kernels_[i](cpu::KernelArgs{n, s.in, s.out, ex.ctx});
+        seconds[i] = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
         continue;
       }
-      s.kernel(cpu::KernelArgs{*s.node, s.in, s.out, ctx_});
+      kernels_[i](cpu::KernelArgs{n, s.in, s.out, ex.ctx});
+    } catch (const OutOfMemory& e) {
+      throw OutOfMemory(where(n) + e.what());
+    } catch (const NumericsError& e) {
+      throw;  // already names the node
     } catch (const Error& e) {
-      const ir::Node& n = *s.node;
-      std::string where = n.line ? "line " + std::to_string(n.line) + ": " : std::string();
-      if (!n.outputs.empty()) where += "%" + g_.values[n.outputs[0]].name + " = ";
-      throw ValueError(where + n.op + ": " + e.what());
+      throw ValueError(where(n) + e.what());
+    }
+  }
+  if (profiling) {
+    std::lock_guard<std::mutex> lock(mu_);
+    for (size_t i = 0; i < seconds.size() && i < times_.size(); ++i) {
+      times_[i].seconds += seconds[i];
+      ++times_[i].calls;
     }
   }
 }

@@ -1,13 +1,18 @@
-// A Program is one verified, optimized graph bound to the Store, with a memory plan and
-// resolved kernels per batch size. Running it never allocates after the first step at a size.
+// A Program is one compiled graph: verified, bound to the Store's tensors, its kernels resolved.
+// Nothing about it changes after construction, so any number of threads may run it at once.
+// The state of one run (the arena, operand views, the run's counters) is an Execution, taken
+// from a small pool per batch size for the length of a call and given back after.
 //
-//   Program p(store, ir::parse(text));
-//   Program::Bound& b = p.bind(32);          // plan + arena + kernels for batch 32
-//   copy inputs into b.inputs[i] ...; p.execute(b);  read b.outputs[j]
+//   auto p = rt::compile(store, text, {});   // runtime/compile.h: the one compile pipeline
+//   rt::Program::Lease ex = p->acquire(32);   // an Execution for batch 32
+//   copy inputs into ex->inputs[i] ...; p->run(*ex);  read ex->outputs[j]
+//   // the lease gives the Execution back to the pool when it goes out of scope
 #pragma once
 
+#include <atomic>
 #include <map>
 #include <memory>
+#include <mutex>
 
 #include "kernels/cpu/kernel.h"
 #include "memory/planner.h"
@@ -15,29 +20,59 @@
 
 namespace kiln::rt {
 
-class Program {
- public:
+// Everything one run of a program needs besides the program: planned once per batch size.
+struct Execution {
   struct Step {
-    cpu::Kernel kernel;
-    const ir::Node* node;
     std::vector<cpu::TensorView> in, out;
   };
-  struct Bound {
-    int64_t batch = 0;
-    memory::Plan plan;
-    std::unique_ptr<Buffer> arena;
-    std::vector<Step> steps;
-    std::vector<cpu::TensorView> inputs, outputs;
-  };
+  int64_t batch = 0;
+  std::shared_ptr<const memory::Plan> plan;
+  std::unique_ptr<Buffer> arena;
+  std::vector<Step> steps;  // one per graph node, in order
+  std::vector<cpu::TensorView> inputs, outputs;
+  cpu::ExecContext ctx;
+};
 
+class Program {
+ public:
   // Verifies the graph and binds every param/state to the Store: a param must already be there
-  // or carry an `init`; state is created from its `init` when absent.
+  // or carry an `init`; state is created from its `init` when absent. `seed` seeds the params
+  // whose declaration has none of its own. Use compile() (runtime/compile.h) rather than this.
   Program(std::shared_ptr<Store> store, ir::Graph g, uint64_t seed = 0);
+  ~Program();
+  Program(const Program&) = delete;
+  Program& operator=(const Program&) = delete;
 
   const ir::Graph& graph() const { return g_; }
-  Bound& bind(int64_t batch);
-  void execute(Bound& b);
-  Store& store() { return *store_; }
+  Store& store() const { return *store_; }
+
+  // An Execution on loan from the program's pool; returned to it on destruction.
+  class Lease {
+   public:
+    Lease(const Program* p, std::unique_ptr<Execution> e) : p_(p), e_(std::move(e)) {}
+    Lease(Lease&&) = default;
+    Lease& operator=(Lease&&) = delete;
+    ~Lease();
+    Execution* operator->() const { return e_.get(); }
+    Execution& operator*() const { return *e_; }
+
+   private:
+    const Program* p_;
+    std::unique_ptr<Execution> e_;
+  };
+  Lease acquire(int64_t batch) const;
+
+  // Runs every node once on `ex`. Holds the locks of the stored tensors the program touches for
+  // the whole run: shared for those it only reads, exclusive for those it writes.
+  void run(Execution& ex) const;
+
+  // The memory plan for a batch size (cached, a bounded number of sizes).
+  std::shared_ptr<const memory::Plan> plan(int64_t batch) const;
+
+  // Runs so far. Random ops mix the run number into their seed, so a seeded model repeats;
+  // set_runs restores the count (a resumed fit continues the same mask sequence).
+  uint64_t runs() const { return runs_.load(); }
+  void set_runs(uint64_t n) { runs_.store(n); }
 
   // Per-node wall time, accumulated over runs while enabled (for finding slow kernels).
   struct NodeTime {
@@ -46,16 +81,34 @@ class Program {
     int64_t calls = 0;
   };
   void set_profiling(bool on);
-  std::vector<NodeTime> profile() const { return times_; }
+  std::vector<NodeTime> profile() const;
+
+  // Bounds of the caches: batch sizes whose plans are kept, and idle Executions per size.
+  static constexpr size_t kMaxPlans = 16;
+  static constexpr size_t kMaxIdlePerBatch = 4;
 
  private:
-  std::shared_ptr<Store> store_;
-  ir::Graph g_;
+  std::unique_ptr<Execution> make_execution(int64_t batch) const;
+  void release(std::unique_ptr<Execution> e) const;
+  std::string where(const ir::Node& n) const;
+
+  struct Access {
+    Tensor* tensor;
+    bool write;
+  };
+  const std::shared_ptr<Store> store_;
+  const ir::Graph g_;
   std::vector<std::shared_ptr<Tensor>> persistent_;  // by value id; null for non-persistent
-  std::map<int64_t, std::unique_ptr<Bound>> bound_;
-  cpu::ExecContext ctx_;
-  bool profiling_ = false;
-  std::vector<NodeTime> times_;
+  std::vector<cpu::Kernel> kernels_;                  // by node
+  std::vector<Access> access_;                        // sorted by address: one global lock order
+
+  mutable std::mutex mu_;  // guards the caches and the profile below
+  mutable std::map<int64_t, std::shared_ptr<const memory::Plan>> plans_;
+  mutable std::vector<int64_t> plan_order_;  // least recently used first
+  mutable std::multimap<int64_t, std::unique_ptr<Execution>> idle_;
+  mutable std::atomic<uint64_t> runs_{0};
+  std::atomic<bool> profiling_{false};
+  mutable std::vector<NodeTime> times_;
 };
 
 }  // namespace kiln::rt

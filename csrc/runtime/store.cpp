@@ -8,11 +8,12 @@
 
 namespace kiln::rt {
 
-Buffer::Buffer(size_t bytes) : bytes_(bytes) {
+Buffer::Buffer(size_t bytes, bool zero) : bytes_(bytes) {
   size_t n = (bytes + 63) / 64 * 64;
+  if (n < bytes) throw OutOfMemory("cannot allocate " + std::to_string(bytes) + " bytes");
   data_ = std::aligned_alloc(64, n ? n : 64);
-  if (!data_) throw Error("out of memory allocating " + std::to_string(bytes) + " bytes");
-  std::memset(data_, 0, n ? n : 64);
+  if (!data_) throw OutOfMemory("out of memory allocating " + std::to_string(bytes) + " bytes");
+  if (zero) std::memset(data_, 0, n ? n : 64);
 }
 
 Buffer::~Buffer() { std::free(data_); }
@@ -20,18 +21,20 @@ Buffer::~Buffer() { std::free(data_); }
 size_t dtype_size(ir::DType) { return 4; }
 
 std::shared_ptr<Tensor> Store::find(const std::string& name) const {
+  std::lock_guard<std::mutex> lock(mu_);
   auto it = tensors_.find(name);
   return it == tensors_.end() ? nullptr : it->second;
 }
 
-std::shared_ptr<Tensor> Store::create(const std::string& name, const ir::Type& type, bool* created) {
+std::shared_ptr<Tensor> Store::create_locked(const std::string& name, const ir::Type& type, bool* created) {
   for (int64_t d : type.dims)
     if (d < 0) throw ShapeError("%" + name + ": a stored tensor cannot have a batch dimension");
-  if (auto t = find(name)) {
-    if (t->type != type)
-      throw ShapeError("%" + name + " is stored as " + t->type.str() + " but the graph declares " + type.str());
+  auto it = tensors_.find(name);
+  if (it != tensors_.end()) {
+    if (it->second->type != type)
+      throw ShapeError("%" + name + " is stored as " + it->second->type.str() + " but the graph declares " + type.str());
     if (created) *created = false;
-    return t;
+    return it->second;
   }
   auto t = std::make_shared<Tensor>(type, static_cast<size_t>(type.numel(1)) * dtype_size(type.dtype));
   tensors_[name] = t;
@@ -39,9 +42,45 @@ std::shared_ptr<Tensor> Store::create(const std::string& name, const ir::Type& t
   return t;
 }
 
-void Store::remove(const std::string& name) { tensors_.erase(name); }
+std::shared_ptr<Tensor> Store::create(const std::string& name, const ir::Type& type, bool* created) {
+  std::lock_guard<std::mutex> lock(mu_);
+  return create_locked(name, type, created);
+}
+
+std::shared_ptr<Tensor> Store::obtain(const std::string& name, const ir::Type& type,
+                                      const std::function<void(Tensor&)>& init) {
+  std::lock_guard<std::mutex> lock(mu_);
+  bool created = false;
+  std::shared_ptr<Tensor> t = create_locked(name, type, &created);
+  if (created) {
+    try {
+      init(*t);
+    } catch (...) {
+      tensors_.erase(name);  // a failed initializer leaves nothing half made behind
+      throw;
+    }
+  }
+  return t;
+}
+
+void Store::set(const std::string& name, const ir::Type& type, const void* data) {
+  std::shared_ptr<Tensor> t = create(name, type);
+  std::unique_lock<std::shared_mutex> lock(t->mu);
+  std::memcpy(t->buf.data(), data, static_cast<size_t>(t->numel()) * dtype_size(t->type.dtype));
+}
+
+void Store::get(const Tensor& t, void* out) const {
+  std::shared_lock<std::shared_mutex> lock(t.mu);
+  std::memcpy(out, t.buf.data(), static_cast<size_t>(t.numel()) * dtype_size(t.type.dtype));
+}
+
+void Store::remove(const std::string& name) {
+  std::lock_guard<std::mutex> lock(mu_);
+  tensors_.erase(name);
+}
 
 std::vector<std::string> Store::names() const {
+  std::lock_guard<std::mutex> lock(mu_);
   std::vector<std::string> v;
   for (auto& [k, _] : tensors_) v.push_back(k);
   return v;

@@ -1,11 +1,19 @@
 // The Store owns every persistent tensor by name: parameters and optimizer state. All programs
 // compiled in a process bind to the same Store, so layers shared between models share weights,
 // and a value set from Python (set_weights, K.set_value(lr)) is seen by the next step.
+//
+// Threads: the name table is guarded by the Store's mutex; each tensor's contents by its own
+// reader/writer lock, which a program run holds for the whole run (shared for the tensors it
+// reads, exclusive for those it writes) and get/set hold while copying. So a predict in one
+// thread sees the weights of a whole number of training steps in another, never half a step.
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <memory>
+#include <mutex>
+#include <shared_mutex>
 #include <string>
 #include <vector>
 
@@ -13,10 +21,13 @@
 
 namespace kiln::rt {
 
-// 64-byte aligned storage, never reallocated: programs keep raw pointers into it.
+// 64-byte aligned storage, never reallocated: programs keep raw pointers into it. Zero-filled
+// unless `zero` is false (arenas: every value is written before it is read, and not touching
+// the pages keeps a large plan from being charged for memory it never uses). A failed
+// allocation throws OutOfMemory naming the size.
 class Buffer {
  public:
-  explicit Buffer(size_t bytes);
+  explicit Buffer(size_t bytes, bool zero = true);
   ~Buffer();
   Buffer(const Buffer&) = delete;
   Buffer& operator=(const Buffer&) = delete;
@@ -32,6 +43,7 @@ class Buffer {
 struct Tensor {
   ir::Type type;  // no batch dim
   Buffer buf;
+  mutable std::shared_mutex mu;  // guards the contents of buf (see the top of this file)
   Tensor(const ir::Type& t, size_t bytes) : type(t), buf(bytes) {}
   int64_t numel() const { return type.numel(1); }
 };
@@ -42,12 +54,21 @@ class Store {
   // Creates a zero-filled tensor; an existing one of the same type is returned as is, one of
   // another type is an error naming both types.
   std::shared_ptr<Tensor> create(const std::string& name, const ir::Type& type, bool* created = nullptr);
+  // The tensor of this name, created and filled by `init` when absent. Creation and filling
+  // happen under the Store's lock, so no other thread sees a tensor before it is initialized.
+  std::shared_ptr<Tensor> obtain(const std::string& name, const ir::Type& type, const std::function<void(Tensor&)>& init);
+  // Copies in or out under the tensor's lock. `set` creates the tensor when absent.
+  void set(const std::string& name, const ir::Type& type, const void* data);
+  void get(const Tensor& t, void* out) const;
   void remove(const std::string& name);
   std::vector<std::string> names() const;
 
  private:
+  std::shared_ptr<Tensor> create_locked(const std::string& name, const ir::Type& type, bool* created);
+  mutable std::mutex mu_;
   std::map<std::string, std::shared_ptr<Tensor>> tensors_;
 };
+
 
 size_t dtype_size(ir::DType t);
 

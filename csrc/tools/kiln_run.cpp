@@ -6,7 +6,7 @@
 #include <sstream>
 
 #include "ir/ir.h"
-#include "passes/passes.h"
+#include "runtime/compile.h"
 
 int main(int argc, char** argv) {
   if (argc != 3 || (std::string(argv[1]) != "check" && std::string(argv[1]) != "optimize")) {
@@ -21,10 +21,9 @@ int main(int argc, char** argv) {
   std::stringstream ss;
   ss << f.rdbuf();
   try {
-    kiln::ir::Graph g = kiln::ir::parse(ss.str());
-    kiln::ir::verify(g);
-    if (std::string(argv[1]) == "optimize") kiln::passes::optimize(g);
-    std::cout << kiln::ir::print(g);
+    kiln::rt::CompileOptions options;
+    options.optimize = std::string(argv[1]) == "optimize";
+    std::cout << kiln::ir::print(kiln::rt::compile_graph(ss.str(), options));
   } catch (const kiln::Error& e) {
     std::cerr << argv[2] << ": " << e.what() << "\n";
     return 1;

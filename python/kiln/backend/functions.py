@@ -65,7 +65,7 @@ class Function:
         if phase not in self._programs:
             text, _ = lower(self.outputs, self._feeds, training=bool(phase), name="function",
                             updates=[(v, _arg_value(v, x)) for v, x in self.updates])
-            self._programs[phase] = _core.Program(store, _core.optimize(text))
+            self._programs[phase] = _core.compile(store, text)
         return self._programs[phase]
 
     def __call__(self, values):

@@ -6,6 +6,8 @@ test graph in the train phase, plus gradients and optimizer updates appended by 
 Each epoch of `fit` runs natively with the GIL released; Python is called back a few times a
 second for the progress bar, or per batch only when a callback overrides a batch hook.
 """
+import threading
+
 import numpy as np
 
 from .. import _core, backend as K, losses as losses_mod, metrics as metrics_mod, optimizers
@@ -73,6 +75,11 @@ def _check_finite(arrays, names, what):
         if _core.count_nonfinite(a):
             data_utils.check_finite([a], [names[i]], what)
             raise ValueError("Error when checking %s: %s contains non-finite values" % (what, names[i]))
+
+
+# Guards the making of native programs, so that threads calling predict at once on a new
+# model compile it once (compiling is rare; running programs takes no lock).
+_PROGRAMS_LOCK = threading.RLock()
 
 
 class Model(Container):
@@ -168,20 +175,23 @@ class Model(Container):
         """The native program for 'train', 'test' or 'predict', made on first use."""
         if kind in self._programs:
             return self._programs[kind]
-        if kind == "predict":
-            text, _ = lower(self.outputs, self.inputs, training=False, name="predict",
-                            trainable=getattr(self, "_compiled_trainable", None))
-        else:
-            self._require_compiled()
-            text, _ = lower(self._metric_tensors, self.inputs + self.targets + self.sample_weights,
-                            training=(kind == "train"), name=kind, trainable=self._compiled_trainable,
-                            updates=self._compiled_updates if kind == "train" else ())
-            if kind == "train":
-                opt, hyper, prefix = self.optimizer.spec()
-                text = _core.build_train(text, opt, hyper, prefix)
-        program = _core.Program(store, _core.optimize(text))
-        self._programs[kind] = program
-        return program
+        with _PROGRAMS_LOCK:  # two threads asking at once get one program
+            if kind in self._programs:
+                return self._programs[kind]
+            train = None
+            if kind == "predict":
+                text, _ = lower(self.outputs, self.inputs, training=False, name="predict",
+                                trainable=getattr(self, "_compiled_trainable", None))
+            else:
+                self._require_compiled()
+                text, _ = lower(self._metric_tensors, self.inputs + self.targets + self.sample_weights,
+                                training=(kind == "train"), name=kind, trainable=self._compiled_trainable,
+                                updates=self._compiled_updates if kind == "train" else ())
+                if kind == "train":
+                    train = self.optimizer.spec()
+            program = _core.compile(store, text, train=train)
+            self._programs[kind] = program
+            return program
 
     def ir(self, kind="predict"):
         """The IR text of the 'train', 'test' or 'predict' program, after optimization."""
