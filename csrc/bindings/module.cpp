@@ -83,8 +83,10 @@ std::vector<rt::HostArray> host_arrays(const std::vector<F32Array>& arrays) {
 // Spec of `train=` in compile(): (optimizer name, hyper-parameters, state-name prefix).
 using TrainSpec = std::tuple<std::string, std::map<std::string, double>, std::string>;
 
-rt::CompileOptions compile_options(const std::optional<TrainSpec>& train, bool optimize, uint64_t seed) {
+rt::CompileOptions compile_options(const std::optional<TrainSpec>& train, bool optimize, uint64_t seed,
+                                   bool check_numerics = false) {
   rt::CompileOptions o;
+  o.check_numerics = check_numerics;
   if (train) o.train = passes::OptimizerSpec{std::get<0>(*train), std::get<1>(*train), std::get<2>(*train)};
   o.optimize = optimize;
   o.seed = seed;
@@ -287,8 +289,11 @@ PYBIND11_MODULE(_core, m) {
   m.def(
       "compile",
       [](std::shared_ptr<rt::Store> store, const std::string& text, const std::optional<TrainSpec>& train, bool optimize,
-         uint64_t seed) { return PyProgram(rt::compile(std::move(store), text, compile_options(train, optimize, seed))); },
-      py::arg("store"), py::arg("text"), py::arg("train") = py::none(), py::arg("optimize") = true, py::arg("seed") = 0);
+         uint64_t seed, bool check_numerics) {
+        return PyProgram(rt::compile(std::move(store), text, compile_options(train, optimize, seed, check_numerics)));
+      },
+      py::arg("store"), py::arg("text"), py::arg("train") = py::none(), py::arg("optimize") = true, py::arg("seed") = 0,
+      py::arg("check_numerics") = false);
   m.def("count_nonfinite", [](const py::array_t<float, py::array::c_style>& a) {
     py::gil_scoped_release nogil;
     return cpu::count_nonfinite(a.data(), static_cast<int64_t>(a.size()));

@@ -74,7 +74,7 @@ std::vector<int> GradBuilder::emit_multi(const std::string& op, std::vector<int>
   for (int v : ins) in_types.push_back(g_.values[v].type);
   std::vector<Type> out_types = infer(op, in_types, attrs);
   std::vector<std::string> names;
-  for (size_t i = 0; i < out_types.size(); ++i) names.push_back(g_.fresh_name("g"));
+  for (size_t i = 0; i < out_types.size(); ++i) names.push_back(g_.fresh_name(stem_));
   int n = g_.add_node(op, std::move(ins), std::move(attrs), names, out_types);
   return g_.nodes[n].outputs;
 }

@@ -79,6 +79,9 @@ std::vector<Type> infer(const std::string& op, const std::vector<Type>& in, cons
 class GradBuilder {
  public:
   explicit GradBuilder(ir::Graph& g) : g_(g) {}
+  // Emitted values are named `<stem>.N`; autodiff sets "g.<forward result>" so that a backward
+  // value tells which forward node (and so which layer) it came from.
+  void set_stem(std::string stem) { stem_ = std::move(stem); }
   int emit(const std::string& op, std::vector<int> inputs, Attrs attrs = {});
   std::vector<int> emit_multi(const std::string& op, std::vector<int> inputs, Attrs attrs = {});
   const Type& type(int v) const { return g_.values[v].type; }
@@ -89,6 +92,7 @@ class GradBuilder {
 
  private:
   ir::Graph& g_;
+  std::string stem_ = "g";
 };
 
 // Shared shape helpers for schema files.

@@ -49,7 +49,9 @@ std::vector<int> gradients(ir::Graph& g, int loss, const std::vector<int>& wrt) 
     if (!s.grad) throw ValueError("[" + n.op + "] has no gradient");
     for (auto& d : dys)
       if (d < 0) d = b.emit("broadcast_like", {b.scalar(0.0), n.outputs[&d - &dys[0]]});
+    b.set_stem(n.outputs.empty() ? "g" : "g." + g.values[n.outputs[0]].name);
     std::vector<int> dxs = s.grad(b, n, dys);
+    b.set_stem("g");
     for (size_t k = 0; k < n.inputs.size() && k < dxs.size(); ++k) {
       int v = n.inputs[k];
       if (dxs[k] < 0 || !from_wrt[v]) continue;

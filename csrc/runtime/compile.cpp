@@ -1,6 +1,8 @@
 // The compile pipeline (see compile.h).
 #include "runtime/compile.h"
 
+#include <cstdlib>
+
 namespace kiln::rt {
 
 ir::Graph compile_graph(const std::string& text, const CompileOptions& options) {
@@ -14,11 +16,17 @@ ir::Graph compile_graph(const std::string& text, const CompileOptions& options) 
     passes::optimize(g);
     ir::verify(g);
   }
+  if (options.train || options.optimize) {
+    g = ir::parse(ir::print(g));  // nodes made by the passes get lines too
+    ir::verify(g);
+  }
   return g;
 }
 
 std::shared_ptr<Program> compile(std::shared_ptr<Store> store, const std::string& text, const CompileOptions& options) {
-  return std::make_shared<Program>(std::move(store), compile_graph(text, options), options.seed);
+  const char* env = std::getenv("KILN_CHECK_NUMERICS");
+  bool check = options.check_numerics || (env && std::string(env) == "1");
+  return std::make_shared<Program>(std::move(store), compile_graph(text, options), options.seed, check);
 }
 
 }  // namespace kiln::rt

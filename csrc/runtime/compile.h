@@ -20,9 +20,11 @@ struct CompileOptions {
   std::optional<passes::OptimizerSpec> train;  // build the train graph: autodiff + updates
   bool optimize = true;                        // the standard pass pipeline (passes::optimize)
   uint64_t seed = 0;                           // seeds params whose declaration has no seed
+  bool check_numerics = false;                 // stop at the first NaN/inf (also KILN_CHECK_NUMERICS=1)
 };
 
-// The verified graph after every step the options ask for.
+// The verified graph after every step the options ask for, re-read from its printed form so
+// that every node's line is its line in that text (what Program errors and model.ir() show).
 ir::Graph compile_graph(const std::string& text, const CompileOptions& options);
 
 // compile_graph, then a Program bound to `store`.

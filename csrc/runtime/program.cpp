@@ -7,10 +7,12 @@
 
 #include "ops/registry.h"
 #include "runtime/denormals.h"
+#include "runtime/numerics.h"
 
 namespace kiln::rt {
 
-Program::Program(std::shared_ptr<Store> store, ir::Graph g, uint64_t seed) : store_(std::move(store)), g_(std::move(g)) {
+Program::Program(std::shared_ptr<Store> store, ir::Graph g, uint64_t seed, bool check_numerics)
+    : store_(std::move(store)), g_(std::move(g)), check_numerics_(check_numerics) {
   ir::verify(g_);
   persistent_.resize(g_.values.size());
   auto bind_decl = [&](int v) {
@@ -44,6 +46,7 @@ Program::Program(std::shared_ptr<Store> store, ir::Graph g, uint64_t seed) : sto
     cpu::Kernel k = cpu::find_kernel(n.op);
     if (!k) throw ValueError("[" + n.op + "] has no CPU kernel");
     kernels_.push_back(k);
+    writes_.push_back(ops::Registry::get().at(n.op).writes);
     for (int i : ops::Registry::get().at(n.op).writes)
       if (i < static_cast<int>(n.inputs.size()) && persistent_[n.inputs[i]]) written[persistent_[n.inputs[i]].get()] = true;
   }
@@ -172,24 +175,40 @@ std::string Program::where(const ir::Node& n) const {
   return w + n.op + ": ";
 }
 
+// Numerics checking: the graph's inputs and the stored tensors it reads, before the first node.
+void Program::check_stored(const Execution& ex) const {
+  check_inputs(g_, g_.inputs, ex.inputs);
+  std::vector<int> ids;
+  std::vector<cpu::TensorView> views;
+  for (size_t v = 0; v < persistent_.size(); ++v)
+    if (persistent_[v]) {
+      ids.push_back(static_cast<int>(v));
+      cpu::TensorView t;
+      t.data = persistent_[v]->buf.data();
+      t.dims = persistent_[v]->type.dims;
+      t.numel = persistent_[v]->numel();
+      t.dtype = persistent_[v]->type.dtype;
+      views.push_back(t);
+    }
+  check_inputs(g_, ids, views);
+}
+
 void Program::run(Execution& ex) const {
   if (ex.steps.size() != g_.nodes.size()) throw ValueError("this Execution belongs to another program");
   FlushDenormals ftz;
   TensorLocks locks(access_);
   ex.ctx.step = ++runs_;
   bool profiling = profiling_.load(std::memory_order_relaxed);
+  if (check_numerics_) check_stored(ex);
   std::vector<double> seconds(profiling ? g_.nodes.size() : 0, 0.0);
   for (size_t i = 0; i < ex.steps.size(); ++i) {
     const ir::Node& n = g_.nodes[i];
     Execution::Step& s = ex.steps[i];
     try {
-      if (profiling) {
-        auto t0 = std::chrono::steady_clock::now();
-        kernels_[i](cpu::KernelArgs{n, s.in, s.out, ex.ctx});
-        seconds[i] = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-        continue;
-      }
+      auto t0 = profiling ? std::chrono::steady_clock::now() : std::chrono::steady_clock::time_point{};
       kernels_[i](cpu::KernelArgs{n, s.in, s.out, ex.ctx});
+      if (profiling) seconds[i] = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+      if (check_numerics_) check_node(g_, n, s.in, s.out, writes_[i]);
     } catch (const OutOfMemory& e) {
       throw OutOfMemory(where(n) + e.what());
     } catch (const NumericsError& e) {

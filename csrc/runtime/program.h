@@ -38,7 +38,9 @@ class Program {
   // Verifies the graph and binds every param/state to the Store: a param must already be there
   // or carry an `init`; state is created from its `init` when absent. `seed` seeds the params
   // whose declaration has none of its own. Use compile() (runtime/compile.h) rather than this.
-  Program(std::shared_ptr<Store> store, ir::Graph g, uint64_t seed = 0);
+  // With `check_numerics`, every run scans each node's results and stops at the first NaN or
+  // inf with a NumericsError naming the op, its line and its layer (runtime/numerics.h).
+  Program(std::shared_ptr<Store> store, ir::Graph g, uint64_t seed = 0, bool check_numerics = false);
   ~Program();
   Program(const Program&) = delete;
   Program& operator=(const Program&) = delete;
@@ -91,6 +93,7 @@ class Program {
   std::unique_ptr<Execution> make_execution(int64_t batch) const;
   void release(std::unique_ptr<Execution> e) const;
   std::string where(const ir::Node& n) const;
+  void check_stored(const Execution& ex) const;
 
   struct Access {
     Tensor* tensor;
@@ -101,6 +104,8 @@ class Program {
   std::vector<std::shared_ptr<Tensor>> persistent_;  // by value id; null for non-persistent
   std::vector<cpu::Kernel> kernels_;                  // by node
   std::vector<Access> access_;                        // sorted by address: one global lock order
+  const bool check_numerics_;
+  std::vector<std::vector<int>> writes_;  // by node: operands it writes in place
 
   mutable std::mutex mu_;  // guards the caches and the profile below
   mutable std::map<int64_t, std::shared_ptr<const memory::Plan>> plans_;

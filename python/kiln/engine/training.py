@@ -93,7 +93,8 @@ class Model(Container):
         self._programs = {}
 
     # Compilation.
-    def compile(self, optimizer, loss, metrics=None, loss_weights=None, sample_weight_mode=None, **kwargs):
+    def compile(self, optimizer, loss, metrics=None, loss_weights=None, sample_weight_mode=None,
+                check_numerics=False, **kwargs):
         """Configures training.
 
         Args:
@@ -102,11 +103,16 @@ class Model(Container):
             metrics: list of names or functions ('accuracy' picks the right accuracy for the
                 loss), or a dict by output name.
             loss_weights: list or dict of scalars weighting each output's loss.
+            check_numerics: a debugging mode: every op's results are checked, and the first NaN
+                or inf stops fit/predict with a kiln.errors.NumericsError (a FloatingPointError)
+                naming the op, its line in `model.ir(kind)` and its layer. Also on for every
+                program when the environment sets KILN_CHECK_NUMERICS=1.
         """
         if sample_weight_mode is not None:
             raise NotImplementedError("sample_weight_mode is not supported yet")
         self.optimizer = optimizers.get(optimizer)
         self.loss = loss
+        self._check_numerics = bool(check_numerics)
         names = self.output_names
         loss_fns = [losses_mod.get(l) for l in _per_output(loss, names, "loss")]
         weights = [float(w) for w in _per_output(loss_weights if loss_weights is not None else 1.0, names,
@@ -189,7 +195,8 @@ class Model(Container):
                                 updates=self._compiled_updates if kind == "train" else ())
                 if kind == "train":
                     train = self.optimizer.spec()
-            program = _core.compile(store, text, train=train)
+            program = _core.compile(store, text, train=train,
+                                    check_numerics=getattr(self, "_check_numerics", False))
             self._programs[kind] = program
             return program
 
