@@ -44,26 +44,34 @@ static void sgemm_serial(bool ta, bool tb, int64_t M, int64_t N, int64_t K, floa
 #endif
 }
 
+// Blocks of C a GEMM is split into, from its shape alone: never from the thread count, since
+// OpenBLAS rounds a block's sums differently for other block shapes, and results must be bitwise
+// the same on 1 or N threads (docs/reliability.md, determinism). Powers of two, so 2 threads
+// always share evenly; small GEMMs stay whole (fork/join would cost more than it saves).
+static int gemm_blocks(int64_t M, int64_t N, int64_t K) {
+  int64_t work = M * N * K, extent = std::max(M, N);
+  int blocks = work < (int64_t(1) << 19) ? 1 : work < (int64_t(1) << 23) ? 2 : work < (int64_t(1) << 26) ? 4 : 8;
+  while (blocks > 1 && extent < 16 * blocks) blocks /= 2;  // each block keeps at least 16 rows or columns
+  return blocks;
+}
+
 // BLAS runs single-threaded (set once at load, see blas_init); kiln splits a large GEMM into
 // row or column blocks of C over its own OpenMP threads instead. One threading runtime means no
 // BLAS pool busy-waiting against OpenMP workers: with both active on 2 cores, the guide's MLP
 // at batch 32 trained 30x slower (3.7k against 117k samples/s).
 void sgemm(bool ta, bool tb, int64_t M, int64_t N, int64_t K, float alpha, const float* A, int64_t lda,
            const float* B, int64_t ldb, float beta, float* C, int64_t ldc) {
-  int threads = 1;
-#ifdef KILN_HAVE_OPENMP
-  if (M * N * K >= (int64_t(1) << 19)) threads = omp_get_max_threads();
-#endif
-  if (threads <= 1) {
+  int blocks = gemm_blocks(M, N, K);
+  if (blocks <= 1) {
     sgemm_serial(ta, tb, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
     return;
   }
   bool by_rows = M >= N;
   int64_t extent = by_rows ? M : N;
-  int64_t chunk = (extent + threads - 1) / threads;
+  int64_t chunk = (extent + blocks - 1) / blocks;
   chunk = (chunk + 15) / 16 * 16;  // keep blocks aligned to BLAS micro-tiles
-#pragma omp parallel for num_threads(threads) schedule(static)
-  for (int t = 0; t < threads; ++t) {
+#pragma omp parallel for schedule(static)
+  for (int t = 0; t < blocks; ++t) {
     int64_t b = t * chunk, e = std::min(extent, b + chunk);
     if (b >= e) continue;
     if (by_rows) {
