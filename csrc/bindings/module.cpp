@@ -93,6 +93,18 @@ rt::CompileOptions compile_options(const std::optional<TrainSpec>& train, bool o
   return o;
 }
 
+// Polled between steps of the native loops: a pending Ctrl-C (or another signal whose Python
+// handler raises) stops the loop after the step that is running, with the handler's exception.
+// Handlers run on the main thread only; elsewhere this is a no-op.
+rt::Poll signal_poll() {
+  rt::Poll p;
+  p.fn = [] {
+    py::gil_scoped_acquire gil;
+    if (PyErr_CheckSignals() != 0) throw py::error_already_set();
+  };
+  return p;
+}
+
 // A compiled program. Every method may be called from several threads at once: each call runs
 // on an Execution of its own (the GIL is released while it computes), and results are copied
 // out before that Execution goes back to the pool.
@@ -155,6 +167,7 @@ class PyProgram {
     rt::EpochHooks hooks;
     hooks.every_batch = every_batch;
     hooks.interval_s = interval_s;
+    hooks.poll = signal_poll();
     if (!on_batch_begin.is_none())
       hooks.on_batch_begin = [&](int64_t b, int64_t size) {
         py::gil_scoped_acquire gil;
@@ -186,7 +199,7 @@ class PyProgram {
     std::vector<rt::HostArray> hs = host_arrays(arrays);
     {
       py::gil_scoped_release nogil;
-      rt::run_predict(*p_, hs, batch_size, ptrs);
+      rt::run_predict(*p_, hs, batch_size, ptrs, signal_poll());
     }
     py::list result;
     for (auto& o : outs) result.append(o);

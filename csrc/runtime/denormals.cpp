@@ -15,11 +15,9 @@ namespace kiln::rt {
 namespace {
 constexpr unsigned kFlushDenormals = 0x8040;  // FTZ (bit 15) | DAZ (bit 6)
 
-// The largest team this thread has set its workers' mode for.
-thread_local int workers_flushed = 0;
-
 void flush_denormals_in_workers() {
 #ifdef KILN_HAVE_OPENMP
+  thread_local int workers_flushed = 0;  // the largest team this thread has set the mode of
   int want = omp_get_max_threads();
   if (want <= workers_flushed) return;
   unsigned caller = _mm_getcsr();

@@ -20,6 +20,25 @@ static void check_arrays(const Execution& b, const std::vector<HostArray>& array
   }
 }
 
+namespace {
+// Calls poll.fn at most every poll.interval_s.
+class Poller {
+ public:
+  explicit Poller(const Poll& p) : p_(p), last_(std::chrono::steady_clock::now()) {}
+  void operator()() {
+    if (!p_.fn) return;
+    auto now = std::chrono::steady_clock::now();
+    if (std::chrono::duration<double>(now - last_).count() < p_.interval_s) return;
+    last_ = now;
+    p_.fn();
+  }
+
+ private:
+  const Poll& p_;
+  std::chrono::steady_clock::time_point last_;
+};
+}  // namespace
+
 static void gather(Execution& b, const std::vector<HostArray>& arrays, const int64_t* idx, int64_t n) {
   for (size_t i = 0; i < arrays.size(); ++i) {
     char* dst = static_cast<char*>(b.inputs[i].data);
@@ -44,7 +63,9 @@ EpochResult run_epoch(const Program& p, const std::vector<HostArray>& arrays, in
   auto last_report = clock::now();
   int64_t nb = (n + batch_size - 1) / batch_size;
   std::optional<Program::Lease> ex;  // one Execution while the batch size stays the same
+  Poller poll(hooks.poll);
   for (int64_t bi = 0; bi < nb; ++bi) {
+    poll();
     int64_t start = bi * batch_size, size = std::min(batch_size, n - start);
     if (hooks.every_batch && hooks.on_batch_begin && hooks.on_batch_begin(bi, size)) {
       res.stopped = true;
@@ -99,12 +120,15 @@ std::vector<int64_t> shuffled_order(int64_t n, uint64_t seed) {
   return order;
 }
 
-void run_predict(const Program& p, const std::vector<HostArray>& arrays, int64_t batch_size, const std::vector<char*>& outs) {
+void run_predict(const Program& p, const std::vector<HostArray>& arrays, int64_t batch_size, const std::vector<char*>& outs,
+                 const Poll& poll_spec) {
+  Poller poll(poll_spec);
   if (batch_size <= 0) throw ValueError("batch_size must be positive");
   int64_t n = arrays.empty() ? 0 : arrays[0].rows;
   std::vector<int64_t> idx(static_cast<size_t>(std::min(batch_size, std::max<int64_t>(n, 1))));
   std::optional<Program::Lease> ex;
   for (int64_t start = 0; start < n; start += batch_size) {
+    poll();
     int64_t size = std::min(batch_size, n - start);
     for (int64_t r = 0; r < size; ++r) idx[r] = start + r;
     if (!ex || (*ex)->batch != size) {

@@ -15,8 +15,16 @@ struct HostArray {
   int64_t row_bytes;
 };
 
+// Called between steps at most every `interval_s` (and after the last): the bindings check for
+// a pending Ctrl-C there and throw, so an interrupt stops the loop after a whole step.
+struct Poll {
+  std::function<void()> fn;
+  double interval_s = 0.02;
+};
+
 struct EpochHooks {
   bool every_batch = false;  // call on_batch_begin/on_progress for every batch
+  Poll poll;
   double interval_s = 0.25;  // otherwise call on_progress at most this often (and at the end)
   // Return true to stop the epoch after this batch.
   std::function<bool(int64_t batch, int64_t size)> on_batch_begin;
@@ -42,6 +50,7 @@ EpochResult run_epoch(const Program& p, const std::vector<HostArray>& arrays, in
 std::vector<int64_t> shuffled_order(int64_t n, uint64_t seed);
 
 // Runs every batch in order and writes each output's rows to outs[j] (row_bytes each).
-void run_predict(const Program& p, const std::vector<HostArray>& arrays, int64_t batch_size, const std::vector<char*>& outs);
+void run_predict(const Program& p, const std::vector<HostArray>& arrays, int64_t batch_size, const std::vector<char*>& outs,
+                 const Poll& poll = {});
 
 }  // namespace kiln::rt

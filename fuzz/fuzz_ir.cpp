@@ -1,0 +1,44 @@
+// libFuzzer target: IR text. Each input is parsed and verified; an accepted graph is also
+// optimized, turned into a train graph when its first output can be a loss, planned at two
+// batch sizes, and run once when its memory fits the harness cap, with inputs of small integer
+// values (so that gather and one_hot indices are in range sometimes and out of range others).
+#include "fuzz/harness.h"
+#include "runtime/compile.h"
+
+using namespace kiln;
+
+namespace {
+
+size_t stored_bytes(const ir::Graph& g) {
+  size_t total = 0;
+  for (int v : g.params) total += static_cast<size_t>(g.values[v].type.numel(1)) * 4;
+  for (int v : g.states) total += static_cast<size_t>(g.values[v].type.numel(1)) * 4;
+  return total;
+}
+
+void run_small(const std::string& text, const rt::CompileOptions& o) {
+  ir::Graph g = rt::compile_graph(text, o);
+  for (int64_t batch : {int64_t(1), int64_t(3)}) {
+    memory::Plan p = memory::plan_memory(g, batch);
+    if (p.arena_bytes + stored_bytes(g) > fuzz::kMaxBytes / 2) return;
+  }
+  auto store = std::make_shared<rt::Store>();
+  rt::Program program(store, g, 1);
+  rt::Program::Lease ex = program.acquire(3);
+  for (size_t i = 0; i < ex->inputs.size(); ++i)
+    for (int64_t k = 0; k < ex->inputs[i].numel; ++k) ex->inputs[i].f()[k] = static_cast<float>((k * 7 + i) % 5);
+  program.run(*ex);
+}
+
+}  // namespace
+
+extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
+  std::string text = fuzz::text_of(data, size);
+  fuzz::guarded([&] { run_small(text, {}); });
+  fuzz::guarded([&] {
+    rt::CompileOptions o;
+    o.train = passes::OptimizerSpec{"adam", {{"lr", 0.01}}, "adam_1"};
+    run_small(text, o);
+  });
+  return 0;
+}

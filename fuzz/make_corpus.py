@@ -1,0 +1,68 @@
+"""Writes the seed corpus and dictionary of the IR fuzz target (fuzz/corpus/ir, fuzz/ir.dict):
+the golden IR files plus the predict and train programs of small models of every layer kind,
+and one dictionary entry per token of the IR (keywords, op names, attribute names). Rerun it
+when layers or ops are added: python fuzz/make_corpus.py"""
+import shutil
+from pathlib import Path
+
+import numpy as np
+
+from kiln import _core
+from kiln import backend as K
+from kiln.layers import (GRU, LSTM, AveragePooling2D, BatchNormalization, Convolution2D, Dense, Dropout, Embedding,
+                         Flatten, Input, Lambda, MaxPooling2D, RepeatVector, Reshape, SimpleRNN, TimeDistributed, merge)
+from kiln.models import Model
+
+HERE = Path(__file__).resolve().parent
+CORPUS = HERE / "corpus" / "ir"
+
+
+def models():
+    x = Input(shape=(6,))
+    h = Dropout(0.2)(Dense(5, activation="relu")(x))
+    yield "mlp", Model(x, Dense(3, activation="softmax")(h)), "categorical_crossentropy"
+    img = Input(shape=(8, 8, 2))
+    h = Convolution2D(3, 3, 3, border_mode="same", activation="relu")(img)
+    h = BatchNormalization()(h)
+    h = AveragePooling2D()(MaxPooling2D((1, 1))(h))
+    yield "conv", Model(img, Dense(2, activation="sigmoid")(Flatten()(h))), "binary_crossentropy"
+    words = Input(shape=(5,), dtype="int32")
+    e = Embedding(10, 4, mask_zero=True)(words)
+    yield "lstm", Model(words, Dense(1)(LSTM(3)(e))), "mse"
+    seq = Input(shape=(4, 3))
+    yield "gru", Model(seq, GRU(2, return_sequences=True)(seq)), "mse"
+    yield "rnn", Model(seq, SimpleRNN(2)(seq)), "mse"
+    a, b = Input(shape=(4,)), Input(shape=(4,))
+    shared = Dense(4, activation="tanh")
+    m = merge([shared(a), shared(b)], mode="concat")
+    m = merge([m, Lambda(lambda t: K.square(t))(m)], mode="sum")
+    yield "merge", Model([a, b], Reshape((2, 4))(m)), "mse"
+    yield "timedist", Model(seq, TimeDistributed(Dense(2))(RepeatVector(4)(Flatten()(seq)))), "mse"
+
+
+def main():
+    if CORPUS.exists():
+        shutil.rmtree(CORPUS)
+    CORPUS.mkdir(parents=True)
+    for f in sorted((HERE.parent / "tests" / "ir").glob("*.kir")):
+        shutil.copy(f, CORPUS / f.name)
+    np.random.seed(0)
+    for name, model, loss in models():
+        model.compile(optimizer="adam", loss=loss)
+        for kind in ("predict", "train"):
+            (CORPUS / ("%s_%s.kir" % (name, kind))).write_text(model.ir(kind))
+    tokens = ["kiln", "graph", "input", "param", "state", "output", "f32", "i32", "?", "?*", "init", "seed"]
+    tokens += _core.op_names()
+    for op in _core.op_names():
+        tokens += _core.op_info(op)["attrs"]
+    seen, lines = set(), []
+    for t in tokens:
+        if t not in seen:
+            seen.add(t)
+            lines.append('"%s"' % t)
+    (HERE / "ir.dict").write_text("\n".join(lines) + "\n")
+    print("wrote %d corpus files and %d dictionary tokens" % (len(list(CORPUS.iterdir())), len(lines)))
+
+
+if __name__ == "__main__":
+    main()
