@@ -229,6 +229,19 @@ class Container(Layer):
     def count_params(self):
         return int(sum(int(np.prod(w.shape)) for w in self.weights))
 
+    def save_weights(self, filepath, overwrite=True):
+        """Writes the weights to an HDF5 file in Keras 1.2's layout, atomically (a temporary file
+        in the same folder, renamed over `filepath` once whole)."""
+        from ..saving import save_weights
+        save_weights(self, filepath, overwrite=overwrite)
+
+    def load_weights(self, filepath, by_name=False):
+        """Reads weights saved by save_weights or save (Keras 1.2's layout): by layer order, or
+        into the layers of the same name with by_name=True. A mismatch is a ValueError naming the
+        layer and both shapes, and leaves every weight as it was."""
+        from ..saving import load_weights
+        load_weights(self, filepath, by_name=by_name)
+
     def get_layer(self, name=None, index=None):
         if index is not None:
             if len(self.layers) <= index:

@@ -1,0 +1,149 @@
+"""save_weights / load_weights in Keras 1.2's HDF5 layout.
+
+The file's root has the attribute `layer_names` (every layer of `model.layers`, in order, as
+bytes) and one group per layer whose attribute `weight_names` lists its weights; each weight is a
+dataset of that name. `keras_version` is "1.2.2", so real Keras 2 converts the file as one of
+Keras 1's; `kiln_version` says which kiln wrote it. A file written by `model.save` keeps the same
+layout under its `model_weights` group, and load_weights reads either.
+
+A file is untrusted input: every name, shape and dtype is checked against the model before any
+data is read (so a dataset declaring a huge shape is never allocated), and the model is changed
+only after every check has passed.
+"""
+import numpy as np
+
+KERAS_VERSION = b"1.2.2"
+
+
+def _h5py():
+    try:
+        import h5py
+    except ImportError:
+        raise ImportError("saving and loading weights needs h5py (pip install h5py, or kiln-nn[h5])")
+    return h5py
+
+
+def _names(attr, path, what):
+    try:
+        vals = list(np.asarray(attr).ravel())
+        return [v.decode("utf8") if isinstance(v, (bytes, np.bytes_)) else str(v) for v in vals]
+    except Exception as e:
+        raise ValueError("%s: attribute %s cannot be read as a list of names (%s)" % (path, what, e))
+
+
+def save_weights(model, filepath, overwrite=True):
+    """Writes every layer's weights (Keras 1.2 layout), atomically."""
+    import os
+
+    from .. import __version__
+    from .atomic import atomic_write
+    h5py = _h5py()
+    if not overwrite and os.path.exists(filepath):
+        raise IOError("%s exists and overwrite=False" % filepath)
+    layers = model.layers
+    values = [(layer.name, [w.name for w in layer.weights], layer.get_weights()) for layer in layers]
+
+    def write(tmp):
+        try:
+            with h5py.File(tmp, "w") as f:
+                write_weights_group(f, values)
+                f.attrs["keras_version"] = np.bytes_(KERAS_VERSION)  # fixed-length bytes, as Keras reads it
+                f.attrs["kiln_version"] = np.bytes_(__version__.encode("utf8"))
+        except (OSError, RuntimeError) as e:  # h5py reports a failed write (a full disk) as either
+            msg = "cannot write the weights to %s: %s" % (filepath, e)
+            raise (OSError(e.errno, msg) if getattr(e, "errno", None) else OSError(msg)) from e
+
+    atomic_write(filepath, write)
+
+
+def write_weights_group(group, values):
+    """values: (layer name, weight names, arrays) per layer."""
+    group.attrs["layer_names"] = np.array([n.encode("utf8") for n, _, _ in values], dtype="S")
+    for name, wnames, arrays in values:
+        g = group.create_group(name)
+        g.attrs["weight_names"] = np.array([w.encode("utf8") for w in wnames], dtype="S")
+        for wn, a in zip(wnames, arrays):
+            g.create_dataset(wn, data=np.asarray(a, dtype=np.float32))
+
+
+def load_weights(model, filepath, by_name=False):
+    """Reads weights written by save_weights or model.save (Keras 1.2 layout): by position over
+    the layers that have weights, or, with by_name, into the layers of the same name (the others
+    keep their values). Raises ValueError naming the file, the layer and both shapes on any
+    mismatch, leaving the model as it was."""
+    h5py = _h5py()
+    path = str(filepath)
+    try:
+        f = h5py.File(path, "r")
+    except FileNotFoundError:
+        raise IOError("%s: no such file" % path)
+    except OSError as e:
+        raise ValueError("%s is not an HDF5 file kiln can read (%s)" % (path, e))
+    with f:
+        try:
+            group = f["model_weights"] if "model_weights" in f else f
+            if "layer_names" not in group.attrs:
+                if "nb_layers" in group.attrs:
+                    raise ValueError("%s is in the pre-1.0 Keras weight layout (nb_layers), which kiln does not read"
+                                     % path)
+                raise ValueError("%s has no layer_names attribute: not a Keras weight file" % path)
+            assignments = _plan(model, group, path, by_name)
+        except (KeyError, TypeError, AttributeError, RuntimeError, OSError) as e:
+            raise ValueError("%s: malformed weight file (%s)" % (path, e))
+    for variable, value in assignments:
+        variable.set_value(value)
+
+
+def _read_layer(group, lname, path):
+    """[(weight name, dataset)] of one layer group; checks names and kinds, reads no data."""
+    if lname not in group or not isinstance(group[lname], _h5py().Group):
+        raise ValueError("%s: layer_names lists %r but the file has no group of that name" % (path, lname))
+    g = group[lname]
+    wnames = _names(g.attrs["weight_names"], path, "weight_names of layer %r" % lname) \
+        if "weight_names" in g.attrs else []
+    out = []
+    for wn in wnames:
+        if wn not in g or not isinstance(g[wn], _h5py().Dataset):
+            raise ValueError("%s: layer %r lists weight %r but has no dataset of that name" % (path, lname, wn))
+        out.append((wn, g[wn]))
+    return out
+
+
+def _values(layer, saved, path, lname):
+    """The arrays for layer.weights from its saved datasets, after checking count, shape, dtype."""
+    weights = layer.weights
+    if len(saved) != len(weights):
+        raise ValueError('%s: layer "%s" of the model expects %d weights, but the saved layer %s has %d.'
+                         % (path, layer.name, len(weights), lname, len(saved)))
+    out = []
+    for w, (wn, ds) in zip(weights, saved):
+        if tuple(ds.shape) != tuple(w.shape):
+            raise ValueError("%s: layer \"%s\", weight %s: the model's shape is %s but the file's %s is %s"
+                             % (path, layer.name, w.name, tuple(w.shape), wn, tuple(ds.shape)))
+        if ds.dtype.kind not in "fiu":
+            raise ValueError("%s: layer \"%s\", weight %s has dtype %s, not a number" % (path, layer.name, wn, ds.dtype))
+        out.append((w, np.asarray(ds[()], dtype=np.float32)))
+    return out
+
+
+def _plan(model, group, path, by_name):
+    """(variable, value) for every weight to set, all checked before any is set."""
+    file_layers = _names(group.attrs["layer_names"], path, "layer_names")
+    if len(set(file_layers)) != len(file_layers):
+        raise ValueError("%s: layer_names repeats a name" % path)
+    saved = {n: _read_layer(group, n, path) for n in file_layers}
+    out = []
+    if by_name:
+        by = {l.name: l for l in model.layers}
+        for n in file_layers:
+            if n in by:
+                out += _values(by[n], saved[n], path, n)
+        return out
+    model_layers = [l for l in model.layers if l.weights]
+    file_layers = [n for n in file_layers if saved[n]]
+    if len(file_layers) != len(model_layers):
+        raise ValueError("You are trying to load a weight file containing %d layers into a model with %d layers. (%s)"
+                         % (len(file_layers), len(model_layers), path))
+    for layer, n in zip(model_layers, file_layers):
+        out += _values(layer, saved[n], path, n)
+    return out
