@@ -9,25 +9,14 @@
 #include <vector>
 
 #include "runtime/compile.h"
+#include "testing.h"
 
 using namespace kiln;
 
-static int passed = 0, failed = 0;
+using kiln::testing::check;
 
-static void check(bool ok, const std::string& what) {
-  if (ok) {
-    ++passed;
-  } else {
-    ++failed;
-    std::cout << "FAIL: " << what << "\n";
-  }
-}
-
-static const char* kNet = R"(kiln 1
-graph @net {
-  input %x : f32[?,8]
-  input %t : f32[?,3]
-  param %w1 : f32[8,16] {init="glorot_uniform", seed=1}
+// A small classifier: the predict graph, and the same layers with a loss for training.
+static const std::string kLayers = R"(  param %w1 : f32[8,16] {init="glorot_uniform", seed=1}
   param %b1 : f32[16] {init=0.0}
   param %w2 : f32[16,3] {init="glorot_uniform", seed=2}
   %h = matmul(%x, %w1) : f32[?,16]
@@ -35,26 +24,11 @@ graph @net {
   %a = relu(%hb) : f32[?,16]
   %z = matmul(%a, %w2) : f32[?,3]
   %y = softmax(%z) {axis=-1} : f32[?,3]
-  %l = categorical_crossentropy(%t, %y) : f32[?]
-  %loss = reduce_mean(%l) : f32[]
-  output %loss
-}
 )";
-
-static const char* kPredict = R"(kiln 1
-graph @net {
-  input %x : f32[?,8]
-  param %w1 : f32[8,16] {init="glorot_uniform", seed=1}
-  param %b1 : f32[16] {init=0.0}
-  param %w2 : f32[16,3] {init="glorot_uniform", seed=2}
-  %h = matmul(%x, %w1) : f32[?,16]
-  %hb = bias_add(%h, %b1) : f32[?,16]
-  %a = relu(%hb) : f32[?,16]
-  %z = matmul(%a, %w2) : f32[?,3]
-  %y = softmax(%z) {axis=-1} : f32[?,3]
-  output %y
-}
-)";
+static const std::string kPredict = "kiln 1\ngraph @net {\n  input %x : f32[?,8]\n" + kLayers + "  output %y\n}\n";
+static const std::string kNet = "kiln 1\ngraph @net {\n  input %x : f32[?,8]\n  input %t : f32[?,3]\n" + kLayers +
+                                "  %l = categorical_crossentropy(%t, %y) : f32[?]\n  %loss = reduce_mean(%l) : f32[]\n"
+                                "  output %loss\n}\n";
 
 // Deterministic inputs: x[r][c] = sin(0.37 (8 (r + offset) + c)); the target (when the graph
 // has one) is the one-hot argmax of x's first 3 columns, a task a small net learns quickly.
@@ -178,6 +152,5 @@ int main() {
     check(threw, "a negative batch size is refused");
   }
 
-  std::cout << passed << " passed, " << failed << " failed\n";
-  return failed ? 1 : 0;
+  return kiln::testing::summary();
 }
