@@ -3,8 +3,8 @@
 // to "no CUDA device: <error name>: <text>".
 #include <cuda_runtime.h>
 
-#include <stdexcept>
 
+#include "base/errors.h"
 #include "device.h"
 
 namespace kiln::cuda {
@@ -16,7 +16,7 @@ std::string describe(cudaError_t e) {
 }
 
 void check(cudaError_t e) {
-  if (e != cudaSuccess) throw std::runtime_error(describe(e));
+  if (e != cudaSuccess) throw kiln::Error(describe(e));
 }
 
 __global__ void axpy_kernel(int n, float a, const float* x, float* y) {
@@ -53,8 +53,8 @@ std::string status() {
 }
 
 std::vector<float> axpy_selftest(float a, const std::vector<float>& x, const std::vector<float>& y) {
-  if (x.size() != y.size()) throw std::invalid_argument("axpy_selftest: x and y differ in length");
-  if (device_count() == 0) throw std::runtime_error(status());
+  if (x.size() != y.size()) throw kiln::ValueError("axpy_selftest: x and y differ in length");
+  if (device_count() == 0) throw kiln::Error(status());
   int n = static_cast<int>(x.size());
   float *dx = nullptr, *dy = nullptr;
   size_t bytes = sizeof(float) * (n ? n : 1);

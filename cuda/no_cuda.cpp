@@ -1,7 +1,7 @@
 // CPU-only build: the CUDA entry points exist and say clearly that there is no CUDA.
 #include "cuda/device.h"
 
-#include "ir/ir.h"
+#include "base/errors.h"
 
 namespace kiln::cuda {
 
