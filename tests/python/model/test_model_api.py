@@ -160,12 +160,32 @@ def test_history_and_validation_split():
     assert h.params["samples"] == 240
 
 
-def test_early_stopping_stops_and_restores():
-    m = small_model(optimizer=optimizers.SGD(lr=0.0))  # no progress: stops after patience
+def _early_stopping_run(restore):
+    """Training on (x, y) while validating on the same x with the classes rotated: every epoch
+    fits y better, so val_loss is best after the first epoch and rises after it."""
+    m = small_model(optimizer=optimizers.SGD(lr=0.1))
     x, y = blobs(64)
-    h = m.fit(x, y, nb_epoch=20, verbose=0, validation_data=(x, y),
-              callbacks=[callbacks.EarlyStopping(monitor="val_loss", patience=2, restore_best_weights=True)])
-    assert len(h.history["loss"]) == 3
+    snapshots = []  # weights at each epoch end, taken before EarlyStopping acts
+    keep = callbacks.LambdaCallback(on_epoch_end=lambda epoch, logs: snapshots.append(m.get_weights()))
+    stop = callbacks.EarlyStopping(monitor="val_loss", patience=2, restore_best_weights=restore)
+    h = m.fit(x, y, nb_epoch=20, batch_size=16, verbose=0, validation_data=(x, np.roll(y, 1, axis=1)),
+              callbacks=[keep, stop])
+    return m, h, stop, snapshots
+
+
+def test_early_stopping_stops_after_patience_and_restores_the_best_weights():
+    m, h, stop, snapshots = _early_stopping_run(restore=True)
+    val = h.history["val_loss"]
+    assert len(val) == 3 and val[0] < val[1] < val[2], val  # best at epoch 0, two epochs worse
+    assert stop.best_epoch == 0 and stop.stopped_epoch == 2
+    for got, best, last in zip(m.get_weights(), snapshots[0], snapshots[-1]):
+        np.testing.assert_array_equal(got, best)
+        assert not np.array_equal(best, last)  # restoring changed the weights
+    # Without restore_best_weights the model keeps the last epoch's weights.
+    m, h, stop, snapshots = _early_stopping_run(restore=False)
+    assert len(h.history["val_loss"]) == 3
+    for got, last in zip(m.get_weights(), snapshots[-1]):
+        np.testing.assert_array_equal(got, last)
 
 
 def test_progress_bar_prints_one_line_per_epoch_when_not_a_tty(capsys):
@@ -179,11 +199,17 @@ def test_progress_bar_prints_one_line_per_epoch_when_not_a_tty(capsys):
 
 def test_threads_and_build_info():
     info = kiln.build_info()
-    assert info["blas"] in ("scipy-openblas32", "system", "none") and info["openmp"] in (True, False)
+    assert info["blas"] in ("scipy-openblas32", "system", "none")
+    # The reported flag agrees with the behaviour: only an OpenMP build takes a thread count.
+    assert type(info["openmp"]) is bool, info
     n = kiln.get_num_threads()
-    kiln.set_num_threads(1)
-    assert kiln.get_num_threads() == 1
-    kiln.set_num_threads(n)
+    try:
+        kiln.set_num_threads(3)
+        assert kiln.get_num_threads() == (3 if info["openmp"] else 1), info
+        kiln.set_num_threads(1)
+        assert kiln.get_num_threads() == 1
+    finally:
+        kiln.set_num_threads(n)
 
 
 def test_activation_layer_and_layer_on_non_tensor():
