@@ -6,6 +6,7 @@ import pytest
 import kiln
 from kiln import backend as K
 from kiln import callbacks, optimizers
+from kiln.engine import training
 from kiln.layers import Activation, Dense, Dropout, Input
 from kiln.models import Model
 
@@ -136,19 +137,45 @@ def test_lr_change_from_a_batch_callback_takes_effect_at_once():
 
 
 def test_epoch_runs_natively_without_per_batch_python(monkeypatch):
-    calls = {"progress": 0}
+    """Without a callback that overrides a batch hook, fit calls Python only for the throttled
+    progress reports. With the throttle made infinite that is once per epoch (the last batch)
+    however many batches there are; a batch-hook callback gets every batch. No clock involved."""
+    monkeypatch.setattr(training, "PROGRESS_INTERVAL_S", float("inf"))
+    reports = []
     real = callbacks.CallbackList.progress
 
     def counting(self, seen, logs):
-        calls["progress"] += 1
+        reports.append(seen)
         return real(self, seen, logs)
 
     monkeypatch.setattr(callbacks.CallbackList, "progress", counting)
     m = small_model()
     x, y = blobs(4000)
-    m.fit(x, y, nb_epoch=1, batch_size=4, verbose=0, callbacks=[callbacks.History()])
-    # 1000 batches; progress is throttled to a few calls a second (plus the last batch).
-    assert 1 <= calls["progress"] < 100, calls
+    m.fit(x, y, nb_epoch=2, batch_size=4, verbose=0, callbacks=[callbacks.History()])
+    assert reports == [4000, 4000]  # 1000 batches an epoch, one report each
+    del reports[:]
+    batches = []
+    m.fit(x, y, nb_epoch=1, batch_size=4, verbose=0,
+          callbacks=[callbacks.LambdaCallback(on_batch_end=lambda batch, logs: batches.append(batch))])
+    assert batches == list(range(1000)) and reports == list(range(4, 4001, 4))
+
+
+@pytest.mark.parametrize("interval,every_batch,want", [
+    (float("inf"), False, [4, 9]),         # the last batch, and at once after the non-finite one
+    (0.0, False, list(range(10))),         # an interval every batch exceeds
+    (float("inf"), True, list(range(10))),
+], ids=["throttled", "interval-0", "every-batch"])
+def test_native_loop_reports_progress(interval, every_batch, want):
+    from kiln import _core
+    text = ("kiln 1\ngraph @g {\n  input %x : f32[?,1]\n  %s = reduce_sum(%x) : f32[]\n  output %s\n}\n")
+    p = _core.Program(_core.Store(), text)
+    x = np.arange(10, dtype=np.float32).reshape(10, 1)
+    x[4] = np.nan
+    reported, begun = [], []
+    p.run_epoch([x], 1, np.arange(10, dtype=np.int64), every_batch, interval,
+                (lambda b, size: begun.append(b) or False) if every_batch else None,
+                lambda b, size, n, vals, means: reported.append(b) or False)
+    assert reported == want and begun == (list(range(10)) if every_batch else [])
 
 
 def test_history_and_validation_split():
