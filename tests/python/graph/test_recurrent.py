@@ -110,7 +110,9 @@ def test_lstm_sentiment_on_real_reviews():
     m = Model(input=words, output=out)
     m.compile(optimizer=Adam(lr=0.01), loss="binary_crossentropy", metrics=["accuracy"])
     hist = m.fit(x_train, d["y_train"], nb_epoch=3, batch_size=64, verbose=0, validation_data=(x_test, d["y_test"]))
-    assert max(hist.history["val_acc"]) > 0.68, hist.history["val_acc"]  # chance 0.51
+    # the last epoch (no picking the best epoch on the test set): 0.74 to 0.75 over 3 seeds;
+    # majority class 0.51
+    assert hist.history["val_acc"][-1] > 0.68, hist.history["val_acc"]
 
 
 def test_guide_question_answer_model_with_real_layers():
