@@ -18,6 +18,10 @@ from ..lower import lower
 from . import data as data_utils
 from .summary import print_summary
 
+# Seconds between the native loop's progress reports to Python when no callback needs every
+# batch (it also reports the last batch, and at once after a non-finite loss).
+PROGRESS_INTERVAL_S = 0.25
+
 
 def _per_output(value, names, what, missing=None):
     """A per-output list from one value, a list (one per output) or a dict by output name; a
@@ -323,7 +327,7 @@ class Model(Container):
         for epoch in range(initial_epoch, epochs):
             cbl.on_epoch_begin(epoch)
             order = self._order(n, batch_size, shuffle)
-            means, seen, stopped = program.run_epoch(arrays, batch_size, order, every, 0.25,
+            means, seen, stopped = program.run_epoch(arrays, batch_size, order, every, PROGRESS_INTERVAL_S,
                                                      on_batch_begin if every else None, on_progress)
             logs = dict(zip(out_labels, means))
             if val_arrays is not None and not stopped:
@@ -350,7 +354,7 @@ class Model(Container):
     def _evaluate_arrays(self, arrays, batch_size, progress=None):
         program = self._program("test")
         order = np.arange(len(arrays[0]), dtype=np.int64)
-        means, _, _ = program.run_epoch(arrays, batch_size, order, False, 0.25, None, progress)
+        means, _, _ = program.run_epoch(arrays, batch_size, order, False, PROGRESS_INTERVAL_S, None, progress)
         return means
 
     def evaluate(self, x, y, batch_size=32, verbose=1, sample_weight=None):
@@ -378,7 +382,7 @@ class Model(Container):
         """One optimizer step on one batch; returns the loss (and metrics) before the step."""
         arrays = self._standardize(x, y, sample_weight, class_weight)
         n = len(arrays[0])
-        means, _, _ = self._program("train").run_epoch(arrays, n, np.arange(n, dtype=np.int64), False, 0.25,
+        means, _, _ = self._program("train").run_epoch(arrays, n, np.arange(n, dtype=np.int64), False, PROGRESS_INTERVAL_S,
                                                        None, None)
         return self._results(means)
 

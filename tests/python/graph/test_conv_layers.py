@@ -195,6 +195,9 @@ def test_guide_shared_vision_model_on_mnist_pairs(th, mnist):
 
     (xa, xb), labels = pairs(x_train, y_train, 3000)
     (ta, tb), test_labels = pairs(x_test, y_test, 1000)
-    classification_model.fit([xa, xb], labels, nb_epoch=4, batch_size=50, verbose=0)
+    classification_model.fit([xa, xb], labels, nb_epoch=6, batch_size=50, verbose=0)
     loss, acc = classification_model.evaluate([ta, tb], test_labels, verbose=0)
-    assert acc > 0.68, acc  # chance is about 0.5 (half the pairs match); 0.77 measured here
+    # Half the pairs are drawn to match and a tenth of the others match by chance, so about 55%
+    # match: always answering "same" scores that (0.567 on these pairs; 0.78 to 0.84 measured).
+    majority = max(test_labels.mean(), 1 - test_labels.mean())
+    assert acc > majority + 0.12, (acc, majority)

@@ -61,4 +61,6 @@ def test_sentiment_from_word_embeddings_on_real_reviews():
     x_test_pad[:, :x_test.shape[1]] = x_test
     h = m.fit(x_train, d["y_train"], nb_epoch=6, batch_size=64, verbose=0,
               validation_data=(x_test_pad, d["y_test"]))
-    assert max(h.history["val_acc"]) > 0.72, h.history["val_acc"]  # chance 0.51; naive Bayes 0.79
+    # the last epoch (no picking the best epoch on the test set): 0.77 to 0.78 over 3 seeds;
+    # majority class 0.51, naive Bayes 0.79
+    assert h.history["val_acc"][-1] > 0.72, h.history["val_acc"]

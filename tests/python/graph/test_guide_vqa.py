@@ -75,9 +75,23 @@ def _mnist_images(x, idx):
     return x[idx].reshape(-1, 1, 28, 28)
 
 
+def _clips(rng, x, y, n, frames=3):
+    """n clips of `frames` real digits, all different within a clip; a question "which digit is
+    in frame k?" (token k, from 1) about a random frame; the answer is that frame's digit."""
+    digits = np.argsort(rng.rand(n, 10), axis=1)[:, :frames]  # distinct digits per clip
+    by_digit = np.argsort(y, kind="stable")
+    start, count = np.searchsorted(y[by_digit], np.arange(10)), np.bincount(y, minlength=10)
+    idx = by_digit[start[digits] + (rng.rand(n, frames) * count[digits]).astype(np.int64)]
+    frame = rng.randint(0, frames, n)
+    return x[idx].reshape(n, frames, 1, 28, 28), (frame + 1).reshape(n, 1), y[idx[np.arange(n), frame]]
+
+
 def test_vqa_and_video_qa_answer_questions_about_real_digits(th, mnist):
-    """Questions: token 1 = "which digit is it?", token 2 = "is it even?" (answers: 10 digits,
-    10 = no, 11 = yes). Video questions: token 1..3 = "which digit is in frame k?"."""
+    """Image questions: token 1 = "which digit is it?", token 2 = "is it even?" (answers: 10
+    digits, 10 = no, 11 = yes). Video questions: token k = "which digit is in frame k?" about
+    clips of 3 different digits. Both need the question: an answer that ignores it is right at
+    most half the time on images (one answer cannot be both a digit and yes/no) and a third of
+    the time on clips (the frames hold 3 different digits and the asked frame is uniform)."""
     x_train, y_train, x_test, y_test = mnist
     rng = np.random.RandomState(0)
     model, vision, q_in, q_enc = vqa((1, 28, 28), 4, 32, 4, 1, 8, 12)
@@ -94,18 +108,17 @@ def test_vqa_and_video_qa_answer_questions_about_real_digits(th, mnist):
     j = np.arange(1000)
     tq, ta = questions(y_test[j], len(j))
     _, acc = model.evaluate([_mnist_images(x_test, j), tq], ta, verbose=0)
-    assert acc > 0.7, acc  # chance: under 0.3
+    assert acc > 0.5 + 0.2, acc  # question ignored: at most 0.5; 0.90 to 0.92 measured
 
+    # The video model re-uses the vision model trained above, frozen, on every frame.
+    vision.trainable = False
+    vision_weights = vision.get_weights()
     video = video_qa(vision, q_in, q_enc, 3, (1, 28, 28), 48, 12, 1, hidden=64)
     video.compile(optimizer=Adam(lr=0.005), loss='sparse_categorical_crossentropy', metrics=['accuracy'])
-
-    def clips(x, y, n):
-        idx = rng.randint(0, len(x), (n, 3))
-        frame = rng.randint(0, 3, n)
-        return x[idx].reshape(n, 3, 1, 28, 28), (frame + 1).reshape(n, 1), y[idx[np.arange(n), frame]]
-
-    v, vq, va = clips(x_train, y_train, 3000)
-    video.fit([v, vq], va, nb_epoch=5, batch_size=50, verbose=0)
-    tv, tvq, tva = clips(x_test, y_test, 600)
+    v, vq, va = _clips(rng, x_train, y_train, 6000)
+    video.fit([v, vq], va, nb_epoch=7, batch_size=50, verbose=0)
+    tv, tvq, tva = _clips(rng, x_test, y_test, 600)
     _, vacc = video.evaluate([tv, tvq], tva, verbose=0)
-    assert vacc > 0.3, vacc  # chance: 0.1 (about 0.42 after these 5 short epochs)
+    assert vacc > 1 / 3 + 0.3, vacc  # question ignored: at most 1/3; 0.83 to 0.86 measured
+    for w, w0 in zip(vision.get_weights(), vision_weights):
+        np.testing.assert_array_equal(w, w0)

@@ -49,14 +49,6 @@ def test_lambda_arguments():
     np.testing.assert_allclose(_predict(a, y, data), data * 3 - 1, rtol=1e-6)
 
 
-# One cause for both: the arity check counts the parameters that `arguments` supplies.
-ARITY_BUG = ("Lambda.call (layers/core.py) compares _positional_arity(function) with the number of inputs "
-             "but counts the parameters that `arguments` supplies: `lambda xs, k` with arguments={'k': .} on 2 "
-             "inputs is called f(x0, x1, k=.) -> TypeError 'got multiple values for argument k' (Keras 1.2 calls "
-             "f([x0, x1], k=.)), and `lambda x, y, k` with arguments={'k': .} is called f([x0, x1], k=.) -> "
-             "TypeError 'missing 1 required positional argument: y'")
-
-
 def test_lambda_on_a_list_with_arguments_gets_the_list():
     a, b = Input(shape=(3,)), Input(shape=(3,))
     z = Lambda(lambda xs, k: (xs[0] - xs[1]) * k, arguments={"k": 0.5})([a, b])

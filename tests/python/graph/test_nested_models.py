@@ -252,13 +252,6 @@ def test_gradients_through_a_nested_model_used_twice():
         np.testing.assert_allclose(g, numeric_grad(f, p), rtol=2e-3, atol=2e-6)
 
 
-FROZEN_BUG = ("trainable=False is not honoured by training: the train program is lowered with every Variable "
-              "whose own .trainable is True as a `param` (lower.py) and the core appends an optimizer update "
-              "per param, ignoring model.trainable_weights; Layer.trainable_weights also ignores "
-              "layer.trainable. So fit() updates a frozen nested model (reference section 5: 'nested "
-              "models/layers honoured dynamically') and a Dense(trainable=False)")
-
-
 def test_frozen_nested_model_is_not_trained():
     x = Input(shape=(3,))
     inner = Model(input=x, output=Dense(2)(x))

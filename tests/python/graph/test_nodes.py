@@ -20,7 +20,6 @@ def test_single_call_output_is_the_returned_tensor():
     assert lstm.input is a
     assert lstm.input_shape == (None, 140, 256)
     assert lstm.output_shape == (None, 140, 32)
-    assert hasattr(lstm, "output")
 
 
 def test_two_calls_make_output_ill_defined_with_the_guides_message():

@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 
 from kiln import backend as K
-from kiln.layers import GRU, LSTM, Dense, Embedding, Input, SimpleRNN, merge
+from kiln.layers import GRU, LSTM, Dense, Embedding, Input, Lambda, SimpleRNN, merge
 from kiln.models import Model
 from kiln.optimizers import Adam
 from numeric import numeric_grad
@@ -110,46 +110,91 @@ def test_lstm_sentiment_on_real_reviews():
     m = Model(input=words, output=out)
     m.compile(optimizer=Adam(lr=0.01), loss="binary_crossentropy", metrics=["accuracy"])
     hist = m.fit(x_train, d["y_train"], nb_epoch=3, batch_size=64, verbose=0, validation_data=(x_test, d["y_test"]))
-    assert max(hist.history["val_acc"]) > 0.68, hist.history["val_acc"]  # chance 0.51
+    # the last epoch (no picking the best epoch on the test set): 0.74 to 0.75 over 3 seeds;
+    # majority class 0.51
+    assert hist.history["val_acc"][-1] > 0.68, hist.history["val_acc"]
 
 
-def test_guide_question_answer_model_with_real_layers():
-    """The guide's multi-input/multi-output example, sizes scaled down, with Embedding and LSTM
-    (the guide omits Embedding's input_dim, which kiln reports; here it is given)."""
-    question_input = Input(shape=(10,), dtype='int32')
-    good_answer_input = Input(shape=(10,), dtype='int32')
-    bad_answer_input = Input(shape=(10,), dtype='int32')
-    embedded_question = Embedding(input_dim=50, output_dim=8)(question_input)
-    encoded_question = LSTM(6)(embedded_question)
-    answer_embedding = Embedding(input_dim=50, output_dim=8)
-    answer_lstm = LSTM(6)
+QA_WORDS, QA_KEPT = 24, 12  # answers: the first 24 tokens of a review; questions: 12 of them
+
+
+def _fragment_triples(rng, x, n):
+    """n (question, good answer, bad answer) triples from reviews x [N, 24] (each has 24 real
+    tokens): the question is 12 of a review's tokens, in order; the good answer is that review,
+    the bad answer another one. Questions all have 12 tokens and answers 24, so lengths tell
+    nothing, and good and bad answers are drawn alike: an answer scored without looking at the
+    question is the good one half the time."""
+    good = rng.randint(0, len(x), n)
+    bad = (good + 1 + rng.randint(0, len(x) - 1, n)) % len(x)
+    kept = np.sort(np.argsort(rng.rand(n, QA_WORDS), axis=1)[:, :QA_KEPT], axis=1)
+    return x[good[:, None], kept], x[good], x[bad]
+
+
+def test_guide_question_answer_model_on_real_reviews():
+    """The guide's multi-input/multi-output model, sizes scaled down, with its Embedding and LSTM
+    layers (the guide omits Embedding's input_dim, which kiln reports; here it is given), trained
+    to find the review a question was cut from: of two held-out reviews, the good answer must
+    score higher. The three custom losses: the squared gap (the guide's `output`) is symmetric in
+    the two scores, so it cannot say which answer is better and gets weight 0 (at weight 1
+    training stays at chance: 0.49 to 0.53 measured); hinges push the good score above 1 and the
+    bad one below -1."""
+    path = SHARED_DATA / "vader_movie_reviews.npz"
+    if not path.exists():
+        pytest.skip("the movie-review data is not at %s" % path)
+    d = np.load(path)
+    vocab = 4000
+    reviews = {}
+    for split in ("train", "test"):
+        x = d["x_" + split][d["len_" + split] >= QA_WORDS, :QA_WORDS]  # 3419 and 790 reviews
+        reviews[split] = np.where(x >= vocab, 1, x)
+
+    question_input = Input(shape=(QA_KEPT,), dtype='int32')
+    good_answer_input = Input(shape=(QA_WORDS,), dtype='int32')
+    bad_answer_input = Input(shape=(QA_WORDS,), dtype='int32')
+    embedded_question = Embedding(input_dim=vocab, output_dim=16)(question_input)
+    encoded_question = LSTM(16)(embedded_question)
+    # the two layers below are shared across the two answer inputs
+    answer_embedding = Embedding(input_dim=vocab, output_dim=16)
+    answer_lstm = LSTM(16)
     encoded_good_answer = answer_lstm(answer_embedding(good_answer_input))
     encoded_bad_answer = answer_lstm(answer_embedding(bad_answer_input))
     good_answer_score = merge([encoded_question, encoded_good_answer], mode='dot')
     bad_answer_score = merge([encoded_question, encoded_bad_answer], mode='dot')
-    from kiln.layers import Lambda
     output = Lambda(lambda x, y: K.square(x - y))([good_answer_score, bad_answer_score])
     model = Model(input=[question_input, good_answer_input, bad_answer_input],
                   output=[output, good_answer_score, bad_answer_score])
 
-    def custom_loss_1(y_true, y_pred):  # push the good score above the bad one
+    def custom_loss_1(y_true, y_pred):
         return K.mean(K.square(y_pred - y_true), axis=-1)
 
-    def custom_loss_2(y_true, y_pred):
-        return K.mean(K.abs(y_pred - y_true), axis=-1)
+    def custom_loss_2(y_true, y_pred):  # the good answer's score should reach the target
+        return K.mean(K.maximum(y_true - y_pred, 0.0), axis=-1)
 
-    custom_loss_3 = custom_loss_2
-    model.compile(optimizer='rmsprop', loss=[custom_loss_1, custom_loss_2, custom_loss_3])
-    n = 64
-    q, g, b = (np.random.randint(0, 50, (n, 10)) for _ in range(3))
-    targets = [np.ones((n, 1)), np.ones((n, 1)), np.zeros((n, 1))]
-    first = model.evaluate([q, g, b], targets, verbose=0)[0]
-    model.fit([q, g, b], targets, nb_epoch=5, verbose=0)
-    assert model.evaluate([q, g, b], targets, verbose=0)[0] < first
+    def custom_loss_3(y_true, y_pred):  # the bad answer's score should fall below the target
+        return K.mean(K.maximum(y_pred - y_true, 0.0), axis=-1)
+
+    model.compile(optimizer=Adam(lr=0.01), loss=[custom_loss_1, custom_loss_2, custom_loss_3],
+                  loss_weights=[0.0, 1.0, 1.0])
+    rng = np.random.RandomState(0)
+    q_data, good_ans_data, bad_ans_data = _fragment_triples(rng, reviews["train"], 8000)
+    n = len(q_data)
+    targets = [np.full((n, 1), 4.0), np.ones((n, 1)), -np.ones((n, 1))]
+    model.fit([q_data, good_ans_data, bad_ans_data], targets, nb_epoch=3, batch_size=64, verbose=0)
+
+    test = _fragment_triples(rng, reviews["test"], 1000)  # held-out reviews
+    gap, good, bad = model.predict(list(test), batch_size=500)
+    np.testing.assert_allclose(gap, (good - bad) ** 2, rtol=1e-4, atol=1e-5)
+    accuracy = float(np.mean(good > bad))
+    assert accuracy > 0.7, accuracy  # chance 0.5; 0.77 to 0.83 measured over 5 seeds
+
+    # The guide's embedders: separate models over the same trained layers, whose dot product is
+    # the model's score.
     question_embedder = Model(input=question_input, output=encoded_question)
-    assert question_embedder.predict(q).shape == (n, 6)
+    embedded_qs = question_embedder.predict(test[0])
     answer_embedder = Model(input=good_answer_input, output=encoded_good_answer)
-    assert answer_embedder.predict(g).shape == (n, 6)
+    embedded_ans = answer_embedder.predict(test[2])  # any answer: the layers are shared
+    assert embedded_qs.shape == embedded_ans.shape == (1000, 16)
+    np.testing.assert_allclose(np.sum(embedded_qs * embedded_ans, axis=1, keepdims=True), bad, rtol=1e-4, atol=1e-5)
 
 
 @pytest.mark.parametrize("cls", LAYERS, ids=lambda c: c.__name__)

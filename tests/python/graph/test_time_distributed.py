@@ -24,22 +24,30 @@ def test_time_distributed_dense_matches_numpy_and_ir_folds_time():
     assert [w.name for w in m.trainable_weights] == [w.name for w in dense.trainable_weights]
 
 
-def test_guide_time_distributed_model_equals_the_model_per_timestep():
+def test_guide_time_distributed_model_reads_sequences_of_20_real_digits(mnist):
+    """The guide's image model, trained on real MNIST digits, applied by TimeDistributed to every
+    timestep of sequences of 20 held-out digits: it equals the model run on each image, and it
+    reads the digits (an untrained model is right about 1 time in 10)."""
+    x_train, y_train, x_test, y_test = mnist
     inputs = Input(shape=(784,))
     h = Dense(16, activation="relu")(inputs)
     h = Dropout(0.5)(h)
     predictions = Dense(10, activation="softmax")(h)
     model = Model(input=inputs, output=predictions)
+    model.compile(optimizer="rmsprop", loss="sparse_categorical_crossentropy")
+    model.fit(x_train, y_train, nb_epoch=2, batch_size=32, verbose=0)
     # the guide: input sequences of 20 timesteps, the model applied to every timestep
     input_sequences = Input(shape=(20, 784))
     processed_sequences = TimeDistributed(model)(input_sequences)
     assert processed_sequences._keras_shape == (None, 20, 10)
     video = Model(input=input_sequences, output=processed_sequences)
-    seq = np.random.rand(3, 20, 784).astype(np.float32)
+    seq, labels = x_test[:1000].reshape(50, 20, 784), y_test[:1000].reshape(50, 20)
     out = video.predict(seq)
-    per_step = model.predict(seq.reshape(60, 784)).reshape(3, 20, 10)
+    per_step = model.predict(seq.reshape(1000, 784)).reshape(50, 20, 10)
     np.testing.assert_allclose(out, per_step, rtol=1e-5, atol=1e-7)
     np.testing.assert_allclose(out.sum(-1), 1.0, rtol=1e-5)
+    accuracy = float(np.mean(out.argmax(-1) == labels))
+    assert accuracy > 0.8, accuracy  # 0.89 to 0.90 measured over 3 seeds
 
 
 def test_time_distributed_trains_the_shared_weights():

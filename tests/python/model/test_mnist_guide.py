@@ -23,7 +23,9 @@ def test_guide_mlp_reaches_97_percent_within_10_epochs(mnist):
                         validation_data=(x_test, to_categorical(y_test, 10)))
     val_acc = history.history["val_acc"]
     assert len(val_acc) == 10
-    assert max(val_acc) >= 0.97, val_acc
+    # The last epoch's accuracy, not the best of ten: picking the best epoch by its test score would
+    # select on the test set (0.9717 to 0.9758 over 9 seeds).
+    assert val_acc[-1] >= 0.97, val_acc
     # Training really learned: the loss fell steadily and the last epoch beats the first.
     loss = history.history["loss"]
     assert loss[-1] < 0.5 * loss[0], loss

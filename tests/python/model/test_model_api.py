@@ -6,6 +6,7 @@ import pytest
 import kiln
 from kiln import backend as K
 from kiln import callbacks, optimizers
+from kiln.engine import training
 from kiln.layers import Activation, Dense, Dropout, Input
 from kiln.models import Model
 
@@ -136,19 +137,45 @@ def test_lr_change_from_a_batch_callback_takes_effect_at_once():
 
 
 def test_epoch_runs_natively_without_per_batch_python(monkeypatch):
-    calls = {"progress": 0}
+    """Without a callback that overrides a batch hook, fit calls Python only for the throttled
+    progress reports. With the throttle made infinite that is once per epoch (the last batch)
+    however many batches there are; a batch-hook callback gets every batch. No clock involved."""
+    monkeypatch.setattr(training, "PROGRESS_INTERVAL_S", float("inf"))
+    reports = []
     real = callbacks.CallbackList.progress
 
     def counting(self, seen, logs):
-        calls["progress"] += 1
+        reports.append(seen)
         return real(self, seen, logs)
 
     monkeypatch.setattr(callbacks.CallbackList, "progress", counting)
     m = small_model()
     x, y = blobs(4000)
-    m.fit(x, y, nb_epoch=1, batch_size=4, verbose=0, callbacks=[callbacks.History()])
-    # 1000 batches; progress is throttled to a few calls a second (plus the last batch).
-    assert 1 <= calls["progress"] < 100, calls
+    m.fit(x, y, nb_epoch=2, batch_size=4, verbose=0, callbacks=[callbacks.History()])
+    assert reports == [4000, 4000]  # 1000 batches an epoch, one report each
+    del reports[:]
+    batches = []
+    m.fit(x, y, nb_epoch=1, batch_size=4, verbose=0,
+          callbacks=[callbacks.LambdaCallback(on_batch_end=lambda batch, logs: batches.append(batch))])
+    assert batches == list(range(1000)) and reports == list(range(4, 4001, 4))
+
+
+@pytest.mark.parametrize("interval,every_batch,want", [
+    (float("inf"), False, [4, 9]),         # the last batch, and at once after the non-finite one
+    (0.0, False, list(range(10))),         # an interval every batch exceeds
+    (float("inf"), True, list(range(10))),
+], ids=["throttled", "interval-0", "every-batch"])
+def test_native_loop_reports_progress(interval, every_batch, want):
+    from kiln import _core
+    text = ("kiln 1\ngraph @g {\n  input %x : f32[?,1]\n  %s = reduce_sum(%x) : f32[]\n  output %s\n}\n")
+    p = _core.Program(_core.Store(), text)
+    x = np.arange(10, dtype=np.float32).reshape(10, 1)
+    x[4] = np.nan
+    reported, begun = [], []
+    p.run_epoch([x], 1, np.arange(10, dtype=np.int64), every_batch, interval,
+                (lambda b, size: begun.append(b) or False) if every_batch else None,
+                lambda b, size, n, vals, means: reported.append(b) or False)
+    assert reported == want and begun == (list(range(10)) if every_batch else [])
 
 
 def test_history_and_validation_split():
@@ -160,12 +187,32 @@ def test_history_and_validation_split():
     assert h.params["samples"] == 240
 
 
-def test_early_stopping_stops_and_restores():
-    m = small_model(optimizer=optimizers.SGD(lr=0.0))  # no progress: stops after patience
+def _early_stopping_run(restore):
+    """Training on (x, y) while validating on the same x with the classes rotated: every epoch
+    fits y better, so val_loss is best after the first epoch and rises after it."""
+    m = small_model(optimizer=optimizers.SGD(lr=0.1))
     x, y = blobs(64)
-    h = m.fit(x, y, nb_epoch=20, verbose=0, validation_data=(x, y),
-              callbacks=[callbacks.EarlyStopping(monitor="val_loss", patience=2, restore_best_weights=True)])
-    assert len(h.history["loss"]) == 3
+    snapshots = []  # weights at each epoch end, taken before EarlyStopping acts
+    keep = callbacks.LambdaCallback(on_epoch_end=lambda epoch, logs: snapshots.append(m.get_weights()))
+    stop = callbacks.EarlyStopping(monitor="val_loss", patience=2, restore_best_weights=restore)
+    h = m.fit(x, y, nb_epoch=20, batch_size=16, verbose=0, validation_data=(x, np.roll(y, 1, axis=1)),
+              callbacks=[keep, stop])
+    return m, h, stop, snapshots
+
+
+def test_early_stopping_stops_after_patience_and_restores_the_best_weights():
+    m, h, stop, snapshots = _early_stopping_run(restore=True)
+    val = h.history["val_loss"]
+    assert len(val) == 3 and val[0] < val[1] < val[2], val  # best at epoch 0, two epochs worse
+    assert stop.best_epoch == 0 and stop.stopped_epoch == 2
+    for got, best, last in zip(m.get_weights(), snapshots[0], snapshots[-1]):
+        np.testing.assert_array_equal(got, best)
+        assert not np.array_equal(best, last)  # restoring changed the weights
+    # Without restore_best_weights the model keeps the last epoch's weights.
+    m, h, stop, snapshots = _early_stopping_run(restore=False)
+    assert len(h.history["val_loss"]) == 3
+    for got, last in zip(m.get_weights(), snapshots[-1]):
+        np.testing.assert_array_equal(got, last)
 
 
 def test_progress_bar_prints_one_line_per_epoch_when_not_a_tty(capsys):
@@ -179,11 +226,17 @@ def test_progress_bar_prints_one_line_per_epoch_when_not_a_tty(capsys):
 
 def test_threads_and_build_info():
     info = kiln.build_info()
-    assert info["blas"] in ("scipy-openblas32", "system", "none") and info["openmp"] in (True, False)
+    assert info["blas"] in ("scipy-openblas32", "system", "none")
+    # The reported flag agrees with the behaviour: only an OpenMP build takes a thread count.
+    assert type(info["openmp"]) is bool, info
     n = kiln.get_num_threads()
-    kiln.set_num_threads(1)
-    assert kiln.get_num_threads() == 1
-    kiln.set_num_threads(n)
+    try:
+        kiln.set_num_threads(3)
+        assert kiln.get_num_threads() == (3 if info["openmp"] else 1), info
+        kiln.set_num_threads(1)
+        assert kiln.get_num_threads() == 1
+    finally:
+        kiln.set_num_threads(n)
 
 
 def test_activation_layer_and_layer_on_non_tensor():

@@ -5,6 +5,7 @@ import pytest
 from kiln import regularizers
 from kiln.layers import Dense, Embedding, Input
 from kiln.models import Model
+from kiln.optimizers import SGD
 
 
 def test_weight_penalties_are_added_to_the_loss():
@@ -35,16 +36,26 @@ def test_keras2_names_and_activity_penalty_summed_over_the_batch():
     assert abs(m.evaluate(x, y, verbose=0, batch_size=4) - want) < 1e-4 * want
 
 
-def test_l2_shrinks_weights_towards_zero():
+def test_l2_training_reaches_the_optimum_of_the_regularized_problem():
+    """Full-batch gradient descent on mse + l * |W|^2 converges to the ridge solution, which
+    solves (X'X/n + l I) W + mean(x) b = X'y/n, mean(x) W + b = mean(y) (b is not penalized).
+    Here it is about half the unregularized solution (all ones); without the penalty in the
+    gradient training would reach all ones, and untrained weights are glorot_uniform draws."""
+    lam, n = 1.0, 64
     a = Input(shape=(4,))
-    dense = Dense(1, W_regularizer=regularizers.l2(1.0))
+    dense = Dense(1, W_regularizer=regularizers.l2(lam))
     m = Model(input=a, output=dense(a))
-    m.compile(optimizer="sgd", loss="mse")
-    x = np.random.randn(64, 4).astype(np.float32)
-    y = (x @ np.ones((4, 1))).astype(np.float32)
-    m.fit(x, y, nb_epoch=30, verbose=0)
-    # the penalty pulls the fitted weights well below the unregularized solution (all ones)
-    assert np.all(np.abs(dense.get_weights()[0]) < 0.8)
+    m.compile(optimizer=SGD(lr=0.1), loss="mse")
+    x = np.random.randn(n, 4)
+    y = x @ np.ones((4, 1)) + 0.5
+    m.fit(x.astype(np.float32), y.astype(np.float32), nb_epoch=100, batch_size=n, verbose=0)
+
+    lhs = np.block([[x.T @ x / n + lam * np.eye(4), x.mean(0)[:, None]], [x.mean(0)[None, :], np.ones((1, 1))]])
+    rhs = np.concatenate([x.T @ y / n, y.mean(0, keepdims=True)])
+    optimum = np.linalg.solve(lhs, rhs).ravel()
+    W, b = dense.get_weights()
+    np.testing.assert_allclose(np.concatenate([W.ravel(), b]), optimum, rtol=0, atol=1e-4)
+    assert np.all(np.abs(optimum[:4] - 1) > 0.3), optimum  # the penalty matters: far from all ones
 
 
 def test_embedding_regularizer_and_bad_name():
