@@ -38,6 +38,9 @@ struct Schema {
   bool differentiable = true;
   bool side_effect = false;  // writes persistent state; never removed, never reordered
   std::vector<int> writes;   // operands written in place (side-effecting ops)
+  // The gradient takes -1 for a result with no cotangent instead of a zero-filled one (ops whose
+  // extra results are saved for the backward pass: filling them with zeros would cost a pass).
+  bool accepts_missing_cotangents = false;
   std::string doc;
 
   Schema& inputs(std::vector<std::string> names, int optional = 0) {
@@ -56,6 +59,7 @@ struct Schema {
   Schema& set_infer(InferFn f) { infer = std::move(f); return *this; }
   Schema& set_grad(GradFn f) { grad = std::move(f); return *this; }
   Schema& non_differentiable() { differentiable = false; return *this; }
+  Schema& sparse_cotangents() { accepts_missing_cotangents = true; return *this; }
   Schema& effect(std::vector<int> written) { side_effect = true; writes = std::move(written); differentiable = false; return *this; }
   Schema& describe(std::string d) { doc = std::move(d); return *this; }
 };

@@ -47,8 +47,9 @@ std::vector<int> gradients(ir::Graph& g, int loss, const std::vector<int>& wrt) 
     for (int v : n.inputs) needed = needed || (from_wrt[v] && to_loss[v]);
     if (!any || !needed) continue;
     if (!s.grad) throw ValueError("[" + n.op + "] has no gradient");
-    for (auto& d : dys)
-      if (d < 0) d = b.emit("broadcast_like", {b.scalar(0.0), n.outputs[&d - &dys[0]]});
+    if (!s.accepts_missing_cotangents)
+      for (auto& d : dys)
+        if (d < 0) d = b.emit("broadcast_like", {b.scalar(0.0), n.outputs[&d - &dys[0]]});
     b.set_stem(n.outputs.empty() ? "g" : "g." + g.values[n.outputs[0]].name);
     std::vector<int> dxs = s.grad(b, n, dys);
     b.set_stem("g");

@@ -113,6 +113,7 @@ def lower(outputs, inputs, training, name="main", return_names=False, updates=()
     for v in variables:
         if id(v) not in trainable_ids:
             lines.append("  state %%%s : %s" % (name_of(v), _type_text(v)))
+    printed = set()  # ops with several results, printed once
     for t in order:
         if id(t) in input_ids or isinstance(t, Variable):
             continue
@@ -120,8 +121,13 @@ def lower(outputs, inputs, training, name="main", return_names=False, updates=()
             raise GraphDisconnected(
                 "Graph disconnected: cannot obtain value for tensor %r: it is not among the inputs %s"
                 % (t, [getattr(i, "name", i) for i in inputs]))
+        results = t.results[0] if t.results else [t]
+        if id(results[0]) in printed:
+            continue
+        printed.add(id(results[0]))
         args = ", ".join("%" + name_of(resolve(x)) for x in t.inputs)
-        lines.append("  %%%s = %s(%s)%s : %s" % (name_of(t), t.op, args, _attrs_text(t.attrs), _type_text(t)))
+        lines.append("  %s = %s(%s)%s : %s" % (", ".join("%" + name_of(r) for r in results), t.op, args,
+                                               _attrs_text(t.attrs), ", ".join(_type_text(r) for r in results)))
     for var, value in updates:
         lines.append("  assign(%%%s, %%%s)" % (name_of(var), name_of(resolve(value))))
     lines.append("  output " + ", ".join("%" + name_of(resolve(t)) for t in outputs))

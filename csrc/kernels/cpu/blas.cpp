@@ -20,7 +20,7 @@ extern "C" void openblas_set_num_threads(int) __attribute__((weak));
 namespace kiln::cpu {
 
 // One BLAS call, on the calling thread only.
-static void sgemm_serial(bool ta, bool tb, int64_t M, int64_t N, int64_t K, float alpha, const float* A, int64_t lda,
+void sgemm_serial(bool ta, bool tb, int64_t M, int64_t N, int64_t K, float alpha, const float* A, int64_t lda,
                          const float* B, int64_t ldb, float beta, float* C, int64_t ldc) {
   if (M == 0 || N == 0) return;
 #if defined(KILN_SGEMM)

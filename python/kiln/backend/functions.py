@@ -10,7 +10,7 @@ import numpy as np
 
 from .. import _core
 from ..lower import lower
-from .tensor import Placeholder, Tensor, make
+from .tensor import Placeholder, Tensor, make, make_multi
 from .variables import Variable, store
 
 
@@ -123,7 +123,7 @@ def eval(x):
     return Function([], [x])([])[0]
 
 
-_NODE = re.compile(r"^  %(\S+) = (\w+)\((.*?)\)(?: \{(.*)\})? : (\S+)$")
+_NODE = re.compile(r"^  (%\S+(?:, %\S+)*) = (\w+)\((.*?)\)(?: \{(.*)\})? : (.+)$")
 _ATTR = re.compile(r'(\w+)=("(?:[^"\\]|\\.)*"|\[[^\]]*\]|[^,]+)(?:, |$)')
 
 
@@ -155,12 +155,18 @@ def gradients(loss, variables):
     by_name = dict(_tensors_by_name(names, [loss] + variables + feeds))
     for line in grad_text.splitlines():
         m = _NODE.match(line)
-        if not m or m.group(1) in by_name:
+        if not m:
             continue
-        name, op, args, attrs, _ = m.groups()
+        results, op, args, attrs, _ = m.groups()
+        results = [r.strip()[1:] for r in results.split(",")]
+        if results[0] in by_name:
+            continue
         inputs = [by_name[a.strip()[1:]] for a in args.split(",") if a.strip()]
         attrs = {k: _attr_value(v) for k, v in _ATTR.findall(attrs or "")}
-        by_name[name] = make(op, inputs, attrs)
+        if len(results) == 1:
+            by_name[results[0]] = make(op, inputs, attrs)
+        else:
+            by_name.update(zip(results, make_multi(op, inputs, attrs)))
     out_line = grad_text.strip().splitlines()[-2].strip()
     outs = [o.strip()[1:] for o in out_line[len("output"):].split(",")]
     return [by_name[o] for o in outs[1:]]
@@ -177,3 +183,5 @@ def _tensors_by_name(names, roots):
         if id(t) in names:
             yield names[id(t)], t
         stack.extend(t.inputs)
+        if t.results:
+            stack.extend(t.results[0])  # the other results of its op, named when it was lowered

@@ -42,6 +42,9 @@ class Tensor:
         self._keras_history = None
         self._keras_mask = None
         self._uses_learning_phase = any(getattr(t, "_uses_learning_phase", False) for t in self.inputs)
+        # For an op with several results: (the list of all its result tensors, this one's index).
+        # Lowering prints the op once, naming every result.
+        self.results = None
 
     @property
     def ndim(self):
@@ -175,3 +178,14 @@ def make(op, inputs, attrs=None, name=None):
     attrs = dict(attrs or {})
     (dtype, shape), = infer(op, inputs, attrs)
     return Tensor(op, inputs, attrs, dtype, shape, name)
+
+
+def make_multi(op, inputs, attrs=None, names=None):
+    """The result tensors of an op with several results (lstm: y, hs, cs, gates)."""
+    attrs = dict(attrs or {})
+    types = infer(op, inputs, attrs)
+    outs = [Tensor(op, inputs, attrs, dtype, shape, names[k] if names else None)
+            for k, (dtype, shape) in enumerate(types)]
+    for k, t in enumerate(outs):
+        t.results = (outs, k)
+    return outs

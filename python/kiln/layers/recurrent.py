@@ -1,16 +1,19 @@
 """Recurrent layers (Keras 1.2): SimpleRNN, GRU, LSTM.
 
-Each layer is lowered by unrolling over its (known) timesteps with kiln.backend ops: the input
-projection of every step is one matmul over the whole sequence, then each step does one matmul
-with the recurrent weights and the gate arithmetic. Gradients (backpropagation through time)
-come from the native autodiff of those ops. Weights follow Keras 1.2 exactly, one matrix per
-gate (`lstm_1_W_i`, `lstm_1_U_i`, `lstm_1_b_i`, ...), in Keras' order, so weight files match.
+A layer whose cell has a fused op (`lstm`; csrc/ops/recurrent.cpp) lowers to that one op, whose
+kernels run the whole sequence natively (csrc/kernels/cpu/recurrent.h). With `unroll=True`, or
+for a cell without one yet, the layer is unrolled over its (known) timesteps with kiln.backend
+ops: the input projection of every step is one matmul over the whole sequence, then each step
+does one matmul with the recurrent weights and the gate arithmetic, and the native autodiff of
+those ops gives backpropagation through time. Weights follow Keras 1.2 exactly, one matrix per
+gate (`lstm_1_W_i`, `lstm_1_U_i`, `lstm_1_b_i`, ...), in Keras' order, so weight files match;
+the fused op reads them packed side by side.
 
 Masks (Embedding(mask_zero=True)) are honoured as Keras 1 does: a masked step repeats the
 previous output and carries the states. Not yet: `stateful`, `dropout_W`/`dropout_U`.
 """
 from .. import activations, backend as K, initializers, regularizers
-from ..backend.tensor import make
+from ..backend.tensor import make, make_multi
 from ..graph.layer import InputSpec, Layer
 
 
@@ -42,6 +45,7 @@ class Recurrent(Layer):
         self.b_regularizer = regularizers.get(b_regularizer if b_regularizer is not None else bias_regularizer)
         self.return_sequences = return_sequences
         self.go_backwards = go_backwards
+        self.unroll = bool(unroll)
         self.supports_masking = True
         self.input_spec = [InputSpec(ndim=3)]
 
@@ -86,7 +90,23 @@ class Recurrent(Layer):
     def compute_mask(self, x, mask=None):
         return mask if self.return_sequences else None
 
+    fused_op = None  # the op that runs this cell over a whole sequence, where there is one
+
+    def fused_attrs(self):
+        return {"activation": self.activation.__name__, "return_sequences": int(self.return_sequences),
+                "go_backwards": int(self.go_backwards)}
+
     def call(self, x, mask=None):
+        if self.fused_op and not self.unroll:
+            W, U, b = self._packed(self.order)
+            try:
+                return make_multi(self.fused_op, [x, W, U, b] + ([mask] if mask is not None else []),
+                                  self.fused_attrs())[0]
+            except ValueError:
+                pass  # e.g. an activation the fused op does not have: the unrolled ops take any
+        return self.unrolled(x, mask)
+
+    def unrolled(self, x, mask=None):
         steps = x.shape[1]
         W, U, b = self._packed(self.order)
         xw = K.bias_add(K.dot(x, W), b)  # [batch, steps, G*u]: every step's input projection at once
@@ -164,6 +184,7 @@ class LSTM(Recurrent):
     the forget-gate bias starts at one (forget_bias_init), as Keras 1.2."""
     gates = ("i", "c", "f", "o")  # Keras 1.2's trainable_weights order
     order = ("i", "f", "c", "o")  # packing order of the fused projection
+    fused_op = "lstm"
 
     def __init__(self, output_dim=None, forget_bias_init="one", inner_activation="hard_sigmoid",
                  recurrent_activation=None, unit_forget_bias=None, **kwargs):
@@ -175,6 +196,9 @@ class LSTM(Recurrent):
 
     def bias_init(self, gate):
         return self.forget_bias_init if gate == "f" else initializers.get("zero")
+
+    def fused_attrs(self):
+        return dict(super().fused_attrs(), inner_activation=self.inner_activation.__name__)
 
     def initial_state(self, zero):
         return (zero, zero)

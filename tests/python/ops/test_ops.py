@@ -14,6 +14,7 @@ sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent))
 from ophelpers import EPS32, TINY32, Graph, assert_close, attrs_id, ref, run, shape_id  # noqa: E402
 
 from kiln import _core  # noqa: E402
+import test_recurrent_ops  # noqa: E402
 
 # op name -> NumPy reference. test_registry.py checks this covers every registered op that is
 # not side-effecting, and that each has at least one forward case below.
@@ -47,6 +48,7 @@ REFERENCES = {
     "conv2d": ref.conv2d, "conv2d_grad_input": ref.conv2d_grad_input, "conv2d_grad_filter": ref.conv2d_grad_filter,
     "pool2d": ref.pool2d, "pool2d_grad": ref.pool2d_grad,
 }
+REFERENCES.update(test_recurrent_ops.REFERENCES)
 # Ops whose meaning depends on whether operand 0 carries the batch dim `?` (a fact of the IR
 # type, not of the array): their reference takes batched=True/False.
 REF_BATCHED = {"reshape"}
@@ -646,7 +648,8 @@ FORWARD_CASES = (unary_cases() + binary_cases() + pow_cases() + const_cases() + 
                  + grad_helper_cases() + shape_cases() + gather_cases() + tile_cases() + conv_cases() + pool_cases())
 # dropout_mask is random: test_dropout_mask_* below check its statistics instead of values.
 STATISTICAL = {"dropout_mask"}
-TESTED_OPS = {c.op for c in FORWARD_CASES} | STATISTICAL
+# The multi-result recurrent ops have their own cases (test_recurrent_ops.py).
+TESTED_OPS = {c.op for c in FORWARD_CASES} | STATISTICAL | test_recurrent_ops.TESTED_OPS
 
 
 @pytest.mark.parametrize("case", [c.param() for c in FORWARD_CASES])

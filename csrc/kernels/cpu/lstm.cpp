@@ -1,0 +1,146 @@
+// lstm and lstm_grad: the fused LSTM of Keras 1.2 (see recurrent.h for the layout and the
+// structure shared with gru and simple_rnn). Gates are packed i, f, c, o:
+//   i = inner(z_i), f = inner(z_f), g = act(z_c), o = inner(z_o),
+//   c_t = f * c_prev + i * g,  h_t = o * act(c_t);
+// a masked step keeps h and c from the step before.
+#include <cstring>
+#include <vector>
+
+#include "kernels/cpu/recurrent.h"
+
+namespace kiln::cpu {
+namespace {
+
+using rnn::Act;
+
+struct LstmArgs {
+  rnn::Seq s;
+  Act act, inner;
+  bool return_sequences;
+  const float *x, *W, *U, *b, *mask, *h0, *c0;
+};
+
+// x, W, U, b are operands xi .. xi+3; mask, h0, c0 (optional) start at operand `first_optional`.
+LstmArgs lstm_args(const KernelArgs& a, size_t xi, size_t first_optional) {
+  const TensorView &x = a.in[xi], &U = a.in[xi + 2];
+  LstmArgs r;
+  r.s = {x.dim(0), x.dim(1), x.dim(2), U.dim(0), 4, ir::attr_int(a.node.attrs, "go_backwards", 0) != 0};
+  r.act = rnn::act_named(ir::attr_str(a.node.attrs, "activation", "tanh"));
+  r.inner = rnn::act_named(ir::attr_str(a.node.attrs, "inner_activation", "hard_sigmoid"));
+  r.return_sequences = ir::attr_int(a.node.attrs, "return_sequences", 0) != 0;
+  r.x = x.f(), r.W = a.in[xi + 1].f(), r.U = U.f(), r.b = a.in[xi + 3].f();
+  r.mask = rnn::operand_or_null(a, first_optional);
+  r.h0 = rnn::operand_or_null(a, first_optional + 1);
+  r.c0 = rnn::operand_or_null(a, first_optional + 2);
+  return r;
+}
+
+// lstm(x, W, U, b [, mask [, h0, c0]]) -> y, hs, cs, gates
+void lstm_k(const KernelArgs& a) {
+  LstmArgs p = lstm_args(a, 0, 4);
+  const rnn::Seq& s = p.s;
+  const int64_t u = s.u, G = 4 * u, T = s.T;
+  float *hs = a.out[1].f(), *cs = a.out[2].f(), *gates = a.out[3].f();
+  if (s.B == 0 || T == 0) {
+    if (!p.return_sequences) std::fill(a.out[0].f(), a.out[0].f() + a.out[0].numel, 0.f);
+    return;
+  }
+  rnn::input_projection(s, p.x, p.W, p.b, gates);
+  rnn::for_blocks(s.B, [&](int64_t b0, int64_t b1) {
+    std::vector<float> tc(u);
+    for (int64_t k = 0; k < T; ++k) {
+      int64_t t = s.time(k), tp = k ? s.time(k - 1) : 0;
+      // The state this step starts from: the previous step's, or h0/c0, or zeros (null).
+      const float* hp = k ? hs + (b0 * T + tp) * u : (p.h0 ? p.h0 + b0 * u : nullptr);
+      const float* cp = k ? cs + (b0 * T + tp) * u : (p.c0 ? p.c0 + b0 * u : nullptr);
+      int64_t stride = k ? T * u : u;
+      float* z = gates + (b0 * T + t) * G;
+      if (hp) sgemm_serial(false, false, b1 - b0, G, u, 1.f, hp, stride, p.U, G, 1.f, z, T * G);
+      for (int64_t r = b0; r < b1; ++r) {
+        float* g = gates + (r * T + t) * G;
+        float *c = cs + (r * T + t) * u, *h = hs + (r * T + t) * u;
+        const float* hprev = hp ? hp + (r - b0) * stride : nullptr;
+        const float* cprev = cp ? cp + (r - b0) * stride : nullptr;
+        rnn::apply(p.inner, g, 2 * u);          // i, f
+        rnn::apply(p.act, g + 2 * u, u);        // g
+        rnn::apply(p.inner, g + 3 * u, u);      // o
+        if (rnn::kept(p.mask, s, r, t) == 0.f) {  // masked: the state carries over
+          if (cprev) std::memcpy(c, cprev, u * sizeof(float));
+          else std::fill(c, c + u, 0.f);
+          if (hprev) std::memcpy(h, hprev, u * sizeof(float));
+          else std::fill(h, h + u, 0.f);
+          continue;
+        }
+        const float *gi = g, *gf = g + u, *gg = g + 2 * u, *go = g + 3 * u;
+        for (int64_t j = 0; j < u; ++j) c[j] = gi[j] * gg[j] + (cprev ? gf[j] * cprev[j] : 0.f);
+        std::memcpy(tc.data(), c, u * sizeof(float));
+        rnn::apply(p.act, tc.data(), u);
+        for (int64_t j = 0; j < u; ++j) h[j] = go[j] * tc[j];
+      }
+    }
+  });
+  rnn::write_output(s, hs, p.return_sequences, a.out[0].f());
+}
+
+// lstm_grad(dy, x, W, U, b, hs, cs, gates [, mask [, h0, c0]]) -> dx, dW, dU, db, dh0, dc0, dz, hprev
+void lstm_grad_k(const KernelArgs& a) {
+  const float *dy = a.in[0].f(), *hs = a.in[5].f(), *cs = a.in[6].f(), *gates = a.in[7].f();
+  LstmArgs p = lstm_args(a, 1, 8);
+  const rnn::Seq& s = p.s;
+  const int64_t u = s.u, G = 4 * u, T = s.T;
+  float *dx = a.out[0].f(), *dW = a.out[1].f(), *dU = a.out[2].f(), *db = a.out[3].f();
+  float *dh = a.out[4].f(), *dc = a.out[5].f(), *dz = a.out[6].f(), *hprev = a.out[7].f();
+  // dh and dc (the outputs dh0, dc0) carry the running gradient of each row's state back in time.
+  std::fill(dh, dh + a.out[4].numel, 0.f);
+  std::fill(dc, dc + a.out[5].numel, 0.f);
+  if (s.B == 0 || T == 0) {
+    for (int i : {0, 1, 2, 3}) std::fill(a.out[i].f(), a.out[i].f() + a.out[i].numel, 0.f);
+    return;
+  }
+  rnn::for_blocks(s.B, [&](int64_t b0, int64_t b1) {
+    std::vector<float> tc(u), dct(u);
+    for (int64_t k = T; k-- > 0;) {
+      int64_t t = s.time(k), tp = k ? s.time(k - 1) : 0;
+      for (int64_t r = b0; r < b1; ++r) {
+        float *dhr = dh + r * u, *dcr = dc + r * u, *dzr = dz + (r * T + t) * G;
+        if (const float* gy = rnn::output_cotangent(s, dy, p.return_sequences, k, r))
+          for (int64_t j = 0; j < u; ++j) dhr[j] += gy[j];
+        if (rnn::kept(p.mask, s, r, t) == 0.f) {  // the state passed through: so does its gradient
+          std::fill(dzr, dzr + G, 0.f);
+          continue;
+        }
+        const float* g = gates + (r * T + t) * G;
+        const float *gi = g, *gf = g + u, *gg = g + 2 * u, *go = g + 3 * u;
+        const float* cprev = k ? cs + (r * T + tp) * u : (p.c0 ? p.c0 + r * u : nullptr);
+        std::memcpy(tc.data(), cs + (r * T + t) * u, u * sizeof(float));
+        rnn::apply(p.act, tc.data(), u);
+        for (int64_t j = 0; j < u; ++j) dct[j] = dhr[j] * go[j];
+        rnn::times_grad(p.act, tc.data(), dct.data(), u);  // d act(c) / dc
+        float *dzi = dzr, *dzf = dzr + u, *dzg = dzr + 2 * u, *dzo = dzr + 3 * u;
+        for (int64_t j = 0; j < u; ++j) {
+          float dcj = dct[j] + dcr[j];
+          dzo[j] = dhr[j] * tc[j];
+          dzi[j] = dcj * gg[j];
+          dzg[j] = dcj * gi[j];
+          dzf[j] = cprev ? dcj * cprev[j] : 0.f;
+          dcr[j] = dcj * gf[j];
+          dhr[j] = 0.f;  // h_t reaches h_prev only through z: added by the GEMM below
+        }
+        rnn::times_grad(p.inner, gi, dzi, 2 * u);  // i, f (adjacent)
+        rnn::times_grad(p.act, gg, dzg, u);
+        rnn::times_grad(p.inner, go, dzo, u);
+      }
+      sgemm_serial(false, true, b1 - b0, u, G, 1.f, dz + (b0 * T + t) * G, T * G, p.U, G, 1.f, dh + b0 * u, u);
+    }
+  });
+  rnn::previous_states(s, hs, p.h0, hprev);
+  rnn::input_gradients(s, dz, p.x, p.W, dx, dW, db);
+  sgemm(true, false, u, G, s.B * T, 1.f, hprev, u, dz, G, 0.f, dU, G);
+}
+
+}  // namespace
+
+KILN_CPU_KERNEL(lstm, lstm_k);
+KILN_CPU_KERNEL(lstm_grad, lstm_grad_k);
+
+}  // namespace kiln::cpu

@@ -1,0 +1,83 @@
+// Shared by the fused recurrent kernels (lstm.cpp, gru.cpp, simple_rnn.cpp).
+//
+// Layout: x [B, T, D]; W [D, G*u], U [u, G*u], b [G*u] hold the G gates side by side; every
+// per-step buffer is [B, T, width] in natural time order, whatever the processing order
+// (go_backwards walks t = T-1 .. 0). The forward pass:
+//   1. z = x W + b for all steps at once: one GEMM [B*T, D] x [D, G*u] into the gates buffer;
+//   2. per step, per batch block: z_t += h_prev U (one GEMM, written in place with beta = 1 and
+//      row stride T*G*u), then the gate kernel turns z_t into the activated gates (kept for the
+//      backward pass) and the new state.
+// The backward pass walks the steps in reverse with the same structure, writing each step's
+// pre-activation gradients dz_t into a [B, T, G*u] buffer; then dx = dz W^T, dW = x^T dz,
+// dU = h_prev^T dz and db = sum dz are each one large GEMM (or sum) over all B*T rows.
+//
+// The batch is cut into blocks fixed by its size (never by the thread count, so results do not
+// depend on it), and each block runs its whole time loop on one thread: one OpenMP region per
+// sequence instead of one per step.
+#pragma once
+
+#include <algorithm>
+#include <cmath>
+#include <string>
+
+#include "kernels/cpu/gemm.h"
+#include "kernels/cpu/kernel.h"
+
+namespace kiln::cpu::rnn {
+
+enum class Act { linear, relu, sigmoid, hard_sigmoid, tanh, softsign, softplus, elu };
+
+// The activation named by a recurrent op's attribute; throws ValueError for any other name.
+Act act_named(const std::string& name);
+
+// p[i] = f(p[i]).
+void apply(Act a, float* p, int64_t n);
+// d[i] *= f'(x) where y = f(x), written in terms of y (every supported f allows it).
+void times_grad(Act a, const float* y, float* d, int64_t n);
+
+struct Seq {
+  int64_t B, T, D, u, G;
+  bool backwards;
+  int64_t time(int64_t k) const { return backwards ? T - 1 - k : k; }  // the k-th step processed
+};
+
+// Batch blocks: 1, 2 or 4, from B alone (at least 16 rows each).
+inline int batch_blocks(int64_t B) { return B >= 64 ? 4 : B >= 32 ? 2 : 1; }
+
+// Calls f(b0, b1) for each block of rows [b0, b1), the blocks spread over the threads.
+template <typename F>
+void for_blocks(int64_t B, F&& f) {
+  int nb = batch_blocks(B);
+  int64_t per = (B + nb - 1) / nb;
+#pragma omp parallel for schedule(static) if (nb > 1)
+  for (int k = 0; k < nb; ++k) {
+    int64_t b0 = k * per, b1 = std::min(B, b0 + per);
+    if (b0 < b1) f(b0, b1);
+  }
+}
+
+// z = x W + b for every step: [B*T, D] x [D, G*u] (+ b per row) into z [B, T, G*u].
+void input_projection(const Seq& s, const float* x, const float* W, const float* b, float* z);
+
+// The weight gradients from the per-step dz [B, T, G*u]: dx = dz W^T, dW = x^T dz, db = sum dz.
+void input_gradients(const Seq& s, const float* dz, const float* x, const float* W, float* dx, float* dW, float* db);
+
+// hprev[b, t] = the state step t started from (h0 or zeros for the first step processed).
+void previous_states(const Seq& s, const float* hs, const float* h0, float* hprev);
+
+// y from the states: the last step's h [B, u], or every step's in processing order [B, T, u].
+void write_output(const Seq& s, const float* hs, bool return_sequences, float* y);
+
+// dh for step t from the output's cotangent (0 when y is only the last step and t is not it).
+inline const float* output_cotangent(const Seq& s, const float* dy, bool return_sequences, int64_t k, int64_t b) {
+  if (return_sequences) return dy + (b * s.T + k) * s.u;
+  return k == s.T - 1 ? dy + b * s.u : nullptr;
+}
+
+// 1 where row b keeps step t, 0 where it is masked (every step kept without a mask).
+inline float kept(const float* mask, const Seq& s, int64_t b, int64_t t) { return mask ? mask[b * s.T + t] : 1.f; }
+
+// Reads the optional trailing operands of a recurrent op: mask at `first`, states after it.
+inline const float* operand_or_null(const KernelArgs& a, size_t i) { return i < a.in.size() ? a.in[i].f() : nullptr; }
+
+}  // namespace kiln::cpu::rnn

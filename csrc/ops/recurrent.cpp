@@ -1,0 +1,131 @@
+// The fused recurrent ops of Keras 1.2's layers: lstm, gru, simple_rnn, and their gradients.
+// Shape letters: x [B, T, D] (B may be ? or ?*k), u units, G gates (lstm 4: i f c o; gru 3:
+// z r h; simple_rnn 1). Weights are packed gate by gate: W [D, G*u], U [u, G*u], b [G*u].
+// Optional trailing operands: mask [B, T] (1 keeps a step, 0 repeats the previous state), then
+// the initial states [B, u] (h0, and c0 for lstm; zeros when absent).
+// Results: y ([B, u], or [B, T, u] in processing order with return_sequences=1), then what the
+// backward pass needs, in natural time order: hs [B, T, u] (every step's h), and per op cs
+// (lstm's cells), gates [B, T, G*u] (activated), rh (gru's r * h_prev).
+// Attributes: activation (tanh), inner_activation (hard_sigmoid; not simple_rnn's),
+// go_backwards (0), return_sequences (0).
+#include "ops/common.h"
+
+namespace kiln::ops {
+namespace {
+
+struct Cell {
+  const char* op;
+  int gates;
+  int states;  // 1: h; 2: h and c
+  std::vector<const char*> saved;  // results after y: (name, width in units of u)
+  std::vector<int> saved_width;
+};
+
+const Cell kLstm{"lstm", 4, 2, {"hs", "cs", "gates"}, {1, 1, 4}};
+const Cell kGru{"gru", 3, 1, {"hs", "gates", "rh"}, {1, 3, 1}};
+const Cell kRnn{"simple_rnn", 1, 1, {"hs"}, {1}};
+
+void check_activation(const Attrs& a, const char* key) {
+  static const char* known[] = {"linear", "relu", "sigmoid", "hard_sigmoid", "tanh", "softsign", "softplus", "elu"};
+  if (!has_attr(a, key)) return;
+  std::string v = attr_str(a, key, "");
+  for (const char* k : known)
+    if (v == k) return;
+  throw ValueError(std::string(key) + " '" + v +
+                   "' is not a recurrent activation (accepted: linear, relu, sigmoid, hard_sigmoid, tanh, softsign, "
+                   "softplus, elu)");
+}
+
+// Checks the forward operands from `at` on (x, W, U, b, [mask, [states]]) and gives (B, T, u).
+std::array<int64_t, 3> check_forward(const Cell& c, const std::vector<Type>& in, size_t at, const Attrs& a) {
+  const Type &x = in[at], &W = in[at + 1], &U = in[at + 2], &b = in[at + 3];
+  for (size_t i = at; i < in.size(); ++i) require_f32(in[i], "every operand");
+  if (x.rank() != 3) throw ShapeError("x must be [B, T, D] (rank 3), got " + x.str());
+  int64_t B = x.dims[0], T = x.dims[1], D = x.dims[2];
+  if (ir::is_batch(T) || ir::is_batch(D)) throw ShapeError("x " + x.str() + ": only its first dim may be the batch");
+  if (U.rank() != 2 || U.dims[1] != mul_dims(c.gates, U.dims[0]) || ir::is_batch(U.dims[0]))
+    throw ShapeError("U must be [u, " + std::to_string(c.gates) + "u] (the gates side by side), got " + U.str());
+  int64_t u = U.dims[0], G = U.dims[1];
+  if (W != Type{ir::DType::f32, {D, G}})
+    throw ShapeError("W must be [D, " + std::to_string(c.gates) + "u] = [" + std::to_string(D) + ", " +
+                     std::to_string(G) + "] for x " + x.str() + " and U " + U.str() + ", got " + W.str());
+  if (b != Type{ir::DType::f32, {G}}) throw ShapeError("b must be [" + std::to_string(G) + "], got " + b.str());
+  size_t opt = in.size() - at - 4;
+  if (opt >= 1 && in[at + 4] != Type{ir::DType::f32, {B, T}})
+    throw ShapeError("mask must be [B, T] = " + Type{ir::DType::f32, {B, T}}.str() + ", got " + in[at + 4].str());
+  if (opt >= 2 && static_cast<int>(opt) - 1 != c.states)
+    throw ShapeError(std::string(c.op) + " takes " + std::to_string(c.states) + " initial state(s) after the mask, got " +
+                     std::to_string(opt - 1));
+  for (size_t i = at + 5; i < in.size(); ++i)
+    if (in[i] != Type{ir::DType::f32, {B, u}})
+      throw ShapeError("an initial state must be [B, u] = " + Type{ir::DType::f32, {B, u}}.str() + ", got " + in[i].str());
+  check_activation(a, "activation");
+  check_activation(a, "inner_activation");
+  return {B, T, u};
+}
+
+std::vector<Type> forward_types(const Cell& c, int64_t B, int64_t T, int64_t u, const Attrs& a) {
+  std::vector<Type> out;
+  bool seq = attr_int(a, "return_sequences", 0) != 0;
+  out.push_back(seq ? Type{ir::DType::f32, {B, T, u}} : Type{ir::DType::f32, {B, u}});
+  for (int w : c.saved_width) out.push_back(Type{ir::DType::f32, {B, T, mul_dims(w, u)}});
+  return out;
+}
+
+InferFn infer_forward(const Cell& c) {
+  return [&c](const std::vector<Type>& in, const Attrs& a) {
+    auto [B, T, u] = check_forward(c, in, 0, a);
+    return forward_types(c, B, T, u, a);
+  };
+}
+
+// <op>_grad(dy, x, W, U, b, <saved...> [, mask [, states]]) -> dx, dW, dU, db, d<state>0...,
+// dz [B, T, G*u], hprev [B, T, u] (the last two: workspace of the backward pass).
+InferFn infer_backward(const Cell& c) {
+  return [&c](const std::vector<Type>& in, const Attrs& a) {
+    size_t nsaved = c.saved.size();
+    if (in.size() < 5 + nsaved) throw ShapeError("too few operands");
+    std::vector<Type> fwd = {in[1], in[2], in[3], in[4]};
+    fwd.insert(fwd.end(), in.begin() + 5 + nsaved, in.end());
+    auto [B, T, u] = check_forward(c, fwd, 0, a);
+    std::vector<Type> want = forward_types(c, B, T, u, a);
+    if (in[0] != want[0]) throw ShapeError("cotangent " + in[0].str() + " does not match the result " + want[0].str());
+    for (size_t i = 0; i < nsaved; ++i)
+      if (in[5 + i] != want[1 + i])
+        throw ShapeError(std::string("saved ") + c.saved[i] + " must be " + want[1 + i].str() + ", got " + in[5 + i].str());
+    std::vector<Type> out = {in[1], in[2], in[3], in[4]};
+    for (int s = 0; s < c.states; ++s) out.push_back(Type{ir::DType::f32, {B, u}});
+    out.push_back(Type{ir::DType::f32, {B, T, mul_dims(c.gates, u)}});
+    out.push_back(Type{ir::DType::f32, {B, T, u}});
+    return out;
+  };
+}
+
+GradFn grad_of(const Cell& c) {
+  return [&c](GradBuilder& b, const ir::Node& n, const std::vector<int>& dys) {
+    for (size_t i = 1; i < dys.size(); ++i)
+      if (dys[i] >= 0)
+        throw ValueError(std::string(c.op) + ": only its first result y can be differentiated; " + c.saved[i - 1] +
+                         " is kept for the backward pass");
+    std::vector<int> ins = {dys[0], n.inputs[0], n.inputs[1], n.inputs[2], n.inputs[3]};
+    for (size_t i = 1; i < n.outputs.size(); ++i) ins.push_back(n.outputs[i]);
+    for (size_t i = 4; i < n.inputs.size(); ++i) ins.push_back(n.inputs[i]);
+    std::vector<int> g = b.emit_multi(std::string(c.op) + "_grad", ins, n.attrs);
+    std::vector<int> dx = {g[0], g[1], g[2], g[3]};
+    if (n.inputs.size() > 4) dx.push_back(-1);  // the mask: not differentiable
+    for (size_t i = 5; i < n.inputs.size(); ++i) dx.push_back(g[4 + (i - 5)]);
+    return dx;
+  };
+}
+
+const std::vector<std::string> kAttrs = {"activation", "inner_activation", "go_backwards", "return_sequences"};
+const std::vector<std::string> kRnnAttrs = {"activation", "go_backwards", "return_sequences"};
+
+}  // namespace
+
+KILN_OP(lstm).inputs({"x", "W", "U", "b", "mask", "h0", "c0"}, 3).outputs(4).attrs(kAttrs)
+    .set_infer(infer_forward(kLstm)).set_grad(grad_of(kLstm)).sparse_cotangents();
+KILN_OP(lstm_grad).inputs({"dy", "x", "W", "U", "b", "hs", "cs", "gates", "mask", "h0", "c0"}, 3).outputs(8)
+    .attrs(kAttrs).set_infer(infer_backward(kLstm)).non_differentiable();
+
+}  // namespace kiln::ops

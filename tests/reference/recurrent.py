@@ -1,0 +1,79 @@
+"""NumPy references of the fused recurrent ops (csrc/ops/recurrent.cpp), step by step in
+float64, written from Keras 1.2's equations. Weights are packed gate by gate (lstm: i f c o;
+gru: z r h). Each returns the op's results in order. The *_grad references differentiate the
+forward reference by central differences (obvious, independent of the kernels' BPTT)."""
+import numpy as np
+
+from .ops import elu, hard_sigmoid, relu, sigmoid, softplus, softsign
+
+ACT = {"linear": lambda x: x, "relu": relu, "sigmoid": sigmoid, "hard_sigmoid": hard_sigmoid, "tanh": np.tanh,
+       "softsign": softsign, "softplus": softplus, "elu": elu}
+
+
+def _steps(T, go_backwards):
+    return range(T - 1, -1, -1) if go_backwards else range(T)
+
+
+def _output(hs, order, return_sequences):
+    return hs[:, list(order)] if return_sequences else hs[:, list(order)[-1]]
+
+
+def lstm(x, W, U, b, mask=None, h0=None, c0=None, activation="tanh", inner_activation="hard_sigmoid",
+         go_backwards=0, return_sequences=0, z_offset=None):
+    """z_offset [B, T, 4u], added to the pre-activations (the grad reference's probe of dz)."""
+    act, inner = ACT[activation], ACT[inner_activation]
+    B, T, _ = x.shape
+    u = U.shape[0]
+    h = np.zeros((B, u)) if h0 is None else np.array(h0, np.float64)
+    c = np.zeros((B, u)) if c0 is None else np.array(c0, np.float64)
+    hs, cs, gates = np.zeros((B, T, u)), np.zeros((B, T, u)), np.zeros((B, T, 4 * u))
+    order = _steps(T, go_backwards)
+    for t in order:
+        z = x[:, t] @ W + b + h @ U + (0 if z_offset is None else z_offset[:, t])
+        i, f, g, o = inner(z[:, :u]), inner(z[:, u:2 * u]), act(z[:, 2 * u:3 * u]), inner(z[:, 3 * u:])
+        gates[:, t] = np.concatenate([i, f, g, o], axis=1)
+        c_new = f * c + i * g
+        h_new = o * act(c_new)
+        keep = np.ones((B, 1)) if mask is None else mask[:, t:t + 1]
+        c = np.where(keep != 0, c_new, c)
+        h = np.where(keep != 0, h_new, h)
+        hs[:, t], cs[:, t] = h, c
+    return _output(hs, order, return_sequences), hs, cs, gates
+
+
+def _previous_states(hs, h0, go_backwards):
+    B, T, u = hs.shape
+    order = list(_steps(T, go_backwards))
+    prev = np.zeros_like(hs)
+    for k, t in enumerate(order):
+        prev[:, t] = (np.zeros((B, u)) if h0 is None else h0) if k == 0 else hs[:, order[k - 1]]
+    return prev
+
+
+def _numeric(f, arrays, eps=1e-6):
+    """Gradients of f() (a scalar) with respect to each array, perturbed in place."""
+    out = []
+    for a in arrays:
+        g = np.zeros_like(a)
+        for idx in np.ndindex(*a.shape):
+            old = a[idx]
+            a[idx] = old + eps
+            up = f()
+            a[idx] = old - eps
+            down = f()
+            a[idx] = old
+            g[idx] = (up - down) / (2 * eps)
+        out.append(g)
+    return out
+
+
+def lstm_grad(dy, x, W, U, b, hs, cs, gates, mask=None, h0=None, c0=None, **attrs):
+    x, W, U, b = (np.array(a, np.float64) for a in (x, W, U, b))
+    B, T, _ = x.shape
+    u = U.shape[0]
+    h0 = np.zeros((B, u)) if h0 is None else np.array(h0, np.float64)
+    c0 = np.zeros((B, u)) if c0 is None else np.array(c0, np.float64)
+    probe = np.zeros((B, T, 4 * u))
+    loss = lambda: float(np.sum(lstm(x, W, U, b, mask, h0, c0, z_offset=probe, **attrs)[0] * dy))
+    dx, dW, dU, db, dh0, dc0, dz = _numeric(loss, [x, W, U, b, h0, c0, probe])
+    return dx, dW, dU, db, dh0, dc0, dz, _previous_states(hs, h0, attrs.get("go_backwards", 0))
