@@ -127,5 +127,13 @@ KILN_OP(lstm).inputs({"x", "W", "U", "b", "mask", "h0", "c0"}, 3).outputs(4).att
     .set_infer(infer_forward(kLstm)).set_grad(grad_of(kLstm)).sparse_cotangents();
 KILN_OP(lstm_grad).inputs({"dy", "x", "W", "U", "b", "hs", "cs", "gates", "mask", "h0", "c0"}, 3).outputs(8)
     .attrs(kAttrs).set_infer(infer_backward(kLstm)).non_differentiable();
+KILN_OP(gru).inputs({"x", "W", "U", "b", "mask", "h0"}, 2).outputs(4).attrs(kAttrs)
+    .set_infer(infer_forward(kGru)).set_grad(grad_of(kGru)).sparse_cotangents();
+KILN_OP(gru_grad).inputs({"dy", "x", "W", "U", "b", "hs", "gates", "rh", "mask", "h0"}, 2).outputs(7)
+    .attrs(kAttrs).set_infer(infer_backward(kGru)).non_differentiable();
+KILN_OP(simple_rnn).inputs({"x", "W", "U", "b", "mask", "h0"}, 2).outputs(2).attrs(kRnnAttrs)
+    .set_infer(infer_forward(kRnn)).set_grad(grad_of(kRnn)).sparse_cotangents();
+KILN_OP(simple_rnn_grad).inputs({"dy", "x", "W", "U", "b", "hs", "mask", "h0"}, 2).outputs(7)
+    .attrs(kRnnAttrs).set_infer(infer_backward(kRnn)).non_differentiable();
 
 }  // namespace kiln::ops

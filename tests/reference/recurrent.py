@@ -77,3 +77,62 @@ def lstm_grad(dy, x, W, U, b, hs, cs, gates, mask=None, h0=None, c0=None, **attr
     loss = lambda: float(np.sum(lstm(x, W, U, b, mask, h0, c0, z_offset=probe, **attrs)[0] * dy))
     dx, dW, dU, db, dh0, dc0, dz = _numeric(loss, [x, W, U, b, h0, c0, probe])
     return dx, dW, dU, db, dh0, dc0, dz, _previous_states(hs, h0, attrs.get("go_backwards", 0))
+
+
+def gru(x, W, U, b, mask=None, h0=None, activation="tanh", inner_activation="hard_sigmoid", go_backwards=0,
+        return_sequences=0, z_offset=None):
+    act, inner = ACT[activation], ACT[inner_activation]
+    B, T, _ = x.shape
+    u = U.shape[0]
+    h = np.zeros((B, u)) if h0 is None else np.array(h0, np.float64)
+    hs, gates, rh = np.zeros((B, T, u)), np.zeros((B, T, 3 * u)), np.zeros((B, T, u))
+    order = _steps(T, go_backwards)
+    for t in order:
+        off = 0 if z_offset is None else z_offset[:, t]
+        zx = x[:, t] @ W + b + off
+        zr = zx[:, :2 * u] + h @ U[:, :2 * u]
+        z, r = inner(zr[:, :u]), inner(zr[:, u:])
+        rh[:, t] = r * h
+        hh = act(zx[:, 2 * u:] + rh[:, t] @ U[:, 2 * u:])
+        gates[:, t] = np.concatenate([z, r, hh], axis=1)
+        keep = np.ones((B, 1)) if mask is None else mask[:, t:t + 1]
+        h = np.where(keep != 0, z * h + (1 - z) * hh, h)
+        hs[:, t] = h
+    return _output(hs, order, return_sequences), hs, gates, rh
+
+
+def gru_grad(dy, x, W, U, b, hs, gates, rh, mask=None, h0=None, **attrs):
+    x, W, U, b = (np.array(a, np.float64) for a in (x, W, U, b))
+    B, T, _ = x.shape
+    u = U.shape[0]
+    h0 = np.zeros((B, u)) if h0 is None else np.array(h0, np.float64)
+    probe = np.zeros((B, T, 3 * u))
+    loss = lambda: float(np.sum(gru(x, W, U, b, mask, h0, z_offset=probe, **attrs)[0] * dy))
+    dx, dW, dU, db, dh0, dz = _numeric(loss, [x, W, U, b, h0, probe])
+    return dx, dW, dU, db, dh0, dz, _previous_states(hs, h0, attrs.get("go_backwards", 0))
+
+
+def simple_rnn(x, W, U, b, mask=None, h0=None, activation="tanh", go_backwards=0, return_sequences=0, z_offset=None):
+    act = ACT[activation]
+    B, T, _ = x.shape
+    u = U.shape[0]
+    h = np.zeros((B, u)) if h0 is None else np.array(h0, np.float64)
+    hs = np.zeros((B, T, u))
+    order = _steps(T, go_backwards)
+    for t in order:
+        z = x[:, t] @ W + b + h @ U + (0 if z_offset is None else z_offset[:, t])
+        keep = np.ones((B, 1)) if mask is None else mask[:, t:t + 1]
+        h = np.where(keep != 0, act(z), h)
+        hs[:, t] = h
+    return _output(hs, order, return_sequences), hs
+
+
+def simple_rnn_grad(dy, x, W, U, b, hs, mask=None, h0=None, **attrs):
+    x, W, U, b = (np.array(a, np.float64) for a in (x, W, U, b))
+    B, T, _ = x.shape
+    u = U.shape[0]
+    h0 = np.zeros((B, u)) if h0 is None else np.array(h0, np.float64)
+    probe = np.zeros((B, T, u))
+    loss = lambda: float(np.sum(simple_rnn(x, W, U, b, mask, h0, z_offset=probe, **attrs)[0] * dy))
+    dx, dW, dU, db, dh0, dz = _numeric(loss, [x, W, U, b, h0, probe])
+    return dx, dW, dU, db, dh0, dz, _previous_states(hs, h0, attrs.get("go_backwards", 0))

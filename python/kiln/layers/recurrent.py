@@ -93,8 +93,11 @@ class Recurrent(Layer):
     fused_op = None  # the op that runs this cell over a whole sequence, where there is one
 
     def fused_attrs(self):
-        return {"activation": self.activation.__name__, "return_sequences": int(self.return_sequences),
-                "go_backwards": int(self.go_backwards)}
+        a = {"activation": self.activation.__name__, "return_sequences": int(self.return_sequences),
+             "go_backwards": int(self.go_backwards)}
+        if hasattr(self, "inner_activation"):  # GRU, LSTM
+            a["inner_activation"] = self.inner_activation.__name__
+        return a
 
     def call(self, x, mask=None):
         if self.fused_op and not self.unroll:
@@ -145,6 +148,7 @@ class SimpleRNN(Recurrent):
     """h = activation(x W + b + h_prev U)."""
     gates = ("",)
     order = ("",)
+    fused_op = "simple_rnn"
 
     def initial_state(self, zero):
         return zero
@@ -159,10 +163,12 @@ class GRU(Recurrent):
     h = z*h + (1-z)*hh (Keras 1.2)."""
     gates = ("z", "r", "h")
     order = ("z", "r", "h")
+    fused_op = "gru"
 
     def __init__(self, output_dim=None, inner_activation="hard_sigmoid", recurrent_activation=None, **kwargs):
         super().__init__(output_dim, **kwargs)
         self.inner_activation = activations.get(recurrent_activation or inner_activation)
+
 
     def initial_state(self, zero):
         return zero
@@ -197,8 +203,6 @@ class LSTM(Recurrent):
     def bias_init(self, gate):
         return self.forget_bias_init if gate == "f" else initializers.get("zero")
 
-    def fused_attrs(self):
-        return dict(super().fused_attrs(), inner_activation=self.inner_activation.__name__)
 
     def initial_state(self, zero):
         return (zero, zero)

@@ -226,8 +226,9 @@ def test_return_sequences_passes_the_mask_and_dense_refuses_it():
         Dense(1)(e)
 
 
-def test_fused_and_unrolled_lstm_agree_on_predictions_and_the_loss_curve():
-    """The same seeded model, run as the fused lstm op and unrolled (unroll=True): predictions
+@pytest.mark.parametrize("cls", LAYERS, ids=lambda c: c.__name__)
+def test_fused_and_unrolled_layers_agree_on_predictions_and_the_loss_curve(cls):
+    """The same seeded model, run as the fused op and unrolled (unroll=True): predictions
     agree to 1e-5 and three epochs of training give per-epoch losses within 1e-4 (relative),
     with a mask (Embedding(mask_zero=True)) and go_backwards."""
     d = np.load(SHARED_DATA / "vader_movie_reviews.npz") if (SHARED_DATA / "vader_movie_reviews.npz").exists() else None
@@ -241,14 +242,15 @@ def test_fused_and_unrolled_lstm_agree_on_predictions_and_the_loss_curve():
         np.random.seed(3)
         words = Input(shape=(length,), dtype="int32")
         e = Embedding(vocab, 8, input_length=length, mask_zero=True)(words)
-        h = LSTM(6, return_sequences=True, unroll=unroll)(e)
-        h = LSTM(5, go_backwards=True, unroll=unroll)(h)
+        h = cls(6, return_sequences=True, unroll=unroll)(e)
+        h = cls(5, go_backwards=True, unroll=unroll)(h)
         m = Model(input=words, output=Dense(1, activation="sigmoid")(h))
         m.compile(optimizer=Adam(lr=0.01), loss="binary_crossentropy")
         return m
 
     fused, unrolled = build(False), build(True)
-    assert "lstm(" in fused.ir("predict") and "lstm(" not in unrolled.ir("predict")
+    op = {SimpleRNN: "simple_rnn(", GRU: "gru(", LSTM: "lstm("}[cls]
+    assert op in fused.ir("predict") and op not in unrolled.ir("predict")
     np.testing.assert_allclose(fused.predict(x), unrolled.predict(x), rtol=1e-5, atol=1e-6)
     np.random.seed(5)
     a = fused.fit(x, y, nb_epoch=3, batch_size=64, verbose=0).history["loss"]

@@ -447,6 +447,10 @@ def _nondiff_operands(op):
         return [U(4, 3), np.array([0, 1, 4, 1], np.float32), U(5, 3)], {}, (0, 1)
     if op == "lstm_grad":  # dy, x, W, U, b, hs, cs, gates
         return [U(4, 2), U(4, 3, 3), U(3, 8), U(2, 8), U(8), U(4, 3, 2), U(4, 3, 2), U(4, 3, 8)], {}, (0, 1, 5, 6, 7)
+    if op == "gru_grad":  # dy, x, W, U, b, hs, gates, rh
+        return [U(4, 2), U(4, 3, 3), U(3, 6), U(2, 6), U(6), U(4, 3, 2), U(4, 3, 6), U(4, 3, 2)], {}, (0, 1, 5, 6, 7)
+    if op == "simple_rnn_grad":  # dy, x, W, U, b, hs
+        return [U(4, 2), U(4, 3, 3), U(3, 2), U(2, 2), U(2), U(4, 3, 2)], {}, (0, 1, 5)
     if op == "one_hot":
         return [np.array([[0, 1, 2], [2, 1, 0], [0, 0, 0], [1, 1, 1]], np.float32)], {"depth": 3}
     if op in ("equal", "not_equal", "greater", "greater_equal", "less", "less_equal"):

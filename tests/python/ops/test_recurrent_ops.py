@@ -19,12 +19,16 @@ from reference import recurrent as rref  # noqa: E402
 _rng = np.random.default_rng(606)
 
 # What test_ops.py / test_grads.py add to the registry walk's tables.
-REFERENCES = {"lstm": rref.lstm, "lstm_grad": rref.lstm_grad}
+REFERENCES = {"lstm": rref.lstm, "lstm_grad": rref.lstm_grad, "gru": rref.gru, "gru_grad": rref.gru_grad,
+              "simple_rnn": rref.simple_rnn, "simple_rnn_grad": rref.simple_rnn_grad}
 TESTED_OPS = set(REFERENCES)
-GRAD_TESTED_OPS = {"lstm"}
+GRAD_TESTED_OPS = {"lstm", "gru", "simple_rnn"}
 
-CELLS = {"lstm": (4, 2)}  # op -> (gates, states)
-OUT_NAMES = {"lstm": ["y", "hs", "cs", "gates"]}
+CELLS = {"lstm": (4, 2), "gru": (3, 1), "simple_rnn": (1, 1)}  # op -> (gates, states)
+OUT_NAMES = {"lstm": ["y", "hs", "cs", "gates"], "gru": ["y", "hs", "gates", "rh"], "simple_rnn": ["y", "hs"]}
+GRAD_NAMES = {"lstm": ["dx", "dW", "dU", "db", "dh0", "dc0", "dz", "hprev"],
+              "gru": ["dx", "dW", "dU", "db", "dh0", "dz", "hprev"],
+              "simple_rnn": ["dx", "dW", "dU", "db", "dh0", "dz", "hprev"]}
 
 
 def U(*shape, lo=-1.0, hi=1.0):
@@ -73,10 +77,16 @@ def run_op(op, ops, attrs, batched):
 
 
 FORWARD = []
-for rs in (0, 1):
-    for back in (0, 1):
-        for mask in (None, "left", "right"):
-            FORWARD.append(("lstm", 3, 5, 4, 3, mask, False, {"return_sequences": rs, "go_backwards": back}))
+for op in ("lstm", "gru", "simple_rnn"):
+    for rs in (0, 1):
+        for back in (0, 1):
+            for mask in (None, "left", "right"):
+                FORWARD.append((op, 3, 5, 4, 3, mask, False, {"return_sequences": rs, "go_backwards": back}))
+    FORWARD += [(op, 2, 4, 3, 2, "left", True, {"return_sequences": 1}),
+                (op, 33, 7, 5, 6, "left", False, {"return_sequences": 1}),
+                (op, 70, 6, 9, 17, "right", True, {"go_backwards": 1})]
+FORWARD += [("gru", 3, 3, 2, 4, None, False, {"activation": "relu", "inner_activation": "sigmoid"}),
+            ("simple_rnn", 3, 3, 2, 4, "right", False, {"activation": "softplus", "return_sequences": 1})]
 FORWARD += [
     ("lstm", 2, 4, 3, 2, "left", True, {"return_sequences": 1}),
     ("lstm", 2, 4, 3, 2, None, True, {"go_backwards": 1}),
@@ -113,20 +123,28 @@ GRADS = [
     ("lstm", 3, 4, 2, 2, "right", True, {"go_backwards": 1, "return_sequences": 1}),
     ("lstm", 2, 3, 2, 2, None, True, {"go_backwards": 1, "activation": "softsign", "inner_activation": "sigmoid"}),
     ("lstm", 33, 3, 2, 2, "left", True, {"inner_activation": "sigmoid"}),  # 2 blocks in the backward loop
+    ("gru", 2, 3, 3, 2, None, False, {}),
+    ("gru", 3, 4, 2, 3, "left", True, {"return_sequences": 1}),
+    ("gru", 3, 4, 2, 2, "right", True, {"go_backwards": 1, "return_sequences": 1}),
+    ("gru", 33, 3, 2, 2, "left", True, {"activation": "softsign"}),
+    ("simple_rnn", 2, 3, 3, 2, None, False, {}),
+    ("simple_rnn", 3, 4, 2, 3, "left", True, {"return_sequences": 1, "go_backwards": 1}),
+    ("simple_rnn", 33, 3, 2, 2, "right", True, {"activation": "sigmoid"}),
 ]
 
 
-def _smooth(attrs):
+def _smooth(op, attrs):
     # hard_sigmoid's kink would make central differences unreliable: use sigmoid in grad checks
     a = dict(attrs)
-    a.setdefault("inner_activation", "sigmoid")
+    if op != "simple_rnn":
+        a.setdefault("inner_activation", "sigmoid")
     return a
 
 
 @pytest.mark.parametrize("case", GRADS, ids=fid)
 def test_grad_op_matches_central_differences(case):
     op, B, T, D, u, mask, states, attrs = case
-    attrs = _smooth(attrs)
+    attrs = _smooth(op, attrs)
     ops = operands(op, B, T, D, u, mask_of(B, T, mask), states)
     y, *saved = run_op(op, ops, attrs, BATCHED_FWD)
     dy = U(*y.shape)
@@ -135,8 +153,7 @@ def test_grad_op_matches_central_differences(case):
     batched = {0, 1} | set(range(5, 5 + nsaved)) | set(range(5 + nsaved, len(gops)))
     got = run_op(op + "_grad", gops, attrs, batched)
     want = REFERENCES[op + "_grad"](*[a.astype(np.float64) for a in gops], **attrs)
-    names = ["dx", "dW", "dU", "db", "dh0", "dc0", "dz", "hprev"]
-    for name, g, w in zip(names, got, want):
+    for name, g, w in zip(GRAD_NAMES[op], got, want):
         assert_close(g, w, rtol=2e-4, atol=2e-5 * max(1.0, np.abs(w).max()), what="%s_grad %s" % (op, name))
 
 

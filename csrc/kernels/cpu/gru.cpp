@@ -1,0 +1,147 @@
+// gru and gru_grad: the fused GRU of Keras 1.2 (see recurrent.h). Gates are packed z, r, h:
+//   z = inner(x W_z + b_z + h_prev U_z),  r = inner(x W_r + b_r + h_prev U_r),
+//   hh = act(x W_h + b_h + (r * h_prev) U_h),  h = z * h_prev + (1 - z) * hh;
+// a masked step keeps h from the step before. Per step: one GEMM for z and r, one for hh.
+#include <cstring>
+#include <vector>
+
+#include "kernels/cpu/recurrent.h"
+
+namespace kiln::cpu {
+namespace {
+
+using rnn::Act;
+
+struct GruArgs {
+  rnn::Seq s;
+  Act act, inner;
+  bool return_sequences;
+  const float *x, *W, *U, *b, *mask, *h0;
+};
+
+// x, W, U, b are operands xi .. xi+3; mask and h0 (optional) start at `first_optional`.
+GruArgs gru_args(const KernelArgs& a, size_t xi, size_t first_optional) {
+  const TensorView &x = a.in[xi], &U = a.in[xi + 2];
+  GruArgs r;
+  r.s = {x.dim(0), x.dim(1), x.dim(2), U.dim(0), 3, ir::attr_int(a.node.attrs, "go_backwards", 0) != 0};
+  r.act = rnn::act_named(ir::attr_str(a.node.attrs, "activation", "tanh"));
+  r.inner = rnn::act_named(ir::attr_str(a.node.attrs, "inner_activation", "hard_sigmoid"));
+  r.return_sequences = ir::attr_int(a.node.attrs, "return_sequences", 0) != 0;
+  r.x = x.f(), r.W = a.in[xi + 1].f(), r.U = U.f(), r.b = a.in[xi + 3].f();
+  r.mask = rnn::operand_or_null(a, first_optional);
+  r.h0 = rnn::operand_or_null(a, first_optional + 1);
+  return r;
+}
+
+// gru(x, W, U, b [, mask [, h0]]) -> y, hs, gates, rh
+void gru_k(const KernelArgs& a) {
+  GruArgs p = gru_args(a, 0, 4);
+  const rnn::Seq& s = p.s;
+  const int64_t u = s.u, G = 3 * u, T = s.T;
+  float *hs = a.out[1].f(), *gates = a.out[2].f(), *rh = a.out[3].f();
+  if (s.B == 0 || T == 0) {
+    if (!p.return_sequences) std::fill(a.out[0].f(), a.out[0].f() + a.out[0].numel, 0.f);
+    return;
+  }
+  rnn::input_projection(s, p.x, p.W, p.b, gates);
+  rnn::for_blocks(s.B, [&](int64_t b0, int64_t b1) {
+    for (int64_t k = 0; k < T; ++k) {
+      int64_t t = s.time(k), tp = k ? s.time(k - 1) : 0;
+      const float* hp = k ? hs + (b0 * T + tp) * u : (p.h0 ? p.h0 + b0 * u : nullptr);
+      int64_t stride = k ? T * u : u;
+      float* z = gates + (b0 * T + t) * G;
+      if (hp) sgemm_serial(false, false, b1 - b0, 2 * u, u, 1.f, hp, stride, p.U, G, 1.f, z, T * G);
+      for (int64_t r = b0; r < b1; ++r) {
+        float* g = gates + (r * T + t) * G;
+        rnn::apply(p.inner, g, 2 * u);  // z, r
+        const float* hprev = hp ? hp + (r - b0) * stride : nullptr;
+        float* rhr = rh + (r * T + t) * u;
+        for (int64_t j = 0; j < u; ++j) rhr[j] = hprev ? g[u + j] * hprev[j] : 0.f;
+      }
+      if (hp)
+        sgemm_serial(false, false, b1 - b0, u, u, 1.f, rh + (b0 * T + t) * u, T * u, p.U + 2 * u, G, 1.f, z + 2 * u,
+                     T * G);
+      for (int64_t r = b0; r < b1; ++r) {
+        float* g = gates + (r * T + t) * G;
+        rnn::apply(p.act, g + 2 * u, u);  // hh
+        const float* hprev = hp ? hp + (r - b0) * stride : nullptr;
+        float* h = hs + (r * T + t) * u;
+        if (rnn::kept(p.mask, s, r, t) == 0.f) {
+          if (hprev) std::memcpy(h, hprev, u * sizeof(float));
+          else std::fill(h, h + u, 0.f);
+          continue;
+        }
+        const float *gz = g, *gh = g + 2 * u;
+        for (int64_t j = 0; j < u; ++j) h[j] = (hprev ? gz[j] * hprev[j] : 0.f) + (1.f - gz[j]) * gh[j];
+      }
+    }
+  });
+  rnn::write_output(s, hs, p.return_sequences, a.out[0].f());
+}
+
+// gru_grad(dy, x, W, U, b, hs, gates, rh [, mask [, h0]]) -> dx, dW, dU, db, dh0, dz, hprev
+void gru_grad_k(const KernelArgs& a) {
+  const float *dy = a.in[0].f(), *hs = a.in[5].f(), *gates = a.in[6].f(), *rh = a.in[7].f();
+  GruArgs p = gru_args(a, 1, 8);
+  const rnn::Seq& s = p.s;
+  const int64_t u = s.u, G = 3 * u, T = s.T;
+  float *dx = a.out[0].f(), *dW = a.out[1].f(), *dU = a.out[2].f(), *db = a.out[3].f();
+  float *dh = a.out[4].f(), *dz = a.out[5].f(), *hprev = a.out[6].f();
+  std::fill(dh, dh + a.out[4].numel, 0.f);  // the running gradient of each row's h (ends as dh0)
+  if (s.B == 0 || T == 0) {
+    for (int i : {0, 1, 2, 3}) std::fill(a.out[i].f(), a.out[i].f() + a.out[i].numel, 0.f);
+    return;
+  }
+  rnn::for_blocks(s.B, [&](int64_t b0, int64_t b1) {
+    std::vector<float> drh((b1 - b0) * u);
+    for (int64_t k = T; k-- > 0;) {
+      int64_t t = s.time(k), tp = k ? s.time(k - 1) : 0;
+      auto prev_of = [&](int64_t r) -> const float* {
+        return k ? hs + (r * T + tp) * u : (p.h0 ? p.h0 + r * u : nullptr);
+      };
+      for (int64_t r = b0; r < b1; ++r) {
+        float *dhr = dh + r * u, *dzr = dz + (r * T + t) * G;
+        if (const float* gy = rnn::output_cotangent(s, dy, p.return_sequences, k, r))
+          for (int64_t j = 0; j < u; ++j) dhr[j] += gy[j];
+        if (rnn::kept(p.mask, s, r, t) == 0.f) {
+          std::fill(dzr, dzr + G, 0.f);
+          continue;
+        }
+        const float* g = gates + (r * T + t) * G;
+        const float *gz = g, *gh = g + 2 * u, *hp = prev_of(r);
+        for (int64_t j = 0; j < u; ++j) {
+          dzr[j] = dhr[j] * ((hp ? hp[j] : 0.f) - gh[j]);  // d/dz
+          dzr[2 * u + j] = dhr[j] * (1.f - gz[j]);          // d/dhh
+          dhr[j] *= gz[j];                                   // h_prev's direct share
+        }
+        rnn::times_grad(p.inner, gz, dzr, u);
+        rnn::times_grad(p.act, gh, dzr + 2 * u, u);
+      }
+      // d(r * h_prev) = dz_h U_h^T; then dz_r and h_prev's share through r.
+      sgemm_serial(false, true, b1 - b0, u, u, 1.f, dz + (b0 * T + t) * G + 2 * u, T * G, p.U + 2 * u, G, 0.f,
+                   drh.data(), u);
+      for (int64_t r = b0; r < b1; ++r) {
+        float *dhr = dh + r * u, *dzr = dz + (r * T + t) * G;
+        if (rnn::kept(p.mask, s, r, t) == 0.f) continue;
+        const float *gr = gates + (r * T + t) * G + u, *hp = prev_of(r), *d = drh.data() + (r - b0) * u;
+        for (int64_t j = 0; j < u; ++j) {
+          dzr[u + j] = d[j] * (hp ? hp[j] : 0.f);
+          dhr[j] += d[j] * gr[j];
+        }
+        rnn::times_grad(p.inner, gr, dzr + u, u);
+      }
+      sgemm_serial(false, true, b1 - b0, u, 2 * u, 1.f, dz + (b0 * T + t) * G, T * G, p.U, G, 1.f, dh + b0 * u, u);
+    }
+  });
+  rnn::previous_states(s, hs, p.h0, hprev);
+  rnn::input_gradients(s, dz, p.x, p.W, dx, dW, db);
+  sgemm(true, false, u, 2 * u, s.B * T, 1.f, hprev, u, dz, G, 0.f, dU, G);
+  sgemm(true, false, u, u, s.B * T, 1.f, rh, u, dz + 2 * u, G, 0.f, dU + 2 * u, G);
+}
+
+}  // namespace
+
+KILN_CPU_KERNEL(gru, gru_k);
+KILN_CPU_KERNEL(gru_grad, gru_grad_k);
+
+}  // namespace kiln::cpu
