@@ -16,6 +16,7 @@
 #include "ir/ir.h"
 #include "kernels/cpu/data_checks.h"
 #include "kernels/cpu/gemm.h"
+#include "kernels/cpu/recurrent.h"
 #include "ops/registry.h"
 #include "passes/passes.h"
 #include "runtime/compile.h"
@@ -372,6 +373,12 @@ PYBIND11_MODULE(_core, m) {
     d["openmp"] = false;
 #endif
     d["cuda"] = cuda::compiled();
+    return d;
+  });
+  m.def("rnn_timers", [] {  // KILN_RNN_TIMERS=1: seconds per phase of the recurrent kernels since the last call
+    py::dict d;
+    std::vector<double> s = cpu::rnn::phase_seconds();
+    for (size_t i = 0; i < s.size(); ++i) d[cpu::rnn::phase_name(static_cast<int>(i))] = s[i];
     return d;
   });
   m.def("cuda_device_count", &cuda::device_count);

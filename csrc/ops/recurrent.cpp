@@ -80,7 +80,8 @@ InferFn infer_forward(const Cell& c) {
 }
 
 // <op>_grad(dy, x, W, U, b, <saved...> [, mask [, states]]) -> dx, dW, dU, db, d<state>0...,
-// dz [B, T, G*u], hprev [B, T, u] (the last two: workspace of the backward pass).
+// dz [B, T, G*u], hprev [B, T, u] (the last two: workspace of the backward pass). With
+// input_grad=0 (x needs no gradient, e.g. a graph input) dx is a scalar 0 and its GEMM is skipped.
 InferFn infer_backward(const Cell& c) {
   return [&c](const std::vector<Type>& in, const Attrs& a) {
     size_t nsaved = c.saved.size();
@@ -93,7 +94,7 @@ InferFn infer_backward(const Cell& c) {
     for (size_t i = 0; i < nsaved; ++i)
       if (in[5 + i] != want[1 + i])
         throw ShapeError(std::string("saved ") + c.saved[i] + " must be " + want[1 + i].str() + ", got " + in[5 + i].str());
-    std::vector<Type> out = {in[1], in[2], in[3], in[4]};
+    std::vector<Type> out = {attr_int(a, "input_grad", 1) ? in[1] : scalar_f32(), in[2], in[3], in[4]};
     for (int s = 0; s < c.states; ++s) out.push_back(Type{ir::DType::f32, {B, u}});
     out.push_back(Type{ir::DType::f32, {B, T, mul_dims(c.gates, u)}});
     out.push_back(Type{ir::DType::f32, {B, T, u}});
@@ -110,8 +111,10 @@ GradFn grad_of(const Cell& c) {
     std::vector<int> ins = {dys[0], n.inputs[0], n.inputs[1], n.inputs[2], n.inputs[3]};
     for (size_t i = 1; i < n.outputs.size(); ++i) ins.push_back(n.outputs[i]);
     for (size_t i = 4; i < n.inputs.size(); ++i) ins.push_back(n.inputs[i]);
-    std::vector<int> g = b.emit_multi(std::string(c.op) + "_grad", ins, n.attrs);
-    std::vector<int> dx = {g[0], g[1], g[2], g[3]};
+    ir::Attrs attrs = n.attrs;
+    if (!b.needed(0)) attrs["input_grad"] = int64_t(0);
+    std::vector<int> g = b.emit_multi(std::string(c.op) + "_grad", ins, attrs);
+    std::vector<int> dx = {b.needed(0) ? g[0] : -1, g[1], g[2], g[3]};
     if (n.inputs.size() > 4) dx.push_back(-1);  // the mask: not differentiable
     for (size_t i = 5; i < n.inputs.size(); ++i) dx.push_back(g[4 + (i - 5)]);
     return dx;
@@ -120,20 +123,24 @@ GradFn grad_of(const Cell& c) {
 
 const std::vector<std::string> kAttrs = {"activation", "inner_activation", "go_backwards", "return_sequences"};
 const std::vector<std::string> kRnnAttrs = {"activation", "go_backwards", "return_sequences"};
+std::vector<std::string> with_input_grad(std::vector<std::string> a) {
+  a.push_back("input_grad");
+  return a;
+}
 
 }  // namespace
 
 KILN_OP(lstm).inputs({"x", "W", "U", "b", "mask", "h0", "c0"}, 3).outputs(4).attrs(kAttrs)
     .set_infer(infer_forward(kLstm)).set_grad(grad_of(kLstm)).sparse_cotangents();
 KILN_OP(lstm_grad).inputs({"dy", "x", "W", "U", "b", "hs", "cs", "gates", "mask", "h0", "c0"}, 3).outputs(8)
-    .attrs(kAttrs).set_infer(infer_backward(kLstm)).non_differentiable();
+    .attrs(with_input_grad(kAttrs)).set_infer(infer_backward(kLstm)).non_differentiable();
 KILN_OP(gru).inputs({"x", "W", "U", "b", "mask", "h0"}, 2).outputs(4).attrs(kAttrs)
     .set_infer(infer_forward(kGru)).set_grad(grad_of(kGru)).sparse_cotangents();
 KILN_OP(gru_grad).inputs({"dy", "x", "W", "U", "b", "hs", "gates", "rh", "mask", "h0"}, 2).outputs(7)
-    .attrs(kAttrs).set_infer(infer_backward(kGru)).non_differentiable();
+    .attrs(with_input_grad(kAttrs)).set_infer(infer_backward(kGru)).non_differentiable();
 KILN_OP(simple_rnn).inputs({"x", "W", "U", "b", "mask", "h0"}, 2).outputs(2).attrs(kRnnAttrs)
     .set_infer(infer_forward(kRnn)).set_grad(grad_of(kRnn)).sparse_cotangents();
 KILN_OP(simple_rnn_grad).inputs({"dy", "x", "W", "U", "b", "hs", "mask", "h0"}, 2).outputs(7)
-    .attrs(kRnnAttrs).set_infer(infer_backward(kRnn)).non_differentiable();
+    .attrs(with_input_grad(kRnnAttrs)).set_infer(infer_backward(kRnn)).non_differentiable();
 
 }  // namespace kiln::ops

@@ -86,6 +86,10 @@ class GradBuilder {
   // Emitted values are named `<stem>.N`; autodiff sets "g.<forward result>" so that a backward
   // value tells which forward node (and so which layer) it came from.
   void set_stem(std::string stem) { stem_ = std::move(stem); }
+  // Which operands of the node being differentiated need a cotangent (autodiff sets it before
+  // calling the node's gradient, so a gradient can skip work nobody uses).
+  void set_needed(std::vector<bool> needed) { needed_ = std::move(needed); }
+  bool needed(size_t operand) const { return operand >= needed_.size() || needed_[operand]; }
   int emit(const std::string& op, std::vector<int> inputs, Attrs attrs = {});
   std::vector<int> emit_multi(const std::string& op, std::vector<int> inputs, Attrs attrs = {});
   const Type& type(int v) const { return g_.values[v].type; }
@@ -97,6 +101,7 @@ class GradBuilder {
  private:
   ir::Graph& g_;
   std::string stem_ = "g";
+  std::vector<bool> needed_;
 };
 
 // Shared shape helpers for schema files.

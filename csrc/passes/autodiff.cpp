@@ -43,16 +43,20 @@ std::vector<int> gradients(ir::Graph& g, int loss, const std::vector<int>& wrt) 
       dys.push_back(cot[o]);
       any = any || cot[o] >= 0;
     }
+    std::vector<bool> operand_needed;
+    for (int v : n.inputs) operand_needed.push_back(from_wrt[v] && to_loss[v]);
     bool needed = false;
-    for (int v : n.inputs) needed = needed || (from_wrt[v] && to_loss[v]);
+    for (bool x : operand_needed) needed = needed || x;
     if (!any || !needed) continue;
     if (!s.grad) throw ValueError("[" + n.op + "] has no gradient");
     if (!s.accepts_missing_cotangents)
       for (auto& d : dys)
         if (d < 0) d = b.emit("broadcast_like", {b.scalar(0.0), n.outputs[&d - &dys[0]]});
     b.set_stem(n.outputs.empty() ? "g" : "g." + g.values[n.outputs[0]].name);
+    b.set_needed(operand_needed);
     std::vector<int> dxs = s.grad(b, n, dys);
     b.set_stem("g");
+    b.set_needed({});
     for (size_t k = 0; k < n.inputs.size() && k < dxs.size(); ++k) {
       int v = n.inputs[k];
       if (dxs[k] < 0 || !from_wrt[v]) continue;

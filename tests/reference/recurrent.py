@@ -67,7 +67,7 @@ def _numeric(f, arrays, eps=1e-6):
     return out
 
 
-def lstm_grad(dy, x, W, U, b, hs, cs, gates, mask=None, h0=None, c0=None, **attrs):
+def lstm_grad(dy, x, W, U, b, hs, cs, gates, mask=None, h0=None, c0=None, input_grad=1, **attrs):
     x, W, U, b = (np.array(a, np.float64) for a in (x, W, U, b))
     B, T, _ = x.shape
     u = U.shape[0]
@@ -76,7 +76,7 @@ def lstm_grad(dy, x, W, U, b, hs, cs, gates, mask=None, h0=None, c0=None, **attr
     probe = np.zeros((B, T, 4 * u))
     loss = lambda: float(np.sum(lstm(x, W, U, b, mask, h0, c0, z_offset=probe, **attrs)[0] * dy))
     dx, dW, dU, db, dh0, dc0, dz = _numeric(loss, [x, W, U, b, h0, c0, probe])
-    return dx, dW, dU, db, dh0, dc0, dz, _previous_states(hs, h0, attrs.get("go_backwards", 0))
+    return dx if input_grad else np.float64(0), dW, dU, db, dh0, dc0, dz, _previous_states(hs, h0, attrs.get("go_backwards", 0))
 
 
 def gru(x, W, U, b, mask=None, h0=None, activation="tanh", inner_activation="hard_sigmoid", go_backwards=0,
@@ -101,7 +101,7 @@ def gru(x, W, U, b, mask=None, h0=None, activation="tanh", inner_activation="har
     return _output(hs, order, return_sequences), hs, gates, rh
 
 
-def gru_grad(dy, x, W, U, b, hs, gates, rh, mask=None, h0=None, **attrs):
+def gru_grad(dy, x, W, U, b, hs, gates, rh, mask=None, h0=None, input_grad=1, **attrs):
     x, W, U, b = (np.array(a, np.float64) for a in (x, W, U, b))
     B, T, _ = x.shape
     u = U.shape[0]
@@ -109,7 +109,7 @@ def gru_grad(dy, x, W, U, b, hs, gates, rh, mask=None, h0=None, **attrs):
     probe = np.zeros((B, T, 3 * u))
     loss = lambda: float(np.sum(gru(x, W, U, b, mask, h0, z_offset=probe, **attrs)[0] * dy))
     dx, dW, dU, db, dh0, dz = _numeric(loss, [x, W, U, b, h0, probe])
-    return dx, dW, dU, db, dh0, dz, _previous_states(hs, h0, attrs.get("go_backwards", 0))
+    return dx if input_grad else np.float64(0), dW, dU, db, dh0, dz, _previous_states(hs, h0, attrs.get("go_backwards", 0))
 
 
 def simple_rnn(x, W, U, b, mask=None, h0=None, activation="tanh", go_backwards=0, return_sequences=0, z_offset=None):
@@ -127,7 +127,7 @@ def simple_rnn(x, W, U, b, mask=None, h0=None, activation="tanh", go_backwards=0
     return _output(hs, order, return_sequences), hs
 
 
-def simple_rnn_grad(dy, x, W, U, b, hs, mask=None, h0=None, **attrs):
+def simple_rnn_grad(dy, x, W, U, b, hs, mask=None, h0=None, input_grad=1, **attrs):
     x, W, U, b = (np.array(a, np.float64) for a in (x, W, U, b))
     B, T, _ = x.shape
     u = U.shape[0]
@@ -135,4 +135,4 @@ def simple_rnn_grad(dy, x, W, U, b, hs, mask=None, h0=None, **attrs):
     probe = np.zeros((B, T, u))
     loss = lambda: float(np.sum(simple_rnn(x, W, U, b, mask, h0, z_offset=probe, **attrs)[0] * dy))
     dx, dW, dU, db, dh0, dz = _numeric(loss, [x, W, U, b, h0, probe])
-    return dx, dW, dU, db, dh0, dz, _previous_states(hs, h0, attrs.get("go_backwards", 0))
+    return dx if input_grad else np.float64(0), dW, dU, db, dh0, dz, _previous_states(hs, h0, attrs.get("go_backwards", 0))

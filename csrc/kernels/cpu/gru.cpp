@@ -85,7 +85,7 @@ void gru_grad_k(const KernelArgs& a) {
   GruArgs p = gru_args(a, 1, 8);
   const rnn::Seq& s = p.s;
   const int64_t u = s.u, G = 3 * u, T = s.T;
-  float *dx = a.out[0].f(), *dW = a.out[1].f(), *dU = a.out[2].f(), *db = a.out[3].f();
+  float *dx = rnn::input_grad_or_null(a), *dW = a.out[1].f(), *dU = a.out[2].f(), *db = a.out[3].f();
   float *dh = a.out[4].f(), *dz = a.out[5].f(), *hprev = a.out[6].f();
   std::fill(dh, dh + a.out[4].numel, 0.f);  // the running gradient of each row's h (ends as dh0)
   if (s.B == 0 || T == 0) {

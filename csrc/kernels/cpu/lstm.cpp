@@ -4,6 +4,7 @@
 //   c_t = f * c_prev + i * g,  h_t = o * act(c_t);
 // a masked step keeps h and c from the step before.
 #include <cstring>
+#include <optional>
 #include <vector>
 
 #include "kernels/cpu/recurrent.h"
@@ -55,7 +56,11 @@ void lstm_k(const KernelArgs& a) {
       const float* cp = k ? cs + (b0 * T + tp) * u : (p.c0 ? p.c0 + b0 * u : nullptr);
       int64_t stride = k ? T * u : u;
       float* z = gates + (b0 * T + t) * G;
-      if (hp) sgemm_serial(false, false, b1 - b0, G, u, 1.f, hp, stride, p.U, G, 1.f, z, T * G);
+      {
+        rnn::PhaseTimer timer(rnn::kRecurrentGemm);
+        if (hp) sgemm_serial(false, false, b1 - b0, G, u, 1.f, hp, stride, p.U, G, 1.f, z, T * G);
+      }
+      rnn::PhaseTimer timer(rnn::kGates);
       for (int64_t r = b0; r < b1; ++r) {
         float* g = gates + (r * T + t) * G;
         float *c = cs + (r * T + t) * u, *h = hs + (r * T + t) * u;
@@ -88,7 +93,7 @@ void lstm_grad_k(const KernelArgs& a) {
   LstmArgs p = lstm_args(a, 1, 8);
   const rnn::Seq& s = p.s;
   const int64_t u = s.u, G = 4 * u, T = s.T;
-  float *dx = a.out[0].f(), *dW = a.out[1].f(), *dU = a.out[2].f(), *db = a.out[3].f();
+  float *dx = rnn::input_grad_or_null(a), *dW = a.out[1].f(), *dU = a.out[2].f(), *db = a.out[3].f();
   float *dh = a.out[4].f(), *dc = a.out[5].f(), *dz = a.out[6].f(), *hprev = a.out[7].f();
   // dh and dc (the outputs dh0, dc0) carry the running gradient of each row's state back in time.
   std::fill(dh, dh + a.out[4].numel, 0.f);
@@ -101,6 +106,7 @@ void lstm_grad_k(const KernelArgs& a) {
     std::vector<float> tc(u), dct(u);
     for (int64_t k = T; k-- > 0;) {
       int64_t t = s.time(k), tp = k ? s.time(k - 1) : 0;
+      std::optional<rnn::PhaseTimer> gates_timer(rnn::kGates);
       for (int64_t r = b0; r < b1; ++r) {
         float *dhr = dh + r * u, *dcr = dc + r * u, *dzr = dz + (r * T + t) * G;
         if (const float* gy = rnn::output_cotangent(s, dy, p.return_sequences, k, r))
@@ -130,11 +136,14 @@ void lstm_grad_k(const KernelArgs& a) {
         rnn::times_grad(p.act, gg, dzg, u);
         rnn::times_grad(p.inner, go, dzo, u);
       }
+      gates_timer.reset();
+      rnn::PhaseTimer timer(rnn::kRecurrentGemm);
       sgemm_serial(false, true, b1 - b0, u, G, 1.f, dz + (b0 * T + t) * G, T * G, p.U, G, 1.f, dh + b0 * u, u);
     }
   });
   rnn::previous_states(s, hs, p.h0, hprev);
   rnn::input_gradients(s, dz, p.x, p.W, dx, dW, db);
+  rnn::PhaseTimer timer(rnn::kWeightGrads);
   sgemm(true, false, u, G, s.B * T, 1.f, hprev, u, dz, G, 0.f, dU, G);
 }
 

@@ -1,9 +1,39 @@
 // The parts of the recurrent kernels that do not depend on the cell (see recurrent.h).
 #include "kernels/cpu/recurrent.h"
 
+#include "kernels/cpu/parallel.h"
+#include "kernels/cpu/vmath.h"
+
+#include <atomic>
+#include <cstdlib>
 #include <cstring>
 
 namespace kiln::cpu::rnn {
+
+namespace {
+std::atomic<int64_t> g_nanos[kPhases];
+}
+
+bool timers_on() {
+  static const bool on = [] {
+    const char* e = std::getenv("KILN_RNN_TIMERS");
+    return e && std::string(e) == "1";
+  }();
+  return on;
+}
+
+void add_time(Phase p, double seconds) { g_nanos[p] += static_cast<int64_t>(seconds * 1e9); }
+
+std::vector<double> phase_seconds() {
+  std::vector<double> out;
+  for (auto& n : g_nanos) out.push_back(n.exchange(0) * 1e-9);
+  return out;
+}
+
+const char* phase_name(int p) {
+  static const char* names[] = {"input GEMM", "recurrent GEMMs", "gates", "weight-gradient GEMMs"};
+  return p >= 0 && p < kPhases ? names[p] : "?";
+}
 
 Act act_named(const std::string& n) {
   if (n == "linear") return Act::linear;
@@ -18,24 +48,45 @@ Act act_named(const std::string& n) {
                    "' (accepted: linear, relu, sigmoid, hard_sigmoid, tanh, softsign, softplus, elu)");
 }
 
+namespace {
+// One loop per activation, multi-versioned (KILN_VECTOR): the switch stays outside the loops.
+KILN_VECTOR void relu_loop(float* p, int64_t n) {
+  for (int64_t i = 0; i < n; ++i) p[i] = p[i] > 0.f ? p[i] : 0.f;
+}
+KILN_VECTOR void sigmoid_loop(float* p, int64_t n) {
+  for (int64_t i = 0; i < n; ++i) p[i] = vmath::sigmoid(p[i]);
+}
+KILN_VECTOR void hard_sigmoid_loop(float* p, int64_t n) {
+  for (int64_t i = 0; i < n; ++i) {
+    float v = 0.2f * p[i] + 0.5f;
+    p[i] = v < 0.f ? 0.f : (v > 1.f ? 1.f : v);
+  }
+}
+KILN_VECTOR void tanh_loop(float* p, int64_t n) {
+  for (int64_t i = 0; i < n; ++i) p[i] = vmath::tanh(p[i]);
+}
+KILN_VECTOR void softsign_loop(float* p, int64_t n) {
+  for (int64_t i = 0; i < n; ++i) p[i] = p[i] / (1.f + (p[i] < 0.f ? -p[i] : p[i]));
+}
+KILN_VECTOR void sigmoid_grad_loop(const float* y, float* d, int64_t n) {
+  for (int64_t i = 0; i < n; ++i) d[i] *= y[i] * (1.f - y[i]);
+}
+KILN_VECTOR void hard_sigmoid_grad_loop(const float* y, float* d, int64_t n) {  // slope 0.2 strictly inside
+  for (int64_t i = 0; i < n; ++i) d[i] = (y[i] > 0.f && y[i] < 1.f) ? 0.2f * d[i] : 0.f;
+}
+KILN_VECTOR void tanh_grad_loop(const float* y, float* d, int64_t n) {
+  for (int64_t i = 0; i < n; ++i) d[i] *= 1.f - y[i] * y[i];
+}
+}  // namespace
+
 void apply(Act a, float* p, int64_t n) {
   switch (a) {
     case Act::linear: return;
-    case Act::relu:
-      for (int64_t i = 0; i < n; ++i) p[i] = p[i] > 0.f ? p[i] : 0.f;
-      return;
-    case Act::sigmoid:
-      for (int64_t i = 0; i < n; ++i) p[i] = 1.f / (1.f + std::exp(-p[i]));
-      return;
-    case Act::hard_sigmoid:
-      for (int64_t i = 0; i < n; ++i) p[i] = std::fmin(std::fmax(0.2f * p[i] + 0.5f, 0.f), 1.f);
-      return;
-    case Act::tanh:
-      for (int64_t i = 0; i < n; ++i) p[i] = std::tanh(p[i]);
-      return;
-    case Act::softsign:
-      for (int64_t i = 0; i < n; ++i) p[i] = p[i] / (1.f + std::fabs(p[i]));
-      return;
+    case Act::relu: return relu_loop(p, n);
+    case Act::sigmoid: return sigmoid_loop(p, n);
+    case Act::hard_sigmoid: return hard_sigmoid_loop(p, n);
+    case Act::tanh: return tanh_loop(p, n);
+    case Act::softsign: return softsign_loop(p, n);
     case Act::softplus:
       for (int64_t i = 0; i < n; ++i) p[i] = p[i] > 20.f ? p[i] : std::log1p(std::exp(p[i]));
       return;
@@ -51,15 +102,9 @@ void times_grad(Act a, const float* y, float* d, int64_t n) {
     case Act::relu:
       for (int64_t i = 0; i < n; ++i) d[i] = y[i] > 0.f ? d[i] : 0.f;
       return;
-    case Act::sigmoid:
-      for (int64_t i = 0; i < n; ++i) d[i] *= y[i] * (1.f - y[i]);
-      return;
-    case Act::hard_sigmoid:  // slope 0.2 strictly inside the ramp
-      for (int64_t i = 0; i < n; ++i) d[i] = (y[i] > 0.f && y[i] < 1.f) ? 0.2f * d[i] : 0.f;
-      return;
-    case Act::tanh:
-      for (int64_t i = 0; i < n; ++i) d[i] *= 1.f - y[i] * y[i];
-      return;
+    case Act::sigmoid: return sigmoid_grad_loop(y, d, n);
+    case Act::hard_sigmoid: return hard_sigmoid_grad_loop(y, d, n);
+    case Act::tanh: return tanh_grad_loop(y, d, n);
     case Act::softsign:  // 1 / (1 + |x|)^2 = (1 - |y|)^2
       for (int64_t i = 0; i < n; ++i) d[i] *= (1.f - std::fabs(y[i])) * (1.f - std::fabs(y[i]));
       return;
@@ -73,6 +118,7 @@ void times_grad(Act a, const float* y, float* d, int64_t n) {
 }
 
 void input_projection(const Seq& s, const float* x, const float* W, const float* b, float* z) {
+  PhaseTimer timer(kInputGemm);
   int64_t rows = s.B * s.T, n = s.G * s.u;
   sgemm(false, false, rows, n, s.D, 1.f, x, s.D, W, n, 0.f, z, n);
 #pragma omp parallel for schedule(static) if (rows * n > kParallelMin)
@@ -81,8 +127,9 @@ void input_projection(const Seq& s, const float* x, const float* W, const float*
 }
 
 void input_gradients(const Seq& s, const float* dz, const float* x, const float* W, float* dx, float* dW, float* db) {
+  PhaseTimer timer(kWeightGrads);
   int64_t rows = s.B * s.T, n = s.G * s.u;
-  sgemm(false, true, rows, s.D, n, 1.f, dz, n, W, n, 0.f, dx, s.D);
+  if (dx) sgemm(false, true, rows, s.D, n, 1.f, dz, n, W, n, 0.f, dx, s.D);
   sgemm(true, false, s.D, n, rows, 1.f, x, s.D, dz, n, 0.f, dW, n);
   // Column sums, row after row: one fixed order whatever the thread count.
   std::fill(db, db + n, 0.f);

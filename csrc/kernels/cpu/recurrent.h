@@ -17,8 +17,10 @@
 #pragma once
 
 #include <algorithm>
+#include <chrono>
 #include <cmath>
 #include <string>
+#include <vector>
 
 #include "kernels/cpu/gemm.h"
 #include "kernels/cpu/kernel.h"
@@ -59,7 +61,8 @@ void for_blocks(int64_t B, F&& f) {
 // z = x W + b for every step: [B*T, D] x [D, G*u] (+ b per row) into z [B, T, G*u].
 void input_projection(const Seq& s, const float* x, const float* W, const float* b, float* z);
 
-// The weight gradients from the per-step dz [B, T, G*u]: dx = dz W^T, dW = x^T dz, db = sum dz.
+// The weight gradients from the per-step dz [B, T, G*u]: dx = dz W^T (skipped when dx is null),
+// dW = x^T dz, db = sum dz.
 void input_gradients(const Seq& s, const float* dz, const float* x, const float* W, float* dx, float* dW, float* db);
 
 // hprev[b, t] = the state step t started from (h0 or zeros for the first step processed).
@@ -76,6 +79,37 @@ inline const float* output_cotangent(const Seq& s, const float* dy, bool return_
 
 // 1 where row b keeps step t, 0 where it is masked (every step kept without a mask).
 inline float kept(const float* mask, const Seq& s, int64_t b, int64_t t) { return mask ? mask[b * s.T + t] : 1.f; }
+
+// Timers inside the recurrent kernels, off unless KILN_RNN_TIMERS=1: seconds spent per phase,
+// summed over calls and threads (bench/rnn.py --profile prints them).
+enum Phase { kInputGemm, kRecurrentGemm, kGates, kWeightGrads, kPhases };
+bool timers_on();
+void add_time(Phase p, double seconds);
+std::vector<double> phase_seconds();  // and resets them
+const char* phase_name(int p);
+
+// Times a scope into a phase when the timers are on.
+class PhaseTimer {
+ public:
+  explicit PhaseTimer(Phase p) : p_(p), on_(timers_on()) {
+    if (on_) t0_ = std::chrono::steady_clock::now();
+  }
+  ~PhaseTimer() {
+    if (on_) add_time(p_, std::chrono::duration<double>(std::chrono::steady_clock::now() - t0_).count());
+  }
+
+ private:
+  Phase p_;
+  bool on_;
+  std::chrono::steady_clock::time_point t0_;
+};
+
+// dx of a gradient op, or null with input_grad=0 (then its scalar result is set to 0).
+inline float* input_grad_or_null(const KernelArgs& a) {
+  if (ir::attr_int(a.node.attrs, "input_grad", 1)) return a.out[0].f();
+  a.out[0].f()[0] = 0.f;
+  return nullptr;
+}
 
 // Reads the optional trailing operands of a recurrent op: mask at `first`, states after it.
 inline const float* operand_or_null(const KernelArgs& a, size_t i) { return i < a.in.size() ? a.in[i].f() : nullptr; }
