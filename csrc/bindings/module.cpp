@@ -258,7 +258,9 @@ PYBIND11_MODULE(_core, m) {
     const ops::Schema& s = ops::Registry::get().at(name);
     py::dict d;
     d["inputs"] = s.input_names;
-    d["attrs"] = s.attr_names;
+    std::vector<std::string> attrs;
+    for (const ops::AttrSpec& a : s.attrs) attrs.push_back(a.name);
+    d["attrs"] = attrs;
     d["differentiable"] = s.differentiable;
     d["has_grad"] = static_cast<bool>(s.grad);
     d["side_effect"] = s.side_effect;
