@@ -39,8 +39,11 @@ void fuse_dense(ir::Graph& g) {
     if (na >= 0) {
       const ir::Node& an = g.nodes[na];
       int rank = g.values[cur].type.rank();
-      bool last_axis = an.op == "softmax" &&
-                       (ir::attr_int(an.attrs, "axis", -1) == -1 || ir::attr_int(an.attrs, "axis", -1) == rank - 1);
+      bool last_axis = false;
+      if (an.op == "softmax") {
+        int64_t axis = ops::attrs_of(an).get_int("axis");
+        last_axis = axis == -1 || axis == rank - 1;
+      }
       if (an.op == "relu" || an.op == "sigmoid" || an.op == "tanh" || last_axis) {
         act = an.op;
         absorbed.push_back(na);

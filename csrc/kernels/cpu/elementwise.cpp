@@ -62,25 +62,25 @@ void binary(const KernelArgs& a, F f) {
 float sigmoidf(float x) { return 1.f / (1.f + std::exp(-x)); }
 
 void clip_k(const KernelArgs& a) {
-  float lo = static_cast<float>(ir::attr_float(a.node.attrs, "min", -INFINITY));
-  float hi = static_cast<float>(ir::attr_float(a.node.attrs, "max", INFINITY));
+  ops::AttrReader attrs = a.attrs();
+  float lo = static_cast<float>(attrs.get_float("min")), hi = static_cast<float>(attrs.get_float("max"));
   unary(a, [=](float x) { return std::fmin(std::fmax(x, lo), hi); });
 }
 void clip_grad_k(const KernelArgs& a) {
-  float lo = static_cast<float>(ir::attr_float(a.node.attrs, "min", -INFINITY));
-  float hi = static_cast<float>(ir::attr_float(a.node.attrs, "max", INFINITY));
+  ops::AttrReader attrs = a.attrs();
+  float lo = static_cast<float>(attrs.get_float("min")), hi = static_cast<float>(attrs.get_float("max"));
   pair(a, [=](float dy, float x) { return (x >= lo && x <= hi) ? dy : 0.f; });
 }
 void elu_k(const KernelArgs& a) {
-  float al = static_cast<float>(ir::attr_float(a.node.attrs, "alpha", 1.0));
+  float al = static_cast<float>(a.attrs().get_float("alpha"));
   unary(a, [=](float x) { return x > 0 ? x : al * std::expm1(x); });
 }
 void elu_grad_k(const KernelArgs& a) {
-  float al = static_cast<float>(ir::attr_float(a.node.attrs, "alpha", 1.0));
+  float al = static_cast<float>(a.attrs().get_float("alpha"));
   pair(a, [=](float dy, float y) { return y > 0 ? dy : dy * (y + al); });
 }
 
-void constant_k(const KernelArgs& a) { a.out[0].f()[0] = static_cast<float>(ir::attr_float(a.node.attrs, "value", 0)); }
+void constant_k(const KernelArgs& a) { a.out[0].f()[0] = static_cast<float>(a.attrs().get_float("value")); }
 
 // sum_like(x, ref): accumulate x into ref's shape.
 void sum_like_k(const KernelArgs& a) {
@@ -109,8 +109,9 @@ void sum_like_k(const KernelArgs& a) {
 void broadcast_like_k(const KernelArgs& a) {
   const TensorView &x = a.in[0], &o = a.out[0];
   std::vector<int64_t> xd = x.dims;
-  if (ir::has_attr(a.node.attrs, "axes")) {
-    std::vector<int64_t> axes = ir::attr_ints(a.node.attrs, "axes");
+  ops::AttrReader attrs = a.attrs();
+  if (attrs.has("axes")) {
+    std::vector<int64_t> axes = attrs.get_ints("axes");
     int r = o.rank();
     std::vector<bool> is_axis(r, false);
     for (int64_t ax : axes) is_axis[ax < 0 ? ax + r : ax] = true;

@@ -13,7 +13,8 @@ namespace {
 
 void matmul_k(const KernelArgs& a) {
   const TensorView &x = a.in[0], &w = a.in[1], &y = a.out[0];
-  bool ta = ir::attr_int(a.node.attrs, "transpose_a", 0), tb = ir::attr_int(a.node.attrs, "transpose_b", 0);
+  ops::AttrReader attrs = a.attrs();
+  bool ta = attrs.get_bool("transpose_a"), tb = attrs.get_bool("transpose_b");
   if (ta) {  // [P, M]^T @ [P, N] -> [M, N]
     int64_t M = x.dims.back(), N = w.dims.back(), P = M ? x.numel / M : 0;
     if (P == 0) {
@@ -48,7 +49,7 @@ void dense_k(const KernelArgs& a) {
   if (K == 0) std::fill(yp, yp + y.numel, 0.f);
   else sgemm(false, false, M, N, K, 1.f, x.f(), K, w.f(), N, 0.f, yp, N);
   const float* b = a.in.size() == 3 ? a.in[2].f() : nullptr;
-  std::string act = ir::attr_str(a.node.attrs, "activation", "linear");
+  std::string act = a.attrs().get_str("activation");
   int kind = act == "relu" ? 1 : act == "sigmoid" ? 2 : act == "tanh" ? 3 : act == "softmax" ? 4 : 0;
 #pragma omp parallel for if (y.numel > kParallelMin)
   for (int64_t i = 0; i < M; ++i) {
