@@ -2,6 +2,7 @@
 // Shape letters: M rows of the left operand (all leading dims flattened), K contracted, N out.
 #include <algorithm>
 
+#include "ops/activations.h"
 #include "ops/common.h"
 
 namespace kiln::ops {
@@ -63,20 +64,14 @@ KILN_OP(bias_add).inputs({"x", "bias"}).set_infer([](const std::vector<Type>& in
   return std::vector<int>{dy[0], b.emit("sum_like", {dy[0], n.inputs[1]})};
 });
 
-// Activations the fused dense accepts: each has a derivative written from its result.
-const std::vector<std::string>& dense_activations() {
-  static const std::vector<std::string> acts = {"linear", "relu", "sigmoid", "tanh", "softmax"};
-  return acts;
-}
-
-// dense(x, W[, b]) {activation}: act(x @ W + b), x [..., K], W [K, N].
+// dense(x, W[, b]) {activation="linear"}: act(x @ W + b), x [..., K], W [K, N], with act one of
+// ops/activations.h's list.
 KILN_OP(dense).inputs({"x", "W", "b"}, 1).attr_str("activation", "linear").set_infer([](const std::vector<Type>& in, const AttrReader& a) {
   std::vector<Type> t = {matmul_type(in[0], in[1], false, false)};
   if (in.size() == 3) check_bias(t[0], in[2]);
   std::string act = a.get_str("activation");
-  const auto& ok = dense_activations();
-  if (std::find(ok.begin(), ok.end(), act) == ok.end())
-    throw ValueError("unsupported activation '" + act + "' (accepted: linear, relu, sigmoid, tanh, softmax)");
+  if (!dense_activation(act))
+    throw ValueError("unsupported activation '" + act + "' (accepted: " + dense_activation_names() + ")");
   return t;
 }).set_grad([](GradBuilder& b, const ir::Node& n, const std::vector<int>& dy) {
   std::string act = attrs_of(n).get_str("activation");

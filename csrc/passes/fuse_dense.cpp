@@ -1,9 +1,10 @@
 // matmul(x, W) [-> bias_add(., b)] [-> act(.)]  ==>  dense(x, W[, b]) {activation=act}
 // Applies when each intermediate has exactly one use and is not a graph output, so nothing
-// (the backward pass included) needs the unfused values. Activations whose derivative is
-// written from the result (relu, sigmoid, tanh, softmax on the last axis) qualify.
+// (the backward pass included) needs the unfused values. The activations that qualify are
+// dense's own list (ops/activations.h), softmax only on the last axis.
 #include <cstdlib>
 
+#include "ops/activations.h"
 #include "ops/registry.h"
 #include "passes/passes.h"
 
@@ -39,12 +40,13 @@ void fuse_dense(ir::Graph& g) {
     if (na >= 0) {
       const ir::Node& an = g.nodes[na];
       int rank = g.values[cur].type.rank();
-      bool last_axis = false;
-      if (an.op == "softmax") {
+      std::optional<ops::Activation> a = ops::dense_activation(an.op);
+      bool fusable = a && *a != ops::Activation::linear;
+      if (a == ops::Activation::softmax) {
         int64_t axis = ops::attrs_of(an).get_int("axis");
-        last_axis = axis == -1 || axis == rank - 1;
+        fusable = axis == -1 || axis == rank - 1;
       }
-      if (an.op == "relu" || an.op == "sigmoid" || an.op == "tanh" || last_axis) {
+      if (fusable) {
         act = an.op;
         absorbed.push_back(na);
         last = na;

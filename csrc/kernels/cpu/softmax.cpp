@@ -2,6 +2,7 @@
 // Shapes are viewed as [outer, n, inner] around the axis.
 #include <cmath>
 
+#include "kernels/cpu/activations.h"
 #include "kernels/cpu/kernel.h"
 
 namespace kiln::cpu {
