@@ -231,3 +231,27 @@ def test_autodiff_leaves_defaults_unwritten():
     grads = [line for line in text.splitlines() if "_grad(" in line]
     assert any("softmax_grad(" in line for line in grads) and any("elu_grad(" in line for line in grads)
     assert all("{" not in line for line in grads), "\n".join(grads)
+
+
+# ---------------------------------------------------------------- optimizer hyper-parameters
+
+
+_LOSS_IR = ("kiln 1\ngraph @g {\n  input %x : f32[?,3]\n  param %w : f32[3,2] {init=0.5}\n"
+            "  %y = matmul(%x, %w) : f32[?,2]\n  %l = reduce_sum(%y) : f32[]\n  output %l\n}\n")
+UPDATES = {"sgd": "apply_sgd", "rmsprop": "apply_rmsprop", "adagrad": "apply_adagrad", "adadelta": "apply_adadelta",
+           "adam": "apply_adam", "adamax": "apply_adamax", "nadam": "apply_nadam"}
+
+
+@pytest.mark.parametrize("opt", [pytest.param(o, id="build_train[%s]" % o) for o in UPDATES])
+def test_optimizer_hyper_parameters_are_the_update_ops_attributes(opt):
+    info = INFO[UPDATES[opt]]
+    hyper = {name: 1.0 if info["attr_kinds"][name] == "bool" else 0.5 for name in info["attrs"]}
+    text = _core.build_train(_LOSS_IR, opt, dict(hyper, lr=0.1), "o")
+    (line,) = [ln for ln in text.splitlines() if UPDATES[opt] + "(" in ln]
+    for name in hyper:
+        assert "%s=%s" % (name, "1" if info["attr_kinds"][name] == "bool" else "0.5") in line, line
+    with pytest.raises(_core.ValueError) as e:
+        _core.build_train(_LOSS_IR, opt, {"bogus": 1.0}, "o")
+    assert "unknown hyper-parameter 'bogus'" in str(e.value)
+    for name in ["lr", "clipnorm"] + info["attrs"]:
+        assert name in str(e.value)
