@@ -23,7 +23,9 @@ void fuse_dense(ir::Graph& g) {
   std::vector<bool> dead(g.nodes.size(), false);
   for (size_t i = 0; i < g.nodes.size(); ++i) {
     ir::Node& m = g.nodes[i];
-    if (dead[i] || m.op != "matmul" || !m.attrs.empty()) continue;
+    if (dead[i] || m.op != "matmul") continue;
+    ops::AttrReader ma = ops::attrs_of(m);  // {transpose_b=0} written out is still a plain matmul
+    if (ma.get_bool("transpose_a") || ma.get_bool("transpose_b")) continue;
     if (g.values[m.inputs[1]].type.rank() != 2) continue;
     std::vector<int> ins = {m.inputs[0], m.inputs[1]};
     int last = static_cast<int>(i), cur = m.outputs[0];

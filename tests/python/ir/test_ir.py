@@ -87,3 +87,13 @@ def test_fusion_folds_exactly_the_activations_dense_applies(act):
 def test_fusion_takes_softmax_on_the_last_axis_only(axis, fused):
     text = _core.optimize(_matmul_then("softmax", axis))
     assert ('dense(%x, %w) {activation="softmax"}' in text) == fused, text
+
+
+@pytest.mark.parametrize("attrs,fused", [("", True), (" {transpose_b=0}", True), (" {transpose_a=0, transpose_b=0}", True),
+                                         (" {transpose_b=1}", False)])
+def test_fusion_reads_matmul_defaults_through_the_schema(attrs, fused):
+    """A transpose written as its default 0 is the plain matmul dense computes."""
+    w = "f32[4,3]" if "transpose_b=1" in attrs else "f32[3,4]"
+    text = ("kiln 1\ngraph @g {\n  input %x : f32[?,3]\n  param %w : " + w + "\n"
+            "  %z = matmul(%x, %w)" + attrs + " : f32[?,4]\n  %y = relu(%z) : f32[?,4]\n  output %y\n}\n")
+    assert ('dense(%x, %w) {activation="relu"}' in _core.optimize(text)) == fused
