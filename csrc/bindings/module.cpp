@@ -65,6 +65,13 @@ ir::Attrs attrs_from_py(const py::dict& d) {
   return a;
 }
 
+py::object attr_to_py(const ir::AttrValue& v, ops::AttrKind kind) {
+  if (auto p = std::get_if<int64_t>(&v)) return kind == ops::AttrKind::boolean ? py::object(py::bool_(*p != 0)) : py::int_(*p);
+  if (auto p = std::get_if<double>(&v)) return py::float_(*p);
+  if (auto p = std::get_if<std::string>(&v)) return py::str(*p);
+  return py::cast(std::get<std::vector<int64_t>>(v));
+}
+
 std::vector<int64_t> shape_of(const ir::Type& t, int64_t batch) {
   std::vector<int64_t> s;
   for (int64_t d : t.dims) s.push_back(ir::concrete_dim(d, batch));
@@ -272,7 +279,22 @@ PYBIND11_MODULE(_core, m) {
     const ops::Schema& s = ops::Registry::get().at(name);
     py::dict d;
     d["inputs"] = s.input_names;
-    d["attrs"] = s.attr_names;
+    // attrs: the names, in declaration order; then each one's kind ("int", "float", "str",
+    // "ints", "bool") and either its default, or that it is required, or what its absence means.
+    py::list names, required;
+    py::dict kinds, defaults, when_absent;
+    for (const ops::AttrSpec& a : s.attrs) {
+      names.append(a.name);
+      kinds[py::str(a.name)] = ops::attr_kind_name(a.kind);
+      if (a.presence == ops::AttrSpec::Presence::defaulted) defaults[py::str(a.name)] = attr_to_py(a.dflt, a.kind);
+      if (a.presence == ops::AttrSpec::Presence::required) required.append(a.name);
+      if (a.presence == ops::AttrSpec::Presence::optional) when_absent[py::str(a.name)] = a.when_absent;
+    }
+    d["attrs"] = names;
+    d["attr_kinds"] = kinds;
+    d["attr_defaults"] = defaults;
+    d["attr_required"] = required;
+    d["attr_when_absent"] = when_absent;
     d["differentiable"] = s.differentiable;
     d["has_grad"] = static_cast<bool>(s.grad);
     d["side_effect"] = s.side_effect;

@@ -42,7 +42,11 @@ struct Type {
 using AttrValue = std::variant<int64_t, double, std::string, std::vector<int64_t>>;
 using Attrs = std::map<std::string, AttrValue>;  // sorted: the printer is canonical
 
-// Typed reads with a clear error when an attribute has the wrong kind.
+// An attribute value as the printer writes it: 3, 1.5, "same", [1,2].
+std::string attr_text(const AttrValue& v);
+
+// Typed reads of declaration attributes (init, seed, scale), with a clear error when one has the
+// wrong kind. Op attributes are read through ops::AttrReader, which takes defaults from the schema.
 int64_t attr_int(const Attrs& a, const std::string& key, int64_t dflt);
 double attr_float(const Attrs& a, const std::string& key, double dflt);
 std::string attr_str(const Attrs& a, const std::string& key, const std::string& dflt);

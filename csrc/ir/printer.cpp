@@ -15,7 +15,7 @@ static std::string quote(const std::string& s) {
   return o + "\"";
 }
 
-static std::string attr_text(const AttrValue& v) {
+std::string attr_text(const AttrValue& v) {
   if (auto p = std::get_if<int64_t>(&v)) return std::to_string(*p);
   if (auto p = std::get_if<double>(&v)) return format_float(*p);
   if (auto p = std::get_if<std::string>(&v)) return quote(*p);

@@ -5,15 +5,9 @@
 
 namespace kiln::ops {
 
-using ir::attr_float;
-using ir::attr_int;
-using ir::attr_ints;
-using ir::attr_str;
-using ir::has_attr;
-
 // Result has operand i's type.
 inline InferFn same_as(int i) {
-  return [i](const std::vector<Type>& in, const Attrs&) { return std::vector<Type>{in[i]}; };
+  return [i](const std::vector<Type>& in, const AttrReader&) { return std::vector<Type>{in[i]}; };
 }
 
 inline void require_f32(const Type& t, const char* what) {
@@ -27,10 +21,11 @@ inline void require_same(const Type& a, const Type& b, const char* what) {
 inline Type scalar_f32() { return Type{ir::DType::f32, {}}; }
 
 // The type rule of a gradient helper f_grad(dy, x) {attrs}: dy must have the type `forward`
-// infers for x with these attributes (`what` names that result); the result has x's type.
+// infers for x with these attributes (`what` names that result); the result has x's type. The
+// helper declares its forward op's attributes (Schema::attrs_like), so `forward` reads them.
 inline InferFn infer_grad_of(InferFn forward, const char* what) {
   std::string w = what;
-  return [forward, w](const std::vector<Type>& in, const Attrs& a) {
+  return [forward, w](const std::vector<Type>& in, const AttrReader& a) {
     Type y = forward({in[1]}, a)[0];
     if (in[0] != y)
       throw ShapeError("cotangent " + in[0].str() + " does not match the " + w + " " + y.str() + " of " + in[1].str());

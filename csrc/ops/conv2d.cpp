@@ -11,7 +11,7 @@ namespace {
 // conv2d(x, W) {strides=[1,1], padding="valid"}:
 //   y[b, oh, ow, f] = sum over kh, kw, c of x[b, oh*SH - top + kh, ow*SW - left + kw, c] * W[kh, kw, c, f]
 // with x read as 0 outside [0, H) x [0, W).
-std::vector<Type> infer_conv2d(const std::vector<Type>& in, const Attrs& a) {
+std::vector<Type> infer_conv2d(const std::vector<Type>& in, const AttrReader& a) {
   const Type &x = in[0], &w = in[1];
   require_f32(x, "x");
   require_f32(w, "W");
@@ -24,12 +24,12 @@ std::vector<Type> infer_conv2d(const std::vector<Type>& in, const Attrs& a) {
                      " (KH, KW, C, F) has C=" + std::to_string(w.dims[2]));
   if (w.dims[0] < 1 || w.dims[1] < 1) throw ShapeError("the kernel of W " + w.str() + " must be at least 1x1");
   std::string kernel = "the " + std::to_string(w.dims[0]) + "x" + std::to_string(w.dims[1]) + " kernel of W " + w.str();
-  std::array<int64_t, 2> o = window_2d(x, w.dims[0], w.dims[1], a, {1, 1}, kernel);
+  std::array<int64_t, 2> o = window_2d(x, w.dims[0], w.dims[1], a, kernel);
   return {Type{ir::DType::f32, {x.dims[0], o[0], o[1], w.dims[3]}}};
 }
 
 // The helpers take the forward operands as well as dy: dy must be exactly conv2d(x, W)'s type.
-void check_cotangent(const Type& dy, const Type& x, const Type& w, const Attrs& a) {
+void check_cotangent(const Type& dy, const Type& x, const Type& w, const AttrReader& a) {
   Type y = infer_conv2d({x, w}, a)[0];
   if (dy != y)
     throw ShapeError("cotangent " + dy.str() + " does not match the conv2d result " + y.str() + " of x " + x.str() +
@@ -43,20 +43,21 @@ std::vector<int> grad_conv2d(GradBuilder& b, const ir::Node& n, const std::vecto
 
 }  // namespace
 
-KILN_OP(conv2d).inputs({"x", "W"}).attrs({"strides", "padding"}).set_infer(infer_conv2d).set_grad(grad_conv2d);
+KILN_OP(conv2d).inputs({"x", "W"}).attr_ints("strides", {1, 1}).attr_str("padding", "valid")
+    .set_infer(infer_conv2d).set_grad(grad_conv2d);
 
 // conv2d_grad_input(dy, W, x) {strides, padding} -> dx, x's type: dy correlated back through W
 // (each dy[b, oh, ow, :] @ W^T scattered over its window, padding dropped).
-KILN_OP(conv2d_grad_input).inputs({"dy", "W", "x"}).attrs({"strides", "padding"})
-    .set_infer([](const std::vector<Type>& in, const Attrs& a) {
+KILN_OP(conv2d_grad_input).inputs({"dy", "W", "x"}).attrs_like("conv2d")
+    .set_infer([](const std::vector<Type>& in, const AttrReader& a) {
       check_cotangent(in[0], in[2], in[1], a);
       return std::vector<Type>{in[2]};
     }).non_differentiable();
 
 // conv2d_grad_filter(dy, x, W) {strides, padding} -> dW, W's type: the sum over b, oh, ow of
 // each window of x (zero padded) times dy[b, oh, ow, :].
-KILN_OP(conv2d_grad_filter).inputs({"dy", "x", "W"}).attrs({"strides", "padding"})
-    .set_infer([](const std::vector<Type>& in, const Attrs& a) {
+KILN_OP(conv2d_grad_filter).inputs({"dy", "x", "W"}).attrs_like("conv2d")
+    .set_infer([](const std::vector<Type>& in, const AttrReader& a) {
       check_cotangent(in[0], in[1], in[2], a);
       return std::vector<Type>{in[2]};
     }).non_differentiable();

@@ -7,19 +7,19 @@
 namespace kiln::ops {
 namespace {
 
-std::vector<Type> infer_unary(const std::vector<Type>& in, const Attrs&) {
+std::vector<Type> infer_unary(const std::vector<Type>& in, const AttrReader&) {
   require_f32(in[0], "operand");
   return {in[0]};
 }
 
-std::vector<Type> infer_binary(const std::vector<Type>& in, const Attrs&) {
+std::vector<Type> infer_binary(const std::vector<Type>& in, const AttrReader&) {
   require_f32(in[0], "left operand");
   require_f32(in[1], "right operand");
   return {broadcast(in[0], in[1], "")};
 }
 
 // f(dy, z) -> same type as dy; z is the forward result or operand the derivative needs.
-std::vector<Type> infer_grad_pair(const std::vector<Type>& in, const Attrs&) {
+std::vector<Type> infer_grad_pair(const std::vector<Type>& in, const AttrReader&) {
   require_same(in[0], in[1], "cotangent and saved value");
   return {in[0]};
 }
@@ -76,11 +76,11 @@ KILN_OP(abs).inputs({"x"}).set_infer(infer_unary).set_grad([](GradBuilder& b, co
 KILN_OP(sign).inputs({"x"}).set_infer(infer_unary).non_differentiable();
 KILN_OP(round).inputs({"x"}).set_infer(infer_unary).non_differentiable();
 
-KILN_OP(clip).inputs({"x"}).attrs({"max", "min"}).set_infer(infer_unary).set_grad(
+KILN_OP(clip).inputs({"x"}).attr_float("min", -INFINITY).attr_float("max", INFINITY).set_infer(infer_unary).set_grad(
     [](GradBuilder& b, const ir::Node& n, const std::vector<int>& dy) {
       return std::vector<int>{b.emit("clip_grad", {dy[0], n.inputs[0]}, n.attrs)};
     });
-KILN_OP(clip_grad).inputs({"dy", "x"}).attrs({"max", "min"}).set_infer(infer_grad_pair).non_differentiable();
+KILN_OP(clip_grad).inputs({"dy", "x"}).attrs_like("clip").set_infer(infer_grad_pair).non_differentiable();
 
 [[maybe_unused]] static Schema& relu_ = unary_by_output(KILN_DEF(relu), "relu_grad");
 KILN_OP(relu_grad).inputs({"dy", "y"}).set_infer(infer_grad_pair).non_differentiable();
@@ -88,8 +88,8 @@ KILN_OP(relu_grad).inputs({"dy", "y"}).set_infer(infer_grad_pair).non_differenti
 KILN_OP(sigmoid_grad).inputs({"dy", "y"}).set_infer(infer_grad_pair).non_differentiable();
 [[maybe_unused]] static Schema& tanh_ = unary_by_output(KILN_DEF(tanh), "tanh_grad");
 KILN_OP(tanh_grad).inputs({"dy", "y"}).set_infer(infer_grad_pair).non_differentiable();
-[[maybe_unused]] static Schema& elu_ = unary_by_output(KILN_DEF(elu).attrs({"alpha"}), "elu_grad");
-KILN_OP(elu_grad).inputs({"dy", "y"}).attrs({"alpha"}).set_infer(infer_grad_pair).non_differentiable();
+[[maybe_unused]] static Schema& elu_ = unary_by_output(KILN_DEF(elu).attr_float("alpha", 1.0), "elu_grad");
+KILN_OP(elu_grad).inputs({"dy", "y"}).attrs_like("elu").set_infer(infer_grad_pair).non_differentiable();
 [[maybe_unused]] static Schema& softplus_ = unary_by_input(KILN_DEF(softplus), "softplus_grad");
 KILN_OP(softplus_grad).inputs({"dy", "x"}).set_infer(infer_grad_pair).non_differentiable();
 [[maybe_unused]] static Schema& softsign_ = unary_by_input(KILN_DEF(softsign), "softsign_grad");
@@ -152,14 +152,12 @@ KILN_OP(greater_equal).inputs({"a", "b"}).set_infer(infer_binary).non_differenti
 KILN_OP(less).inputs({"a", "b"}).set_infer(infer_binary).non_differentiable();
 KILN_OP(less_equal).inputs({"a", "b"}).set_infer(infer_binary).non_differentiable();
 
-KILN_OP(constant).attrs({"value"}).set_infer([](const std::vector<Type>&, const Attrs& a) {
-  if (!has_attr(a, "value")) throw ValueError("needs a 'value' attribute");
-  attr_float(a, "value", 0);
+KILN_OP(constant).attr_float("value").set_infer([](const std::vector<Type>&, const AttrReader&) {
   return std::vector<Type>{scalar_f32()};
 }).non_differentiable();
 
 // sum_like(x, ref): sums x over the axes along which ref was broadcast, giving ref's type.
-KILN_OP(sum_like).inputs({"x", "ref"}).set_infer([](const std::vector<Type>& in, const Attrs&) {
+KILN_OP(sum_like).inputs({"x", "ref"}).set_infer([](const std::vector<Type>& in, const AttrReader&) {
   Type t = broadcast(in[0], in[1], "sum_like");
   if (t.dims != in[0].dims)
     throw ShapeError("ref " + in[1].str() + " does not broadcast to x " + in[0].str());
@@ -170,10 +168,11 @@ KILN_OP(sum_like).inputs({"x", "ref"}).set_infer([](const std::vector<Type>& in,
 
 // broadcast_like(x, ref) {axes}: x broadcast to ref's type. With `axes`, x is ref with those
 // axes removed (the result of a reduction without keepdims) and they are re-inserted first.
-KILN_OP(broadcast_like).inputs({"x", "ref"}).attrs({"axes"}).set_infer([](const std::vector<Type>& in, const Attrs& a) {
+KILN_OP(broadcast_like).inputs({"x", "ref"}).attr_ints("axes", WhenAbsent{"x broadcasts to ref as it is"})
+    .set_infer([](const std::vector<Type>& in, const AttrReader& a) {
   Type x = in[0];
-  if (has_attr(a, "axes")) {
-    std::vector<int64_t> axes = attr_ints(a, "axes");
+  if (a.has("axes")) {
+    std::vector<int64_t> axes = a.get_ints("axes");
     int r = in[1].rank();
     if (x.rank() + static_cast<int>(axes.size()) != r)
       throw ShapeError("x " + x.str() + " plus " + std::to_string(axes.size()) + " axes does not have the rank of ref " + in[1].str());
@@ -188,9 +187,9 @@ KILN_OP(broadcast_like).inputs({"x", "ref"}).attrs({"axes"}).set_infer([](const 
   if (t.dims != in[1].dims) throw ShapeError("x " + in[0].str() + " does not broadcast to ref " + in[1].str());
   return std::vector<Type>{in[1]};
 }).set_grad([](GradBuilder& b, const ir::Node& n, const std::vector<int>& dy) {
-  const Attrs& a = n.attrs;
-  if (!has_attr(a, "axes")) return std::vector<int>{b.emit("sum_like", {dy[0], n.inputs[0]}), -1};
-  return std::vector<int>{b.emit("reduce_sum", {dy[0]}, {{"axes", attr_ints(a, "axes")}, {"keepdims", int64_t(0)}}), -1};
+  AttrReader a = attrs_of(n);
+  if (!a.has("axes")) return std::vector<int>{b.emit("sum_like", {dy[0], n.inputs[0]}), -1};
+  return std::vector<int>{b.emit("reduce_sum", {dy[0]}, {{"axes", a.get_ints("axes")}, {"keepdims", int64_t(0)}}), -1};
 });
 
 }  // namespace kiln::ops

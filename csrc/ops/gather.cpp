@@ -8,7 +8,7 @@ namespace kiln::ops {
 namespace {
 
 // gather(params, indices): params [N, D...] (no batch dim), indices [I...] -> [I..., D...].
-std::vector<Type> infer_gather(const std::vector<Type>& in, const Attrs&) {
+std::vector<Type> infer_gather(const std::vector<Type>& in, const AttrReader&) {
   const Type &params = in[0], &indices = in[1];
   require_f32(params, "params");
   require_f32(indices, "indices");
@@ -31,7 +31,7 @@ KILN_OP(gather).inputs({"params", "indices"}).set_infer(infer_gather).set_grad(
 
 // gather_grad(dy, indices, params): dy [I..., D...] scatter-added into zeros of params' type
 // (a row gathered twice gets both cotangents).
-KILN_OP(gather_grad).inputs({"dy", "indices", "params"}).set_infer([](const std::vector<Type>& in, const Attrs& a) {
+KILN_OP(gather_grad).inputs({"dy", "indices", "params"}).set_infer([](const std::vector<Type>& in, const AttrReader& a) {
   Type y = infer_gather({in[2], in[1]}, a)[0];
   if (in[0] != y)
     throw ShapeError("cotangent " + in[0].str() + " does not match the gather " + y.str() + " of params " +
@@ -40,10 +40,9 @@ KILN_OP(gather_grad).inputs({"dy", "indices", "params"}).set_infer([](const std:
 }).non_differentiable();
 
 // one_hot(indices) {depth}: [I...] -> [I..., depth], 1 at each index and 0 elsewhere.
-KILN_OP(one_hot).inputs({"indices"}).attrs({"depth"}).set_infer([](const std::vector<Type>& in, const Attrs& a) {
+KILN_OP(one_hot).inputs({"indices"}).attr_int("depth").set_infer([](const std::vector<Type>& in, const AttrReader& a) {
   require_f32(in[0], "indices");
-  if (!has_attr(a, "depth")) throw ValueError("needs a 'depth' attribute");
-  int64_t depth = attr_int(a, "depth", 0);
+  int64_t depth = a.get_int("depth");
   if (depth < 1) throw ShapeError("depth must be >= 1, got " + std::to_string(depth));
   Type t = in[0];
   t.dims.push_back(depth);

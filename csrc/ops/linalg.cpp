@@ -2,6 +2,7 @@
 // Shape letters: M rows of the left operand (all leading dims flattened), K contracted, N out.
 #include <algorithm>
 
+#include "ops/activations.h"
 #include "ops/common.h"
 
 namespace kiln::ops {
@@ -9,17 +10,15 @@ namespace kiln::ops {
 // matmul(a, b):                 a [..., K], b [K, N]        -> [..., N]
 // matmul(a, b) {transpose_b=1}: a [..., K], b [N, K]        -> [..., N]
 // matmul(a, b) {transpose_a=1}: a [P..., M], b [P..., N]    -> [M, N]   (sum over all of P)
-static std::vector<Type> infer_matmul(const std::vector<Type>& in, const Attrs& a) {
-  const Type &x = in[0], &w = in[1];
+static Type matmul_type(const Type& x, const Type& w, bool ta, bool tb) {
   require_f32(x, "a");
   require_f32(w, "b");
-  bool ta = attr_int(a, "transpose_a", 0), tb = attr_int(a, "transpose_b", 0);
   if (ta && tb) throw ShapeError("transpose_a and transpose_b together are not supported");
   if (x.rank() < 1 || w.rank() < 1) throw ShapeError("operands must have rank >= 1");
   if (ta) {
     if (x.rank() != w.rank() || !std::equal(x.dims.begin(), x.dims.end() - 1, w.dims.begin()))
       throw ShapeError("with transpose_a, a " + x.str() + " and b " + w.str() + " must agree on all but the last dim");
-    return {Type{ir::DType::f32, {x.dims.back(), w.dims.back()}}};
+    return Type{ir::DType::f32, {x.dims.back(), w.dims.back()}};
   }
   if (x.rank() < 2) throw ShapeError("a must have rank >= 2, got " + x.str());
   if (w.rank() != 2) throw ShapeError("b must be a matrix, got " + w.str());
@@ -30,20 +29,26 @@ static std::vector<Type> infer_matmul(const std::vector<Type>& in, const Attrs& 
                      " has K=" + std::to_string(wk));
   Type t = x;
   t.dims.back() = N;
-  return {t};
+  return t;
+}
+
+static std::vector<Type> infer_matmul(const std::vector<Type>& in, const AttrReader& a) {
+  return {matmul_type(in[0], in[1], a.get_bool("transpose_a"), a.get_bool("transpose_b"))};
 }
 
 static std::vector<int> grad_matmul(GradBuilder& b, const ir::Node& n, const std::vector<int>& dy) {
   int x = n.inputs[0], w = n.inputs[1], d = dy[0];
   using A = ir::Attrs;
-  if (attr_int(n.attrs, "transpose_a", 0))
+  AttrReader a = attrs_of(n);
+  if (a.get_bool("transpose_a"))
     return {b.emit("matmul", {w, d}, A{{"transpose_b", int64_t(1)}}), b.emit("matmul", {x, d})};
-  if (attr_int(n.attrs, "transpose_b", 0))
+  if (a.get_bool("transpose_b"))
     return {b.emit("matmul", {d, w}), b.emit("matmul", {d, x}, A{{"transpose_a", int64_t(1)}})};
   return {b.emit("matmul", {d, w}, A{{"transpose_b", int64_t(1)}}), b.emit("matmul", {x, d}, A{{"transpose_a", int64_t(1)}})};
 }
 
-KILN_OP(matmul).inputs({"a", "b"}).attrs({"transpose_a", "transpose_b"}).set_infer(infer_matmul).set_grad(grad_matmul);
+KILN_OP(matmul).inputs({"a", "b"}).attr_bool("transpose_a", false).attr_bool("transpose_b", false)
+    .set_infer(infer_matmul).set_grad(grad_matmul);
 
 static void check_bias(const Type& x, const Type& b) {
   require_f32(b, "bias");
@@ -51,7 +56,7 @@ static void check_bias(const Type& x, const Type& b) {
     throw ShapeError("bias " + b.str() + " does not match the last dim of " + x.str());
 }
 
-KILN_OP(bias_add).inputs({"x", "bias"}).set_infer([](const std::vector<Type>& in, const Attrs&) {
+KILN_OP(bias_add).inputs({"x", "bias"}).set_infer([](const std::vector<Type>& in, const AttrReader&) {
   require_f32(in[0], "x");
   check_bias(in[0], in[1]);
   return std::vector<Type>{in[0]};
@@ -59,23 +64,17 @@ KILN_OP(bias_add).inputs({"x", "bias"}).set_infer([](const std::vector<Type>& in
   return std::vector<int>{dy[0], b.emit("sum_like", {dy[0], n.inputs[1]})};
 });
 
-// Activations the fused dense accepts: each has a derivative written from its result.
-const std::vector<std::string>& dense_activations() {
-  static const std::vector<std::string> acts = {"linear", "relu", "sigmoid", "tanh", "softmax"};
-  return acts;
-}
-
-// dense(x, W[, b]) {activation}: act(x @ W + b), x [..., K], W [K, N].
-KILN_OP(dense).inputs({"x", "W", "b"}, 1).attrs({"activation"}).set_infer([](const std::vector<Type>& in, const Attrs& a) {
-  std::vector<Type> t = infer_matmul({in[0], in[1]}, {});
+// dense(x, W[, b]) {activation="linear"}: act(x @ W + b), x [..., K], W [K, N], with act one of
+// ops/activations.h's list.
+KILN_OP(dense).inputs({"x", "W", "b"}, 1).attr_str("activation", "linear").set_infer([](const std::vector<Type>& in, const AttrReader& a) {
+  std::vector<Type> t = {matmul_type(in[0], in[1], false, false)};
   if (in.size() == 3) check_bias(t[0], in[2]);
-  std::string act = attr_str(a, "activation", "linear");
-  const auto& ok = dense_activations();
-  if (std::find(ok.begin(), ok.end(), act) == ok.end())
-    throw ValueError("unsupported activation '" + act + "' (accepted: linear, relu, sigmoid, tanh, softmax)");
+  std::string act = a.get_str("activation");
+  if (!dense_activation(act))
+    throw ValueError("unsupported activation '" + act + "' (accepted: " + dense_activation_names() + ")");
   return t;
 }).set_grad([](GradBuilder& b, const ir::Node& n, const std::vector<int>& dy) {
-  std::string act = attr_str(n.attrs, "activation", "linear");
+  std::string act = attrs_of(n).get_str("activation");
   int dz = dy[0];
   if (act == "softmax") dz = b.emit("softmax_grad", {dz, n.outputs[0]}, {{"axis", int64_t(-1)}});
   else if (act != "linear") dz = b.emit(act + "_grad", {dz, n.outputs[0]});

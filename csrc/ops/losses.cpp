@@ -5,13 +5,16 @@
 
 namespace kiln::ops {
 
+// The clip bound eps of both losses when the node gives none: Keras' K.epsilon().
+constexpr double kEpsilon = 1e-7;
+
 static Type drop_last(const Type& t) {
   Type r = t;
   r.dims.pop_back();
   return r;
 }
 
-static std::vector<Type> infer_cce(const std::vector<Type>& in, const Attrs&) {
+static std::vector<Type> infer_cce(const std::vector<Type>& in, const AttrReader&) {
   require_f32(in[0], "target");
   require_f32(in[1], "output");
   if (in[1].rank() < 1) throw ShapeError("output must have rank >= 1, got " + in[1].str());
@@ -20,7 +23,7 @@ static std::vector<Type> infer_cce(const std::vector<Type>& in, const Attrs&) {
   return {drop_last(in[1])};
 }
 
-static std::vector<Type> infer_scce(const std::vector<Type>& in, const Attrs&) {
+static std::vector<Type> infer_scce(const std::vector<Type>& in, const AttrReader&) {
   require_f32(in[0], "target");
   require_f32(in[1], "output");
   if (in[1].rank() < 1) throw ShapeError("output must have rank >= 1, got " + in[1].str());
@@ -32,24 +35,25 @@ static std::vector<Type> infer_scce(const std::vector<Type>& in, const Attrs&) {
   return {want};
 }
 
-KILN_OP(categorical_crossentropy).inputs({"target", "output"}).attrs({"epsilon"}).set_infer(infer_cce).set_grad(
+KILN_OP(categorical_crossentropy).inputs({"target", "output"}).attr_float("epsilon", kEpsilon).set_infer(infer_cce).set_grad(
     [](GradBuilder& b, const ir::Node& n, const std::vector<int>& dy) {
       return std::vector<int>{-1, b.emit("categorical_crossentropy_grad", {dy[0], n.inputs[0], n.inputs[1]}, n.attrs)};
     });
 
-KILN_OP(categorical_crossentropy_grad).inputs({"dy", "target", "output"}).attrs({"epsilon"}).set_infer(
-    [](const std::vector<Type>& in, const Attrs& a) {
+KILN_OP(categorical_crossentropy_grad).inputs({"dy", "target", "output"}).attrs_like("categorical_crossentropy").set_infer(
+    [](const std::vector<Type>& in, const AttrReader& a) {
       if (infer_cce({in[1], in[2]}, a)[0] != in[0]) throw ShapeError("cotangent " + in[0].str() + " does not match the loss");
       return std::vector<Type>{in[2]};
     }).non_differentiable();
 
-KILN_OP(sparse_categorical_crossentropy).inputs({"target", "output"}).attrs({"epsilon"}).set_infer(infer_scce).set_grad(
+KILN_OP(sparse_categorical_crossentropy).inputs({"target", "output"}).attr_float("epsilon", kEpsilon).set_infer(infer_scce).set_grad(
     [](GradBuilder& b, const ir::Node& n, const std::vector<int>& dy) {
       return std::vector<int>{-1, b.emit("sparse_categorical_crossentropy_grad", {dy[0], n.inputs[0], n.inputs[1]}, n.attrs)};
     });
 
-KILN_OP(sparse_categorical_crossentropy_grad).inputs({"dy", "target", "output"}).attrs({"epsilon"}).set_infer(
-    [](const std::vector<Type>& in, const Attrs& a) {
+KILN_OP(sparse_categorical_crossentropy_grad).inputs({"dy", "target", "output"})
+    .attrs_like("sparse_categorical_crossentropy").set_infer(
+    [](const std::vector<Type>& in, const AttrReader& a) {
       if (infer_scce({in[1], in[2]}, a)[0] != in[0]) throw ShapeError("cotangent " + in[0].str() + " does not match the loss");
       return std::vector<Type>{in[2]};
     }).non_differentiable();

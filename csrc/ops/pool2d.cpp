@@ -9,18 +9,16 @@ namespace kiln::ops {
 namespace {
 
 // pool2d(x) {mode="max"|"avg", pool=[PH,PW], strides=pool, padding="valid"}.
-std::vector<Type> infer_pool2d(const std::vector<Type>& in, const Attrs& a) {
+std::vector<Type> infer_pool2d(const std::vector<Type>& in, const AttrReader& a) {
   const Type& x = in[0];
-  if (!has_attr(a, "mode")) throw ValueError("needs a 'mode' attribute (\"max\" or \"avg\")");
-  std::string mode = attr_str(a, "mode", "");
+  std::string mode = a.get_str("mode");
   if (mode != "max" && mode != "avg") throw ValueError("mode must be \"max\" or \"avg\", got \"" + mode + "\"");
-  if (!has_attr(a, "pool")) throw ValueError("needs a 'pool' attribute ([PH, PW])");
-  std::vector<int64_t> pool = attr_ints(a, "pool");
+  std::vector<int64_t> pool = a.get_ints("pool");
   if (pool.size() != 2)
     throw ShapeError("pool " + ints_str(pool) + " must be [PH, PW]: expected 2 entries, got " +
                      std::to_string(pool.size()));
   if (pool[0] < 1 || pool[1] < 1) throw ShapeError("pool " + ints_str(pool) + " must be positive");
-  std::array<int64_t, 2> o = window_2d(x, pool[0], pool[1], a, {pool[0], pool[1]}, "pool " + ints_str(pool));
+  std::array<int64_t, 2> o = window_2d(x, pool[0], pool[1], a, "pool " + ints_str(pool));
   return {Type{ir::DType::f32, {x.dims[0], o[0], o[1], x.dims[3]}}};
 }
 
@@ -30,14 +28,14 @@ std::vector<int> grad_pool2d(GradBuilder& b, const ir::Node& n, const std::vecto
 
 }  // namespace
 
-KILN_OP(pool2d).inputs({"x"}).attrs({"mode", "pool", "strides", "padding"}).set_infer(infer_pool2d)
-    .set_grad(grad_pool2d);
+KILN_OP(pool2d).inputs({"x"}).attr_str("mode").attr_ints("pool").attr_ints("strides", WhenAbsent{"the pool"})
+    .attr_str("padding", "valid").set_infer(infer_pool2d).set_grad(grad_pool2d);
 
 // pool2d_grad(dy, x, y) {same attributes} -> dx, x's type. max: each dy[b, oh, ow, c] goes to
 // the first position (row-major in the window) where x equals y[b, oh, ow, c] (a NaN result: the
 // first NaN); avg: dy / count to each real position of the window. Overlapping windows add up.
-KILN_OP(pool2d_grad).inputs({"dy", "x", "y"}).attrs({"mode", "pool", "strides", "padding"})
-    .set_infer([](const std::vector<Type>& in, const Attrs& a) {
+KILN_OP(pool2d_grad).inputs({"dy", "x", "y"}).attrs_like("pool2d")
+    .set_infer([](const std::vector<Type>& in, const AttrReader& a) {
       Type y = infer_pool2d({in[1]}, a)[0];
       for (int i : {0, 2})
         if (in[i] != y)

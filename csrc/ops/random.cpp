@@ -6,10 +6,10 @@ namespace kiln::ops {
 
 // dropout_mask(x) {rate, seed}: 0 with probability rate, else 1/(1-rate) (inverted dropout);
 // the front end multiplies x by it, so the gradient needs no special op.
-KILN_OP(dropout_mask).inputs({"x"}).attrs({"rate", "seed"}).set_infer([](const std::vector<Type>& in, const Attrs& a) {
-  double r = attr_float(a, "rate", 0.5);
+KILN_OP(dropout_mask).inputs({"x"}).attr_float("rate", 0.5).attr_int("seed", 0)
+    .set_infer([](const std::vector<Type>& in, const AttrReader& a) {
+  double r = a.get_float("rate");
   if (!(r >= 0.0 && r < 1.0)) throw ValueError("rate must be in [0, 1), got " + ir::format_float(r));
-  attr_int(a, "seed", 0);
   return std::vector<Type>{in[0]};
 }).non_differentiable();
 

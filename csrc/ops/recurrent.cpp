@@ -8,6 +8,7 @@
 // (lstm's cells), gates [B, T, G*u] (activated), rh (gru's r * h_prev).
 // Attributes: activation (tanh), inner_activation (hard_sigmoid; not simple_rnn's),
 // go_backwards (0), return_sequences (0).
+#include "ops/activations.h"
 #include "ops/common.h"
 
 namespace kiln::ops {
@@ -25,19 +26,15 @@ const Cell kLstm{"lstm", 4, 2, {"hs", "cs", "gates"}, {1, 1, 4}};
 const Cell kGru{"gru", 3, 1, {"hs", "gates", "rh"}, {1, 3, 1}};
 const Cell kRnn{"simple_rnn", 1, 1, {"hs"}, {1}};
 
-void check_activation(const Attrs& a, const char* key) {
-  static const char* known[] = {"linear", "relu", "sigmoid", "hard_sigmoid", "tanh", "softsign", "softplus", "elu"};
-  if (!has_attr(a, key)) return;
-  std::string v = attr_str(a, key, "");
-  for (const char* k : known)
-    if (v == k) return;
-  throw ValueError(std::string(key) + " '" + v +
-                   "' is not a recurrent activation (accepted: linear, relu, sigmoid, hard_sigmoid, tanh, softsign, "
-                   "softplus, elu)");
+void check_activation(const AttrReader& a, const char* key) {
+  std::string v = a.get_str(key);
+  if (!recurrent_activation(v))
+    throw ValueError(std::string(key) + " '" + v + "' is not a recurrent activation (accepted: " +
+                     recurrent_activation_names() + ")");
 }
 
 // Checks the forward operands from `at` on (x, W, U, b, [mask, [states]]) and gives (B, T, u).
-std::array<int64_t, 3> check_forward(const Cell& c, const std::vector<Type>& in, size_t at, const Attrs& a) {
+std::array<int64_t, 3> check_forward(const Cell& c, const std::vector<Type>& in, size_t at, const AttrReader& a) {
   const Type &x = in[at], &W = in[at + 1], &U = in[at + 2], &b = in[at + 3];
   for (size_t i = at; i < in.size(); ++i) require_f32(in[i], "every operand");
   if (x.rank() != 3) throw ShapeError("x must be [B, T, D] (rank 3), got " + x.str());
@@ -60,20 +57,20 @@ std::array<int64_t, 3> check_forward(const Cell& c, const std::vector<Type>& in,
     if (in[i] != Type{ir::DType::f32, {B, u}})
       throw ShapeError("an initial state must be [B, u] = " + Type{ir::DType::f32, {B, u}}.str() + ", got " + in[i].str());
   check_activation(a, "activation");
-  check_activation(a, "inner_activation");
+  if (c.gates > 1) check_activation(a, "inner_activation");
   return {B, T, u};
 }
 
-std::vector<Type> forward_types(const Cell& c, int64_t B, int64_t T, int64_t u, const Attrs& a) {
+std::vector<Type> forward_types(const Cell& c, int64_t B, int64_t T, int64_t u, const AttrReader& a) {
   std::vector<Type> out;
-  bool seq = attr_int(a, "return_sequences", 0) != 0;
+  bool seq = a.get_bool("return_sequences");
   out.push_back(seq ? Type{ir::DType::f32, {B, T, u}} : Type{ir::DType::f32, {B, u}});
   for (int w : c.saved_width) out.push_back(Type{ir::DType::f32, {B, T, mul_dims(w, u)}});
   return out;
 }
 
 InferFn infer_forward(const Cell& c) {
-  return [&c](const std::vector<Type>& in, const Attrs& a) {
+  return [&c](const std::vector<Type>& in, const AttrReader& a) {
     auto [B, T, u] = check_forward(c, in, 0, a);
     return forward_types(c, B, T, u, a);
   };
@@ -83,7 +80,7 @@ InferFn infer_forward(const Cell& c) {
 // dz [B, T, G*u], hprev [B, T, u] (the last two: workspace of the backward pass). With
 // input_grad=0 (x needs no gradient, e.g. a graph input) dx is a scalar 0 and its GEMM is skipped.
 InferFn infer_backward(const Cell& c) {
-  return [&c](const std::vector<Type>& in, const Attrs& a) {
+  return [&c](const std::vector<Type>& in, const AttrReader& a) {
     size_t nsaved = c.saved.size();
     if (in.size() < 5 + nsaved) throw ShapeError("too few operands");
     std::vector<Type> fwd = {in[1], in[2], in[3], in[4]};
@@ -94,7 +91,7 @@ InferFn infer_backward(const Cell& c) {
     for (size_t i = 0; i < nsaved; ++i)
       if (in[5 + i] != want[1 + i])
         throw ShapeError(std::string("saved ") + c.saved[i] + " must be " + want[1 + i].str() + ", got " + in[5 + i].str());
-    std::vector<Type> out = {attr_int(a, "input_grad", 1) ? in[1] : scalar_f32(), in[2], in[3], in[4]};
+    std::vector<Type> out = {a.get_bool("input_grad") ? in[1] : scalar_f32(), in[2], in[3], in[4]};
     for (int s = 0; s < c.states; ++s) out.push_back(Type{ir::DType::f32, {B, u}});
     out.push_back(Type{ir::DType::f32, {B, T, mul_dims(c.gates, u)}});
     out.push_back(Type{ir::DType::f32, {B, T, u}});
@@ -121,26 +118,30 @@ GradFn grad_of(const Cell& c) {
   };
 }
 
-const std::vector<std::string> kAttrs = {"activation", "inner_activation", "go_backwards", "return_sequences"};
-const std::vector<std::string> kRnnAttrs = {"activation", "go_backwards", "return_sequences"};
-std::vector<std::string> with_input_grad(std::vector<std::string> a) {
-  a.push_back("input_grad");
-  return a;
+void gated_attrs(Schema& s) {
+  s.attr_str("activation", "tanh").attr_str("inner_activation", "hard_sigmoid").attr_bool("go_backwards", false)
+      .attr_bool("return_sequences", false);
 }
+void rnn_attrs(Schema& s) {
+  s.attr_str("activation", "tanh").attr_bool("go_backwards", false).attr_bool("return_sequences", false);
+}
+// A gradient op: its forward op's attributes, and whether to compute dx.
+void gated_grad_attrs(Schema& s) { gated_attrs(s.attr_bool("input_grad", true)); }
+void rnn_grad_attrs(Schema& s) { rnn_attrs(s.attr_bool("input_grad", true)); }
 
 }  // namespace
 
-KILN_OP(lstm).inputs({"x", "W", "U", "b", "mask", "h0", "c0"}, 3).outputs(4).attrs(kAttrs)
+KILN_OP(lstm).inputs({"x", "W", "U", "b", "mask", "h0", "c0"}, 3).outputs(4).with(gated_attrs)
     .set_infer(infer_forward(kLstm)).set_grad(grad_of(kLstm)).sparse_cotangents();
 KILN_OP(lstm_grad).inputs({"dy", "x", "W", "U", "b", "hs", "cs", "gates", "mask", "h0", "c0"}, 3).outputs(8)
-    .attrs(with_input_grad(kAttrs)).set_infer(infer_backward(kLstm)).non_differentiable();
-KILN_OP(gru).inputs({"x", "W", "U", "b", "mask", "h0"}, 2).outputs(4).attrs(kAttrs)
+    .with(gated_grad_attrs).set_infer(infer_backward(kLstm)).non_differentiable();
+KILN_OP(gru).inputs({"x", "W", "U", "b", "mask", "h0"}, 2).outputs(4).with(gated_attrs)
     .set_infer(infer_forward(kGru)).set_grad(grad_of(kGru)).sparse_cotangents();
 KILN_OP(gru_grad).inputs({"dy", "x", "W", "U", "b", "hs", "gates", "rh", "mask", "h0"}, 2).outputs(7)
-    .attrs(with_input_grad(kAttrs)).set_infer(infer_backward(kGru)).non_differentiable();
-KILN_OP(simple_rnn).inputs({"x", "W", "U", "b", "mask", "h0"}, 2).outputs(2).attrs(kRnnAttrs)
+    .with(gated_grad_attrs).set_infer(infer_backward(kGru)).non_differentiable();
+KILN_OP(simple_rnn).inputs({"x", "W", "U", "b", "mask", "h0"}, 2).outputs(2).with(rnn_attrs)
     .set_infer(infer_forward(kRnn)).set_grad(grad_of(kRnn)).sparse_cotangents();
 KILN_OP(simple_rnn_grad).inputs({"dy", "x", "W", "U", "b", "hs", "mask", "h0"}, 2).outputs(7)
-    .attrs(with_input_grad(kRnnAttrs)).set_infer(infer_backward(kRnn)).non_differentiable();
+    .with(rnn_grad_attrs).set_infer(infer_backward(kRnn)).non_differentiable();
 
 }  // namespace kiln::ops

@@ -1,9 +1,45 @@
-// Registry storage, inference entry point, GradBuilder and shared shape helpers.
+// Registry storage, attribute declarations, the inference entry point, GradBuilder and shared
+// shape helpers.
 #include "ops/registry.h"
 
 #include <algorithm>
 
 namespace kiln::ops {
+
+Schema& Schema::add(AttrSpec spec) {
+  if (find_attr(spec.name)) throw std::logic_error("[" + name + "] attribute '" + spec.name + "' declared twice");
+  attrs.push_back(std::move(spec));
+  return *this;
+}
+
+Schema& Schema::declare(const std::string& n, AttrKind k, ir::AttrValue dflt) {
+  AttrSpec s{n, k, AttrSpec::Presence::defaulted, std::move(dflt), ""};
+  if (!attr_kind_error(s, s.dflt).empty()) throw std::logic_error("[" + name + "] default of '" + n + "' is not a " + attr_kind_name(k));
+  return add(std::move(s));
+}
+
+Schema& Schema::declare(const std::string& n, AttrKind k) {
+  return add(AttrSpec{n, k, AttrSpec::Presence::required, {}, ""});
+}
+
+Schema& Schema::declare(const std::string& n, AttrKind k, WhenAbsent w) {
+  return add(AttrSpec{n, k, AttrSpec::Presence::optional, {}, std::move(w.meaning)});
+}
+
+Schema& Schema::attrs_like(const std::string& op, const std::vector<std::string>& names) {
+  const Schema& other = Registry::get().at(op);
+  for (const AttrSpec& s : other.attrs)
+    if (names.empty() || std::find(names.begin(), names.end(), s.name) != names.end()) add(s);
+  for (const std::string& n : names)
+    if (!other.find_attr(n)) throw std::logic_error("[" + name + "] attrs_like: " + op + " declares no '" + n + "'");
+  return *this;
+}
+
+const AttrSpec* Schema::find_attr(const std::string& n) const {
+  for (const AttrSpec& s : attrs)
+    if (s.name == n) return &s;
+  return nullptr;
+}
 
 Registry& Registry::get() {
   static Registry r;
@@ -16,13 +52,13 @@ Schema& Registry::def(const std::string& name) {
   auto* s = new Schema();  // lives for the whole process, like the registry
   s->name = name;
   schemas_.push_back(s);
+  by_name_[name] = s;
   return *s;
 }
 
 const Schema* Registry::find(const std::string& name) const {
-  for (const Schema* s : schemas_)
-    if (s->name == name) return s;
-  return nullptr;
+  auto it = by_name_.find(name);
+  return it == by_name_.end() ? nullptr : it->second;
 }
 
 const Schema& Registry::at(const std::string& name) const {
@@ -47,20 +83,19 @@ std::vector<Type> infer(const std::string& op, const std::vector<Type>& in, cons
                                              : std::to_string(s.min_inputs) + " to " + std::to_string(s.max_inputs);
     throw ShapeError("[" + op + "] expected " + want + " operand(s), got " + std::to_string(n));
   }
-  for (auto& [k, v] : attrs)
-    if (std::find(s.attr_names.begin(), s.attr_names.end(), k) == s.attr_names.end()) {
-      std::string allowed;
-      for (auto& a : s.attr_names) allowed += (allowed.empty() ? "" : ", ") + a;
-      throw ValueError("[" + op + "] unknown attribute '" + k + "' (accepted: " +
-                       (allowed.empty() ? "none" : allowed) + ")");
-    }
+  check_attrs(op, s.attrs, attrs);
   try {
-    return s.infer(in, attrs);
+    return s.infer(in, AttrReader(s.name, s.attrs, attrs));
   } catch (const ShapeError& e) {
     throw ShapeError("[" + op + "] " + e.what());
   } catch (const ValueError& e) {
     throw ValueError("[" + op + "] " + e.what());
   }
+}
+
+AttrReader attrs_of(const ir::Node& n) {
+  const Schema& s = Registry::get().at(n.op);
+  return AttrReader(s.name, s.attrs, n.attrs);
 }
 
 int GradBuilder::emit(const std::string& op, std::vector<int> ins, Attrs attrs) {

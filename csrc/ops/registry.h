@@ -1,17 +1,22 @@
 // The op registry: one Schema per op, found by name. A schema holds everything about an op but
-// its kernels: arity, allowed attributes, shape/dtype inference and the gradient, written as
-// other registered ops (so it runs wherever those ops have kernels).
+// its kernels: arity, its attributes with their kinds and defaults (attrs.h), shape/dtype
+// inference and the gradient, written as other registered ops (so it runs wherever those ops
+// have kernels).
 //
-//   KILN_OP(relu).inputs({"x"}).infer(same_as_input0).grad(grad_relu);
+//   KILN_OP(softmax).inputs({"x"}).attr_int("axis", -1).set_infer(infer_softmax).set_grad(grad_softmax);
+//   KILN_OP(pool2d).inputs({"x"}).attr_str("mode").attr_ints("pool")          // required
+//       .attr_ints("strides", WhenAbsent{"the pool"}).attr_str("padding", "valid") ...
 //
 // Kernels attach by the same name from csrc/kernels/cpu (KILN_CPU_KERNEL) and cuda/.
 #pragma once
 
 #include <functional>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 #include "ir/ir.h"
+#include "ops/attrs.h"
 
 namespace kiln::ops {
 
@@ -20,9 +25,10 @@ using ir::Type;
 
 class GradBuilder;
 
-// Infers result types from operand types and attributes. Throws ShapeError stating the local
-// fact ("expected ..., got ..."); the verifier adds the op, node and line.
-using InferFn = std::function<std::vector<Type>(const std::vector<Type>&, const Attrs&)>;
+// Infers result types from operand types and attributes (checked against the declarations
+// before it runs). Throws ShapeError stating the local fact ("expected ..., got ..."); the
+// verifier adds the op, node and line.
+using InferFn = std::function<std::vector<Type>(const std::vector<Type>&, const AttrReader&)>;
 // Given the node and the cotangent value of each result (-1 when none), emits backward nodes
 // and returns one cotangent value per operand (-1 when the operand gets none).
 using GradFn = std::function<std::vector<int>(GradBuilder&, const ir::Node&, const std::vector<int>&)>;
@@ -32,7 +38,7 @@ struct Schema {
   std::vector<std::string> input_names;
   int min_inputs = 0, max_inputs = 0;
   int num_outputs = 1;
-  std::vector<std::string> attr_names;  // every attribute the op accepts
+  std::vector<AttrSpec> attrs;  // every attribute the op accepts, in declaration order
   InferFn infer;
   GradFn grad;
   bool differentiable = true;
@@ -55,13 +61,37 @@ struct Schema {
     return *this;
   }
   Schema& outputs(int n) { num_outputs = n; return *this; }
-  Schema& attrs(std::vector<std::string> names) { attr_names = std::move(names); return *this; }
+  // Attributes: (name, default), (name) for a required one, or (name, WhenAbsent{...}) for an
+  // optional one whose absence the op gives a meaning to.
+  Schema& attr_int(const std::string& n, int64_t d) { return declare(n, AttrKind::integer, d); }
+  Schema& attr_int(const std::string& n) { return declare(n, AttrKind::integer); }
+  Schema& attr_int(const std::string& n, WhenAbsent w) { return declare(n, AttrKind::integer, std::move(w)); }
+  Schema& attr_float(const std::string& n, double d) { return declare(n, AttrKind::number, d); }
+  Schema& attr_float(const std::string& n) { return declare(n, AttrKind::number); }
+  Schema& attr_str(const std::string& n, std::string d) { return declare(n, AttrKind::string, std::move(d)); }
+  Schema& attr_str(const std::string& n) { return declare(n, AttrKind::string); }
+  Schema& attr_ints(const std::string& n, std::vector<int64_t> d) { return declare(n, AttrKind::integers, std::move(d)); }
+  Schema& attr_ints(const std::string& n) { return declare(n, AttrKind::integers); }
+  Schema& attr_ints(const std::string& n, WhenAbsent w) { return declare(n, AttrKind::integers, std::move(w)); }
+  Schema& attr_bool(const std::string& n, bool d) { return declare(n, AttrKind::boolean, int64_t(d)); }
+  // The declarations of `op` (all, or those named), registered earlier in the same file: a
+  // gradient helper takes its forward op's attributes, defaults included, from there.
+  Schema& attrs_like(const std::string& op, const std::vector<std::string>& names = {});
+  // Runs `declare` on this schema: attributes several ops share, declared once.
+  Schema& with(void (*declare)(Schema&)) { declare(*this); return *this; }
+  const AttrSpec* find_attr(const std::string& n) const;
   Schema& set_infer(InferFn f) { infer = std::move(f); return *this; }
   Schema& set_grad(GradFn f) { grad = std::move(f); return *this; }
   Schema& non_differentiable() { differentiable = false; return *this; }
   Schema& sparse_cotangents() { accepts_missing_cotangents = true; return *this; }
   Schema& effect(std::vector<int> written) { side_effect = true; writes = std::move(written); differentiable = false; return *this; }
   Schema& describe(std::string d) { doc = std::move(d); return *this; }
+
+ private:
+  Schema& declare(const std::string& n, AttrKind k, ir::AttrValue dflt);
+  Schema& declare(const std::string& n, AttrKind k);
+  Schema& declare(const std::string& n, AttrKind k, WhenAbsent w);
+  Schema& add(AttrSpec spec);
 };
 
 class Registry {
@@ -74,9 +104,11 @@ class Registry {
 
  private:
   std::vector<Schema*> schemas_;
+  std::unordered_map<std::string, Schema*> by_name_;  // kernels look their schema up on every run
 };
 
-// Infers the result types of `op` on operand types; checks arity and attribute names.
+// Infers the result types of `op` on operand types; checks arity and the attributes against
+// their declarations (names, kinds, required ones present).
 std::vector<Type> infer(const std::string& op, const std::vector<Type>& in, const Attrs& attrs);
 
 // Emits nodes into a graph during autodiff, inferring each result's type.

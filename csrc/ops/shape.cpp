@@ -4,6 +4,7 @@
 #include <algorithm>
 
 #include "ops/common.h"
+#include "ops/ranges.h"
 
 namespace kiln::ops {
 namespace {
@@ -11,11 +12,10 @@ namespace {
 // reshape(x) {shape}: x [?, S...] -> [?, shape...] when x is batched (shape lists the dims of
 // one sample), x [S...] -> [shape...] otherwise. One -1 in shape is inferred from the element
 // count (per sample when batched), as NumPy's reshape does.
-std::vector<Type> infer_reshape(const std::vector<Type>& in, const Attrs& a) {
+std::vector<Type> infer_reshape(const std::vector<Type>& in, const AttrReader& a) {
   const Type& x = in[0];
   require_f32(x, "operand");
-  if (!has_attr(a, "shape")) throw ValueError("needs a 'shape' attribute");
-  std::vector<int64_t> shape = attr_ints(a, "shape");
+  std::vector<int64_t> shape = a.get_ints("shape");
   bool batched = x.rank() > 0 && ir::is_batch(x.dims[0]);
   std::string want = batched ? "[?," + ints_str(shape).substr(1) : ints_str(shape);
   if (batched && shape.empty()) want = "[?]";
@@ -60,11 +60,10 @@ std::vector<int> grad_reshape(GradBuilder& b, const ir::Node& n, const std::vect
 }
 
 // transpose(x) {perm}: result dim i is x's dim perm[i]; perm orders all of x's axes.
-std::vector<Type> infer_transpose(const std::vector<Type>& in, const Attrs& a) {
+std::vector<Type> infer_transpose(const std::vector<Type>& in, const AttrReader& a) {
   const Type& x = in[0];
   require_f32(x, "operand");
-  if (!has_attr(a, "perm")) throw ValueError("needs a 'perm' attribute");
-  std::vector<int64_t> perm = attr_ints(a, "perm");
+  std::vector<int64_t> perm = a.get_ints("perm");
   int r = x.rank();
   std::vector<bool> seen(r, false);
   bool ok = static_cast<int>(perm.size()) == r;
@@ -81,7 +80,7 @@ std::vector<Type> infer_transpose(const std::vector<Type>& in, const Attrs& a) {
 }
 
 std::vector<int> grad_transpose(GradBuilder& b, const ir::Node& n, const std::vector<int>& dy) {
-  std::vector<int64_t> perm = attr_ints(n.attrs, "perm"), inv(perm.size());
+  std::vector<int64_t> perm = attrs_of(n).get_ints("perm"), inv(perm.size());
   for (size_t i = 0; i < perm.size(); ++i) inv[perm[i]] = static_cast<int64_t>(i);
   return {b.emit("transpose", {dy[0]}, {{"perm", inv}})};
 }
@@ -94,12 +93,12 @@ std::string all_shapes(const std::vector<Type>& in) {
 
 // concat(x0, x1, ...) {axis}: operands of one rank that agree on every dim but `axis`, joined
 // along it. The axis may not be the batch dim.
-std::vector<Type> infer_concat(const std::vector<Type>& in, const Attrs& a) {
+std::vector<Type> infer_concat(const std::vector<Type>& in, const AttrReader& a) {
   for (const Type& t : in) require_f32(t, "operand");
   int r = in[0].rank();
   for (const Type& t : in)
     if (t.rank() != r) throw ShapeError("operands must have the same rank, got " + all_shapes(in));
-  int ax = norm_axis(attr_int(a, "axis", -1), r, "concat");
+  int ax = norm_axis(a.get_int("axis"), r, "concat");
   Type out = in[0];
   out.dims[ax] = 0;
   for (const Type& t : in) {
@@ -115,7 +114,7 @@ std::vector<Type> infer_concat(const std::vector<Type>& in, const Attrs& a) {
 }
 
 std::vector<int> grad_concat(GradBuilder& b, const ir::Node& n, const std::vector<int>& dy) {
-  int ax = norm_axis(attr_int(n.attrs, "axis", -1), b.type(n.inputs[0]).rank(), "concat");
+  int ax = norm_axis(attrs_of(n).get_int("axis"), b.type(n.inputs[0]).rank(), "concat");
   std::vector<int> dxs;
   int64_t begin = 0;
   for (int v : n.inputs) {
@@ -126,20 +125,14 @@ std::vector<int> grad_concat(GradBuilder& b, const ir::Node& n, const std::vecto
   return dxs;
 }
 
-// slice(x) {axis, begin=0, end=dim}: elements begin..end-1 along one axis. Negative begin/end
-// count from the end, as in Python; then 0 <= begin <= end <= dim must hold (no clamping).
-struct SliceRange {
-  int axis;
-  int64_t begin, end;
-};
+}  // namespace
 
-SliceRange slice_range(const Type& x, const Attrs& a) {
-  if (!has_attr(a, "axis")) throw ValueError("needs an 'axis' attribute");
-  int ax = norm_axis(attr_int(a, "axis", 0), x.rank(), "slice");
+SliceRange slice_range(const Type& x, const AttrReader& a) {
+  int ax = norm_axis(a.get_int("axis"), x.rank(), "slice");
   int64_t d = x.dims[ax];
   if (ir::is_batch(d))
     throw ShapeError("axis " + std::to_string(ax) + " of " + x.str() + " is the batch dim ?, which cannot be sliced");
-  int64_t b0 = attr_int(a, "begin", 0), e0 = attr_int(a, "end", d);
+  int64_t b0 = a.get_int("begin"), e0 = a.has("end") ? a.get_int("end") : d;
   int64_t b = b0 < 0 ? b0 + d : b0, e = e0 < 0 ? e0 + d : e0;
   if (!(0 <= b && b <= e && e <= d))
     throw ShapeError("begin=" + std::to_string(b0) + ", end=" + std::to_string(e0) + " is not a range of axis " +
@@ -148,7 +141,8 @@ SliceRange slice_range(const Type& x, const Attrs& a) {
   return {ax, b, e};
 }
 
-std::vector<Type> infer_slice(const std::vector<Type>& in, const Attrs& a) {
+// slice(x) {axis, begin=0, end=dim}: elements begin..end-1 along one axis (slice_range).
+static std::vector<Type> infer_slice(const std::vector<Type>& in, const AttrReader& a) {
   require_f32(in[0], "operand");
   SliceRange s = slice_range(in[0], a);
   Type t = in[0];
@@ -156,15 +150,14 @@ std::vector<Type> infer_slice(const std::vector<Type>& in, const Attrs& a) {
   return {t};
 }
 
-}  // namespace
+KILN_OP(reshape).inputs({"x"}).attr_ints("shape").set_infer(infer_reshape).set_grad(grad_reshape);
+KILN_OP(transpose).inputs({"x"}).attr_ints("perm").set_infer(infer_transpose).set_grad(grad_transpose);
+KILN_OP(concat).inputs({"x"}).variadic(1).attr_int("axis", -1).set_infer(infer_concat).set_grad(grad_concat);
 
-KILN_OP(reshape).inputs({"x"}).attrs({"shape"}).set_infer(infer_reshape).set_grad(grad_reshape);
-KILN_OP(transpose).inputs({"x"}).attrs({"perm"}).set_infer(infer_transpose).set_grad(grad_transpose);
-KILN_OP(concat).inputs({"x"}).variadic(1).attrs({"axis"}).set_infer(infer_concat).set_grad(grad_concat);
-
-KILN_OP(slice).inputs({"x"}).attrs({"axis", "begin", "end"}).set_infer(infer_slice).set_grad(grad_by("slice_grad"));
+KILN_OP(slice).inputs({"x"}).attr_int("axis").attr_int("begin", 0)
+    .attr_int("end", WhenAbsent{"the size of the axis"}).set_infer(infer_slice).set_grad(grad_by("slice_grad"));
 // slice_grad(dy, x) {axis, begin, end}: dy written into zeros of x's type.
-KILN_OP(slice_grad).inputs({"dy", "x"}).attrs({"axis", "begin", "end"}).set_infer(infer_grad_of(infer_slice, "slice"))
+KILN_OP(slice_grad).inputs({"dy", "x"}).attrs_like("slice").set_infer(infer_grad_of(infer_slice, "slice"))
     .non_differentiable();
 
 }  // namespace kiln::ops

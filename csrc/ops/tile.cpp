@@ -7,11 +7,10 @@ namespace kiln::ops {
 namespace {
 
 // tile(x) {reps}: one rep per dim; result dim i is x's dim i times reps[i].
-std::vector<Type> infer_tile(const std::vector<Type>& in, const Attrs& a) {
+std::vector<Type> infer_tile(const std::vector<Type>& in, const AttrReader& a) {
   const Type& x = in[0];
   require_f32(x, "operand");
-  if (!has_attr(a, "reps")) throw ValueError("needs a 'reps' attribute");
-  std::vector<int64_t> reps = attr_ints(a, "reps");
+  std::vector<int64_t> reps = a.get_ints("reps");
   if (static_cast<int>(reps.size()) != x.rank())
     throw ShapeError("reps " + ints_str(reps) + " must have one entry per dim of " + x.str() + ": expected " +
                      std::to_string(x.rank()) + ", got " + std::to_string(reps.size()));
@@ -31,13 +30,11 @@ std::vector<Type> infer_tile(const std::vector<Type>& in, const Attrs& a) {
 
 // repeat(x) {axis, repeats}: x [.., A, ..] -> [.., A*repeats, ..], element a copied to
 // positions a*repeats .. a*repeats + repeats-1.
-std::vector<Type> infer_repeat(const std::vector<Type>& in, const Attrs& a) {
+std::vector<Type> infer_repeat(const std::vector<Type>& in, const AttrReader& a) {
   const Type& x = in[0];
   require_f32(x, "operand");
-  if (!has_attr(a, "axis")) throw ValueError("needs an 'axis' attribute");
-  if (!has_attr(a, "repeats")) throw ValueError("needs a 'repeats' attribute");
-  int ax = norm_axis(attr_int(a, "axis", 0), x.rank(), "repeat");
-  int64_t r = attr_int(a, "repeats", 1);
+  int ax = norm_axis(a.get_int("axis"), x.rank(), "repeat");
+  int64_t r = a.get_int("repeats");
   if (r < 0) throw ShapeError("repeats must be >= 0, got " + std::to_string(r));
   Type t = x;
   if (ir::is_batch(x.dims[ax])) {
@@ -52,13 +49,13 @@ std::vector<Type> infer_repeat(const std::vector<Type>& in, const Attrs& a) {
 
 }  // namespace
 
-KILN_OP(tile).inputs({"x"}).attrs({"reps"}).set_infer(infer_tile).set_grad(grad_by("tile_grad"));
+KILN_OP(tile).inputs({"x"}).attr_ints("reps").set_infer(infer_tile).set_grad(grad_by("tile_grad"));
 // tile_grad(dy, x) {reps}: the sum of dy's tiles, x's type.
-KILN_OP(tile_grad).inputs({"dy", "x"}).attrs({"reps"}).set_infer(infer_grad_of(infer_tile, "tiling")).non_differentiable();
+KILN_OP(tile_grad).inputs({"dy", "x"}).attrs_like("tile").set_infer(infer_grad_of(infer_tile, "tiling")).non_differentiable();
 
-KILN_OP(repeat).inputs({"x"}).attrs({"axis", "repeats"}).set_infer(infer_repeat).set_grad(grad_by("repeat_grad"));
+KILN_OP(repeat).inputs({"x"}).attr_int("axis").attr_int("repeats").set_infer(infer_repeat).set_grad(grad_by("repeat_grad"));
 // repeat_grad(dy, x) {axis, repeats}: each run of `repeats` copies summed, x's type.
-KILN_OP(repeat_grad).inputs({"dy", "x"}).attrs({"axis", "repeats"}).set_infer(infer_grad_of(infer_repeat, "repeat"))
+KILN_OP(repeat_grad).inputs({"dy", "x"}).attrs_like("repeat").set_infer(infer_grad_of(infer_repeat, "repeat"))
     .non_differentiable();
 
 }  // namespace kiln::ops

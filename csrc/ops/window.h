@@ -16,7 +16,7 @@
 #include <cstdint>
 #include <string>
 
-#include "ir/ir.h"
+#include "ops/attrs.h"
 
 namespace kiln::ops {
 
@@ -37,18 +37,21 @@ inline Window1D window_1d(int64_t L, int64_t K, int64_t S, bool same) {
   return w;
 }
 
-// Attributes as the schema left them (checked there): strides [SH, SW] or `dflt`, padding.
-inline std::array<int64_t, 2> window_strides(const ir::Attrs& a, std::array<int64_t, 2> dflt) {
-  std::vector<int64_t> s = ir::attr_ints(a, "strides");
-  return s.size() == 2 ? std::array<int64_t, 2>{s[0], s[1]} : dflt;
+// Strides [SH, SW] of a KH x KW window: the `strides` attribute, or when the op declares it
+// without a default and the node leaves it out (pool2d), the window itself. window_2d checked
+// the attribute; kernels read it back through here so the rule is stated once.
+inline std::array<int64_t, 2> window_strides(const AttrReader& a, int64_t KH, int64_t KW) {
+  if (!a.has("strides")) return {KH, KW};
+  std::vector<int64_t> s = a.get_ints("strides");
+  return {s[0], s[1]};
 }
-inline bool window_same(const ir::Attrs& a) { return ir::attr_str(a, "padding", "valid") == "same"; }
+inline bool window_same(const AttrReader& a) { return a.get_str("padding") == "same"; }
 
-// Schema side: x [B, H, W, C] under a KH x KW window with attributes strides (default
-// `dflt_strides`) and padding; returns [OH, OW]. Throws ValueError for a padding other than
-// "valid"/"same", ShapeError for a bad x or strides, or a window larger than x with "valid".
-// `window` names the window in messages ("the 3x3 kernel of W f32[3,3,1,8]", "pool [2,2]").
-std::array<int64_t, 2> window_2d(const ir::Type& x, int64_t KH, int64_t KW, const ir::Attrs& a,
-                                 std::array<int64_t, 2> dflt_strides, const std::string& window);
+// Schema side: x [B, H, W, C] under a KH x KW window with attributes strides and padding;
+// returns [OH, OW]. Throws ValueError for a padding other than "valid"/"same", ShapeError for a
+// bad x or strides, or a window larger than x with "valid". `window` names the window in
+// messages ("the 3x3 kernel of W f32[3,3,1,8]", "pool [2,2]").
+std::array<int64_t, 2> window_2d(const ir::Type& x, int64_t KH, int64_t KW, const AttrReader& a,
+                                 const std::string& window);
 
 }  // namespace kiln::ops

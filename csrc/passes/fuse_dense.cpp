@@ -1,9 +1,10 @@
 // matmul(x, W) [-> bias_add(., b)] [-> act(.)]  ==>  dense(x, W[, b]) {activation=act}
 // Applies when each intermediate has exactly one use and is not a graph output, so nothing
-// (the backward pass included) needs the unfused values. Activations whose derivative is
-// written from the result (relu, sigmoid, tanh, softmax on the last axis) qualify.
+// (the backward pass included) needs the unfused values. The activations that qualify are
+// dense's own list (ops/activations.h), softmax only on the last axis.
 #include <cstdlib>
 
+#include "ops/activations.h"
 #include "ops/registry.h"
 #include "passes/passes.h"
 
@@ -22,7 +23,9 @@ void fuse_dense(ir::Graph& g) {
   std::vector<bool> dead(g.nodes.size(), false);
   for (size_t i = 0; i < g.nodes.size(); ++i) {
     ir::Node& m = g.nodes[i];
-    if (dead[i] || m.op != "matmul" || !m.attrs.empty()) continue;
+    if (dead[i] || m.op != "matmul") continue;
+    ops::AttrReader ma = ops::attrs_of(m);  // {transpose_b=0} written out is still a plain matmul
+    if (ma.get_bool("transpose_a") || ma.get_bool("transpose_b")) continue;
     if (g.values[m.inputs[1]].type.rank() != 2) continue;
     std::vector<int> ins = {m.inputs[0], m.inputs[1]};
     int last = static_cast<int>(i), cur = m.outputs[0];
@@ -39,9 +42,13 @@ void fuse_dense(ir::Graph& g) {
     if (na >= 0) {
       const ir::Node& an = g.nodes[na];
       int rank = g.values[cur].type.rank();
-      bool last_axis = an.op == "softmax" &&
-                       (ir::attr_int(an.attrs, "axis", -1) == -1 || ir::attr_int(an.attrs, "axis", -1) == rank - 1);
-      if (an.op == "relu" || an.op == "sigmoid" || an.op == "tanh" || last_axis) {
+      std::optional<ops::Activation> a = ops::dense_activation(an.op);
+      bool fusable = a && *a != ops::Activation::linear;
+      if (a == ops::Activation::softmax) {
+        int64_t axis = ops::attrs_of(an).get_int("axis");
+        fusable = axis == -1 || axis == rank - 1;
+      }
+      if (fusable) {
         act = an.op;
         absorbed.push_back(na);
         last = na;

@@ -7,22 +7,23 @@
 namespace kiln::passes {
 namespace {
 
+// The hyper-parameters each optimizer accepts besides lr and clipnorm are its update op's
+// attributes (csrc/ops/optimizers.cpp), with their kinds and defaults.
 struct OptimizerDef {
   std::string op;
   std::vector<std::string> slots;
-  std::vector<std::string> hyper;  // accepted hyper-parameters besides lr
   double default_lr;
 };
 
 const OptimizerDef& lookup(const std::string& name) {
   static const std::map<std::string, OptimizerDef> defs = {
-      {"sgd", {"apply_sgd", {"moment"}, {"momentum", "nesterov", "decay", "clipvalue"}, 0.01}},  // + clipnorm, all
-      {"rmsprop", {"apply_rmsprop", {"accumulator"}, {"rho", "epsilon", "decay", "clipvalue"}, 0.001}},
-      {"adagrad", {"apply_adagrad", {"accumulator"}, {"epsilon", "decay", "clipvalue"}, 0.01}},
-      {"adadelta", {"apply_adadelta", {"accumulator", "delta_accumulator"}, {"rho", "epsilon", "decay", "clipvalue"}, 1.0}},
-      {"adam", {"apply_adam", {"m", "v"}, {"beta_1", "beta_2", "epsilon", "decay", "clipvalue"}, 0.001}},
-      {"adamax", {"apply_adamax", {"m", "u"}, {"beta_1", "beta_2", "epsilon", "decay", "clipvalue"}, 0.002}},
-      {"nadam", {"apply_nadam", {"m", "v"}, {"beta_1", "beta_2", "epsilon", "schedule_decay", "decay", "clipvalue"}, 0.002}},
+      {"sgd", {"apply_sgd", {"moment"}, 0.01}},
+      {"rmsprop", {"apply_rmsprop", {"accumulator"}, 0.001}},
+      {"adagrad", {"apply_adagrad", {"accumulator"}, 0.01}},
+      {"adadelta", {"apply_adadelta", {"accumulator", "delta_accumulator"}, 1.0}},
+      {"adam", {"apply_adam", {"m", "v"}, 0.001}},
+      {"adamax", {"apply_adamax", {"m", "u"}, 0.002}},
+      {"nadam", {"apply_nadam", {"m", "v"}, 0.002}},
   };
   auto it = defs.find(name);
   if (it == defs.end())
@@ -49,6 +50,7 @@ void clip_global_norm(ir::Graph& g, std::vector<int>& grads, double c) {
 
 void build_train(ir::Graph& g, const OptimizerSpec& opt) {
   const OptimizerDef& def = lookup(opt.name);
+  const ops::Schema& update = ops::Registry::get().at(def.op);
   ir::Attrs attrs;
   double clipnorm = 0;
   for (auto& [k, v] : opt.hyper) {
@@ -57,10 +59,13 @@ void build_train(ir::Graph& g, const OptimizerSpec& opt) {
       clipnorm = v;
       continue;
     }
-    bool ok = false;
-    for (auto& h : def.hyper) ok = ok || h == k;
-    if (!ok) throw ValueError("optimizer " + opt.name + ": unknown hyper-parameter '" + k + "'");
-    if (k == "nesterov") attrs[k] = static_cast<int64_t>(v != 0);
+    const ops::AttrSpec* spec = update.find_attr(k);
+    if (!spec) {
+      std::string accepted = "lr, clipnorm";
+      for (const ops::AttrSpec& a : update.attrs) accepted += ", " + a.name;
+      throw ValueError("optimizer " + opt.name + ": unknown hyper-parameter '" + k + "' (accepted: " + accepted + ")");
+    }
+    if (spec->kind == ops::AttrKind::boolean) attrs[k] = static_cast<int64_t>(v != 0);
     else attrs[k] = v;
   }
   if (g.outputs.empty()) throw ValueError("the forward graph has no outputs (the first must be the loss)");
@@ -98,9 +103,9 @@ void build_train(ir::Graph& g, const OptimizerSpec& opt) {
     g.add_node(def.op, ins, attrs, {}, {});
   }
   if (sched >= 0) {
-    ir::Attrs sa;
-    for (const char* k : {"beta_1", "schedule_decay"})
-      if (attrs.count(k)) sa[k] = attrs[k];
+    ir::Attrs sa;  // the hyper-parameters nadam_schedule shares with apply_nadam
+    for (const ops::AttrSpec& a : ops::Registry::get().at("nadam_schedule").attrs)
+      if (attrs.count(a.name)) sa[a.name] = attrs[a.name];
     g.add_node("nadam_schedule", {sched, iters}, sa, {}, {});
   }
   g.add_node("increment", {iters}, {{"by", 1.0}}, {}, {});

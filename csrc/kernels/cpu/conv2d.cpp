@@ -41,8 +41,9 @@ ConvGeometry geometry(const ir::Node& n, const TensorView& x, const TensorView& 
   ConvGeometry g;
   g.B = x.dims[0], g.H = x.dims[1], g.W = x.dims[2], g.C = x.dims[3];
   g.KH = w.dims[0], g.KW = w.dims[1], g.F = w.dims[3];
-  std::array<int64_t, 2> s = ops::window_strides(n.attrs, {1, 1});
-  bool same = ops::window_same(n.attrs);
+  ops::AttrReader a = ops::attrs_of(n);
+  std::array<int64_t, 2> s = ops::window_strides(a, g.KH, g.KW);
+  bool same = ops::window_same(a);
   ops::Window1D wh = ops::window_1d(g.H, g.KH, s[0], same), ww = ops::window_1d(g.W, g.KW, s[1], same);
   g.SH = s[0], g.SW = s[1], g.OH = wh.out, g.OW = ww.out, g.top = wh.before, g.left = ww.before;
   return g;

@@ -1,8 +1,10 @@
-// Elementwise CPU kernels: unary math and activations, their derivative helpers (dy, saved),
-// binary ops with broadcasting, comparisons, constants, and sum_like / broadcast_like.
+// Elementwise CPU kernels: unary math and activations (their formulas in activations.h), the
+// derivative helpers (dy, saved), binary ops with broadcasting, comparisons, constants, and
+// sum_like / broadcast_like.
 #include <cmath>
 #include <limits>
 
+#include "kernels/cpu/activations.h"
 #include "kernels/cpu/broadcast.h"
 #include "kernels/cpu/kernel.h"
 
@@ -59,28 +61,26 @@ void binary(const KernelArgs& a, F f) {
   });
 }
 
-float sigmoidf(float x) { return 1.f / (1.f + std::exp(-x)); }
-
 void clip_k(const KernelArgs& a) {
-  float lo = static_cast<float>(ir::attr_float(a.node.attrs, "min", -INFINITY));
-  float hi = static_cast<float>(ir::attr_float(a.node.attrs, "max", INFINITY));
+  ops::AttrReader attrs = a.attrs();
+  float lo = static_cast<float>(attrs.get_float("min")), hi = static_cast<float>(attrs.get_float("max"));
   unary(a, [=](float x) { return std::fmin(std::fmax(x, lo), hi); });
 }
 void clip_grad_k(const KernelArgs& a) {
-  float lo = static_cast<float>(ir::attr_float(a.node.attrs, "min", -INFINITY));
-  float hi = static_cast<float>(ir::attr_float(a.node.attrs, "max", INFINITY));
+  ops::AttrReader attrs = a.attrs();
+  float lo = static_cast<float>(attrs.get_float("min")), hi = static_cast<float>(attrs.get_float("max"));
   pair(a, [=](float dy, float x) { return (x >= lo && x <= hi) ? dy : 0.f; });
 }
 void elu_k(const KernelArgs& a) {
-  float al = static_cast<float>(ir::attr_float(a.node.attrs, "alpha", 1.0));
-  unary(a, [=](float x) { return x > 0 ? x : al * std::expm1(x); });
+  float al = static_cast<float>(a.attrs().get_float("alpha"));
+  unary(a, [=](float x) { return act::elu(x, al); });
 }
 void elu_grad_k(const KernelArgs& a) {
-  float al = static_cast<float>(ir::attr_float(a.node.attrs, "alpha", 1.0));
-  pair(a, [=](float dy, float y) { return y > 0 ? dy : dy * (y + al); });
+  float al = static_cast<float>(a.attrs().get_float("alpha"));
+  pair(a, [=](float dy, float y) { return act::elu_grad(dy, y, al); });
 }
 
-void constant_k(const KernelArgs& a) { a.out[0].f()[0] = static_cast<float>(ir::attr_float(a.node.attrs, "value", 0)); }
+void constant_k(const KernelArgs& a) { a.out[0].f()[0] = static_cast<float>(a.attrs().get_float("value")); }
 
 // sum_like(x, ref): accumulate x into ref's shape.
 void sum_like_k(const KernelArgs& a) {
@@ -109,8 +109,9 @@ void sum_like_k(const KernelArgs& a) {
 void broadcast_like_k(const KernelArgs& a) {
   const TensorView &x = a.in[0], &o = a.out[0];
   std::vector<int64_t> xd = x.dims;
-  if (ir::has_attr(a.node.attrs, "axes")) {
-    std::vector<int64_t> axes = ir::attr_ints(a.node.attrs, "axes");
+  ops::AttrReader attrs = a.attrs();
+  if (attrs.has("axes")) {
+    std::vector<int64_t> axes = attrs.get_ints("axes");
     int r = o.rank();
     std::vector<bool> is_axis(r, false);
     for (int64_t ax : axes) is_axis[ax < 0 ? ax + r : ax] = true;
@@ -157,22 +158,22 @@ KILN_UNARY(square, x * x);
 KILN_UNARY(abs, std::fabs(x));
 KILN_UNARY(sign, static_cast<float>((x > 0) - (x < 0)));
 KILN_UNARY(round, std::nearbyint(x));  // half to even, as NumPy and Keras' K.round
-KILN_UNARY(relu, x > 0 ? x : 0.f);
-KILN_UNARY(sigmoid, sigmoidf(x));
-KILN_UNARY(tanh, std::tanh(x));
-KILN_UNARY(softplus, x > 0 ? x + std::log1p(std::exp(-x)) : std::log1p(std::exp(x)));
-KILN_UNARY(softsign, x / (1.f + std::fabs(x)));
-KILN_UNARY(hard_sigmoid, std::fmin(std::fmax(0.2f * x + 0.5f, 0.f), 1.f));
+KILN_UNARY(relu, act::relu(x));
+KILN_UNARY(sigmoid, act::sigmoid(x));
+KILN_UNARY(tanh, act::tanh(x));
+KILN_UNARY(softplus, act::softplus(x));
+KILN_UNARY(softsign, act::softsign(x));
+KILN_UNARY(hard_sigmoid, act::hard_sigmoid(x));
 KILN_UNARY(pow_log, x > 0 ? std::log(x) : 0.f);
 KILN_CPU_KERNEL(clip, clip_k);
 KILN_CPU_KERNEL(elu, elu_k);
 
-KILN_PAIR(relu_grad, s > 0 ? dy : 0.f);
-KILN_PAIR(sigmoid_grad, dy * s * (1.f - s));
-KILN_PAIR(tanh_grad, dy * (1.f - s * s));
-KILN_PAIR(softplus_grad, dy * sigmoidf(s));
-KILN_PAIR(softsign_grad, dy / ((1.f + std::fabs(s)) * (1.f + std::fabs(s))));
-KILN_PAIR(hard_sigmoid_grad, (s > -2.5f && s < 2.5f) ? 0.2f * dy : 0.f);
+KILN_PAIR(relu_grad, act::relu_grad(dy, s));
+KILN_PAIR(sigmoid_grad, act::sigmoid_grad(dy, s));
+KILN_PAIR(tanh_grad, act::tanh_grad(dy, s));
+KILN_PAIR(softplus_grad, act::softplus_grad(dy, s));
+KILN_PAIR(softsign_grad, act::softsign_grad(dy, s));
+KILN_PAIR(hard_sigmoid_grad, act::hard_sigmoid_grad(dy, s));
 KILN_CPU_KERNEL(clip_grad, clip_grad_k);
 KILN_CPU_KERNEL(elu_grad, elu_grad_k);
 

@@ -1,5 +1,6 @@
 // The CPU kernel interface. A kernel gets views of its operands and results (concrete shapes,
-// the batch size already substituted) and the node for its attributes. Results never alias
+// the batch size already substituted) and the node, whose attributes it reads through attrs():
+// a left-out attribute reads as its schema's default, so no kernel states one. Results never alias
 // operands (the memory planner guarantees it), except where a side-effecting op writes an
 // operand in place by design.
 #pragma once
@@ -10,6 +11,7 @@
 #include <vector>
 
 #include "ir/ir.h"
+#include "ops/attrs.h"
 
 namespace kiln::cpu {
 
@@ -33,6 +35,8 @@ struct KernelArgs {
   const std::vector<TensorView>& in;
   const std::vector<TensorView>& out;
   ExecContext& ctx;
+
+  ops::AttrReader attrs() const { return ops::attrs_of(node); }
 };
 
 using Kernel = void (*)(const KernelArgs&);

@@ -1,19 +1,18 @@
 // matmul, bias_add and the fused dense. GEMMs go to BLAS; the bias and activation of dense
-// run over each output row while it is still in cache.
-#include <cmath>
-
+// run over each output row while it is still in cache, with the same activation math as the
+// elementwise kernels (activations.h).
+#include "kernels/cpu/activations.h"
 #include "kernels/cpu/gemm.h"
 #include "kernels/cpu/kernel.h"
+#include "ops/activations.h"
 
 namespace kiln::cpu {
-
-void softmax_rows(float* y, int64_t rows, int64_t cols);  // softmax.cpp
-
 namespace {
 
 void matmul_k(const KernelArgs& a) {
   const TensorView &x = a.in[0], &w = a.in[1], &y = a.out[0];
-  bool ta = ir::attr_int(a.node.attrs, "transpose_a", 0), tb = ir::attr_int(a.node.attrs, "transpose_b", 0);
+  ops::AttrReader attrs = a.attrs();
+  bool ta = attrs.get_bool("transpose_a"), tb = attrs.get_bool("transpose_b");
   if (ta) {  // [P, M]^T @ [P, N] -> [M, N]
     int64_t M = x.dims.back(), N = w.dims.back(), P = M ? x.numel / M : 0;
     if (P == 0) {
@@ -48,27 +47,29 @@ void dense_k(const KernelArgs& a) {
   if (K == 0) std::fill(yp, yp + y.numel, 0.f);
   else sgemm(false, false, M, N, K, 1.f, x.f(), K, w.f(), N, 0.f, yp, N);
   const float* b = a.in.size() == 3 ? a.in[2].f() : nullptr;
-  std::string act = ir::attr_str(a.node.attrs, "activation", "linear");
-  int kind = act == "relu" ? 1 : act == "sigmoid" ? 2 : act == "tanh" ? 3 : act == "softmax" ? 4 : 0;
+  std::string name = a.attrs().get_str("activation");
+  std::optional<ops::Activation> activation = ops::dense_activation(name);
+  if (!activation) throw ValueError("[dense] unsupported activation '" + name + "'");
+  const ops::Activation kind = *activation;
 #pragma omp parallel for if (y.numel > kParallelMin)
   for (int64_t i = 0; i < M; ++i) {
     float* row = yp + i * N;
     if (b)
       for (int64_t j = 0; j < N; ++j) row[j] += b[j];
     switch (kind) {
-      case 1:
-        for (int64_t j = 0; j < N; ++j) row[j] = row[j] > 0 ? row[j] : 0.f;
+      case ops::Activation::relu:
+        for (int64_t j = 0; j < N; ++j) row[j] = act::relu(row[j]);
         break;
-      case 2:
-        for (int64_t j = 0; j < N; ++j) row[j] = 1.f / (1.f + std::exp(-row[j]));
+      case ops::Activation::sigmoid:
+        for (int64_t j = 0; j < N; ++j) row[j] = act::sigmoid(row[j]);
         break;
-      case 3:
-        for (int64_t j = 0; j < N; ++j) row[j] = std::tanh(row[j]);
+      case ops::Activation::tanh:
+        for (int64_t j = 0; j < N; ++j) row[j] = act::tanh(row[j]);
         break;
-      case 4:
+      case ops::Activation::softmax:
         softmax_rows(row, 1, N);
         break;
-      default:
+      case ops::Activation::linear:
         break;
     }
   }

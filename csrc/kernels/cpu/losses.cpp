@@ -10,7 +10,7 @@
 namespace kiln::cpu {
 namespace {
 
-float eps_of(const KernelArgs& a) { return static_cast<float>(ir::attr_float(a.node.attrs, "epsilon", 1e-7)); }
+float eps_of(const KernelArgs& a) { return static_cast<float>(a.attrs().get_float("epsilon")); }
 
 void cce_k(const KernelArgs& a) {
   const float* t = a.in[0].f();

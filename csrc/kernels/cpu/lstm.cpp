@@ -25,10 +25,10 @@ struct LstmArgs {
 LstmArgs lstm_args(const KernelArgs& a, size_t xi, size_t first_optional) {
   const TensorView &x = a.in[xi], &U = a.in[xi + 2];
   LstmArgs r;
-  r.s = {x.dim(0), x.dim(1), x.dim(2), U.dim(0), 4, ir::attr_int(a.node.attrs, "go_backwards", 0) != 0};
-  r.act = rnn::act_named(ir::attr_str(a.node.attrs, "activation", "tanh"));
-  r.inner = rnn::act_named(ir::attr_str(a.node.attrs, "inner_activation", "hard_sigmoid"));
-  r.return_sequences = ir::attr_int(a.node.attrs, "return_sequences", 0) != 0;
+  r.s = {x.dim(0), x.dim(1), x.dim(2), U.dim(0), 4, a.attrs().get_bool("go_backwards")};
+  r.act = rnn::act_named(a.attrs().get_str("activation"));
+  r.inner = rnn::act_named(a.attrs().get_str("inner_activation"));
+  r.return_sequences = a.attrs().get_bool("return_sequences");
   r.x = x.f(), r.W = a.in[xi + 1].f(), r.U = U.f(), r.b = a.in[xi + 3].f();
   r.mask = rnn::operand_or_null(a, first_optional);
   r.h0 = rnn::operand_or_null(a, first_optional + 1);

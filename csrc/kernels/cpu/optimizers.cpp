@@ -104,44 +104,47 @@ Step step_of(const KernelArgs& a) {
   s.p = a.in[0].f();
   s.g = a.in[1].f();
   s.n = a.in[0].numel;
+  ops::AttrReader attrs = a.attrs();
   double it = a.in[3].f()[0];
-  double decay = ir::attr_float(a.node.attrs, "decay", 0.0);
+  double decay = attrs.get_float("decay");
   s.lr = static_cast<float>(a.in[2].f()[0] * (decay > 0 ? 1.0 / (1.0 + decay * it) : 1.0));
   s.t = it + 1;
-  double c = ir::attr_float(a.node.attrs, "clipvalue", 0.0);
+  double c = attrs.get_float("clipvalue");
   s.clip = c > 0 ? static_cast<float>(c) : INFINITY;
   return s;
 }
 
-float attr(const KernelArgs& a, const char* key, double dflt) {
-  return static_cast<float>(ir::attr_float(a.node.attrs, key, dflt));
-}
+// A hyper-parameter as the f32 the update loops compute with.
+float hyper(const ops::AttrReader& attrs, const char* key) { return static_cast<float>(attrs.get_float(key)); }
 
 void sgd_k(const KernelArgs& a) {
   Step s = step_of(a);
-  float m = attr(a, "momentum", 0.0);
-  bool nesterov = ir::attr_int(a.node.attrs, "nesterov", 0) != 0;
+  ops::AttrReader attrs = a.attrs();
+  float m = hyper(attrs, "momentum");
+  bool nesterov = attrs.get_bool("nesterov");
   float* v = a.in[4].f();
   parallel_chunks(s.n, [&](int64_t b, int64_t e) { update_sgd(s.p + b, s.g + b, v + b, e - b, s.lr, m, nesterov, s.clip); });
 }
 
 void rmsprop_k(const KernelArgs& a) {
   Step s = step_of(a);
-  float rho = attr(a, "rho", 0.9), eps = attr(a, "epsilon", 1e-8);
+  ops::AttrReader attrs = a.attrs();
+  float rho = hyper(attrs, "rho"), eps = hyper(attrs, "epsilon");
   float* acc = a.in[4].f();
   parallel_chunks(s.n, [&](int64_t b, int64_t e) { update_rmsprop(s.p + b, s.g + b, acc + b, e - b, s.lr, rho, eps, s.clip); });
 }
 
 void adagrad_k(const KernelArgs& a) {
   Step s = step_of(a);
-  float eps = attr(a, "epsilon", 1e-8);
+  float eps = hyper(a.attrs(), "epsilon");
   float* acc = a.in[4].f();
   parallel_chunks(s.n, [&](int64_t b, int64_t e) { update_adagrad(s.p + b, s.g + b, acc + b, e - b, s.lr, eps, s.clip); });
 }
 
 void adadelta_k(const KernelArgs& a) {
   Step s = step_of(a);
-  float rho = attr(a, "rho", 0.95), eps = attr(a, "epsilon", 1e-8);
+  ops::AttrReader attrs = a.attrs();
+  float rho = hyper(attrs, "rho"), eps = hyper(attrs, "epsilon");
   float* acc = a.in[4].f();
   float* dacc = a.in[5].f();
   parallel_chunks(s.n, [&](int64_t b, int64_t e) {
@@ -151,8 +154,9 @@ void adadelta_k(const KernelArgs& a) {
 
 void adam_k(const KernelArgs& a) {
   Step s = step_of(a);
-  double b1 = ir::attr_float(a.node.attrs, "beta_1", 0.9), b2 = ir::attr_float(a.node.attrs, "beta_2", 0.999);
-  float eps = attr(a, "epsilon", 1e-8);
+  ops::AttrReader attrs = a.attrs();
+  double b1 = attrs.get_float("beta_1"), b2 = attrs.get_float("beta_2");
+  float eps = hyper(attrs, "epsilon");
   float lr_t = static_cast<float>(s.lr * std::sqrt(1.0 - std::pow(b2, s.t)) / (1.0 - std::pow(b1, s.t)));
   float* m = a.in[4].f();
   float* v = a.in[5].f();
@@ -163,8 +167,9 @@ void adam_k(const KernelArgs& a) {
 
 void adamax_k(const KernelArgs& a) {
   Step s = step_of(a);
-  double b1 = ir::attr_float(a.node.attrs, "beta_1", 0.9);
-  float b2 = attr(a, "beta_2", 0.999), eps = attr(a, "epsilon", 1e-8);
+  ops::AttrReader attrs = a.attrs();
+  double b1 = attrs.get_float("beta_1");
+  float b2 = hyper(attrs, "beta_2"), eps = hyper(attrs, "epsilon");
   float lr_t = static_cast<float>(s.lr / (1.0 - std::pow(b1, s.t)));
   float* m = a.in[4].f();
   float* u = a.in[5].f();
@@ -177,9 +182,10 @@ double momentum_cache(double b1, double sd, double t) { return b1 * (1.0 - 0.5 *
 
 void nadam_k(const KernelArgs& a) {
   Step s = step_of(a);
-  double b1 = ir::attr_float(a.node.attrs, "beta_1", 0.9), b2 = ir::attr_float(a.node.attrs, "beta_2", 0.999);
-  double sd = ir::attr_float(a.node.attrs, "schedule_decay", 0.004);
-  float eps = attr(a, "epsilon", 1e-8);
+  ops::AttrReader attrs = a.attrs();
+  double b1 = attrs.get_float("beta_1"), b2 = attrs.get_float("beta_2");
+  double sd = attrs.get_float("schedule_decay");
+  float eps = hyper(attrs, "epsilon");
   double mc_t = momentum_cache(b1, sd, s.t), mc_t1 = momentum_cache(b1, sd, s.t + 1);
   double sched = a.in[6].f()[0];
   float g_scale = static_cast<float>(1.0 / (1.0 - sched * mc_t));
@@ -194,15 +200,15 @@ void nadam_k(const KernelArgs& a) {
 }
 
 void nadam_schedule_k(const KernelArgs& a) {
-  double b1 = ir::attr_float(a.node.attrs, "beta_1", 0.9);
-  double sd = ir::attr_float(a.node.attrs, "schedule_decay", 0.004);
+  ops::AttrReader attrs = a.attrs();
+  double b1 = attrs.get_float("beta_1"), sd = attrs.get_float("schedule_decay");
   double t = a.in[1].f()[0] + 1;
   float* s = a.in[0].f();
   s[0] = static_cast<float>(s[0] * momentum_cache(b1, sd, t));
 }
 
 void increment_k(const KernelArgs& a) {
-  float by = static_cast<float>(ir::attr_float(a.node.attrs, "by", 1.0));
+  float by = hyper(a.attrs(), "by");
   float* x = a.in[0].f();
   for (int64_t i = 0; i < a.in[0].numel; ++i) x[i] += by;
 }

@@ -31,13 +31,14 @@ struct PoolGeometry {
 PoolGeometry geometry(const ir::Node& n, const TensorView& x) {
   PoolGeometry g;
   g.B = x.dims[0], g.H = x.dims[1], g.W = x.dims[2], g.C = x.dims[3];
-  std::vector<int64_t> pool = ir::attr_ints(n.attrs, "pool");
+  ops::AttrReader a = ops::attrs_of(n);
+  std::vector<int64_t> pool = a.get_ints("pool");
   g.PH = pool[0], g.PW = pool[1];
-  std::array<int64_t, 2> s = ops::window_strides(n.attrs, {g.PH, g.PW});
-  bool same = ops::window_same(n.attrs);
+  std::array<int64_t, 2> s = ops::window_strides(a, g.PH, g.PW);
+  bool same = ops::window_same(a);
   ops::Window1D wh = ops::window_1d(g.H, g.PH, s[0], same), ww = ops::window_1d(g.W, g.PW, s[1], same);
   g.SH = s[0], g.SW = s[1], g.OH = wh.out, g.OW = ww.out, g.top = wh.before, g.left = ww.before;
-  g.max = ir::attr_str(n.attrs, "mode", "max") == "max";
+  g.max = a.get_str("mode") == "max";
   return g;
 }
 

@@ -12,8 +12,9 @@ static inline uint64_t mix64(uint64_t z) {  // splitmix64 finalizer
 }
 
 static void dropout_mask_k(const KernelArgs& a) {
-  double rate = ir::attr_float(a.node.attrs, "rate", 0.5);
-  uint64_t seed = static_cast<uint64_t>(ir::attr_int(a.node.attrs, "seed", 0));
+  ops::AttrReader attrs = a.attrs();
+  double rate = attrs.get_float("rate");
+  uint64_t seed = static_cast<uint64_t>(attrs.get_int("seed"));
   uint64_t base = mix64(seed ^ mix64(a.ctx.step));
   float keep_scale = static_cast<float>(1.0 / (1.0 - rate));
   // Keep when the top 24 bits, as a fraction of 2^24, are >= rate.

@@ -2,7 +2,7 @@
 #include "kernels/cpu/recurrent.h"
 
 #include "kernels/cpu/parallel.h"
-#include "kernels/cpu/vmath.h"
+#include "kernels/cpu/activations.h"
 
 #include <atomic>
 #include <cstdlib>
@@ -36,84 +36,48 @@ const char* phase_name(int p) {
 }
 
 Act act_named(const std::string& n) {
-  if (n == "linear") return Act::linear;
-  if (n == "relu") return Act::relu;
-  if (n == "sigmoid") return Act::sigmoid;
-  if (n == "hard_sigmoid") return Act::hard_sigmoid;
-  if (n == "tanh") return Act::tanh;
-  if (n == "softsign") return Act::softsign;
-  if (n == "softplus") return Act::softplus;
-  if (n == "elu") return Act::elu;
-  throw ValueError("unknown recurrent activation '" + n +
-                   "' (accepted: linear, relu, sigmoid, hard_sigmoid, tanh, softsign, softplus, elu)");
+  if (std::optional<Act> a = ops::recurrent_activation(n)) return *a;
+  throw ValueError("unknown recurrent activation '" + n + "' (accepted: " + ops::recurrent_activation_names() + ")");
 }
 
 namespace {
-// One loop per activation, multi-versioned (KILN_VECTOR): the switch stays outside the loops.
-KILN_VECTOR void relu_loop(float* p, int64_t n) {
-  for (int64_t i = 0; i < n; ++i) p[i] = p[i] > 0.f ? p[i] : 0.f;
+// One loop per activation, multi-versioned (KILN_VECTOR) so the gate math vectorizes; the switch
+// stays outside the loops. The math itself is activations.h's, the one definition.
+template <float (*f)(float)>
+KILN_VECTOR void map(float* p, int64_t n) {
+  for (int64_t i = 0; i < n; ++i) p[i] = f(p[i]);
 }
-KILN_VECTOR void sigmoid_loop(float* p, int64_t n) {
-  for (int64_t i = 0; i < n; ++i) p[i] = vmath::sigmoid(p[i]);
+template <float (*g)(float, float)>
+KILN_VECTOR void scale_by_grad(const float* y, float* d, int64_t n) {
+  for (int64_t i = 0; i < n; ++i) d[i] = g(d[i], y[i]);
 }
-KILN_VECTOR void hard_sigmoid_loop(float* p, int64_t n) {
-  for (int64_t i = 0; i < n; ++i) {
-    float v = 0.2f * p[i] + 0.5f;
-    p[i] = v < 0.f ? 0.f : (v > 1.f ? 1.f : v);
-  }
-}
-KILN_VECTOR void tanh_loop(float* p, int64_t n) {
-  for (int64_t i = 0; i < n; ++i) p[i] = vmath::tanh(p[i]);
-}
-KILN_VECTOR void softsign_loop(float* p, int64_t n) {
-  for (int64_t i = 0; i < n; ++i) p[i] = p[i] / (1.f + (p[i] < 0.f ? -p[i] : p[i]));
-}
-KILN_VECTOR void sigmoid_grad_loop(const float* y, float* d, int64_t n) {
-  for (int64_t i = 0; i < n; ++i) d[i] *= y[i] * (1.f - y[i]);
-}
-KILN_VECTOR void hard_sigmoid_grad_loop(const float* y, float* d, int64_t n) {  // slope 0.2 strictly inside
-  for (int64_t i = 0; i < n; ++i) d[i] = (y[i] > 0.f && y[i] < 1.f) ? 0.2f * d[i] : 0.f;
-}
-KILN_VECTOR void tanh_grad_loop(const float* y, float* d, int64_t n) {
-  for (int64_t i = 0; i < n; ++i) d[i] *= 1.f - y[i] * y[i];
-}
+float elu1(float x) { return act::elu(x, 1.f); }
+float elu1_grad(float dy, float y) { return act::elu_grad(dy, y, 1.f); }
 }  // namespace
 
 void apply(Act a, float* p, int64_t n) {
   switch (a) {
     case Act::linear: return;
-    case Act::relu: return relu_loop(p, n);
-    case Act::sigmoid: return sigmoid_loop(p, n);
-    case Act::hard_sigmoid: return hard_sigmoid_loop(p, n);
-    case Act::tanh: return tanh_loop(p, n);
-    case Act::softsign: return softsign_loop(p, n);
-    case Act::softplus:
-      for (int64_t i = 0; i < n; ++i) p[i] = p[i] > 20.f ? p[i] : std::log1p(std::exp(p[i]));
-      return;
-    case Act::elu:
-      for (int64_t i = 0; i < n; ++i) p[i] = p[i] > 0.f ? p[i] : std::expm1(p[i]);
-      return;
+    case Act::relu: return map<act::relu>(p, n);
+    case Act::sigmoid: return map<act::sigmoid>(p, n);
+    case Act::hard_sigmoid: return map<act::hard_sigmoid>(p, n);
+    case Act::tanh: return map<act::tanh>(p, n);
+    case Act::softsign: return map<act::softsign>(p, n);
+    case Act::softplus: return map<act::softplus>(p, n);
+    case Act::elu: return map<elu1>(p, n);
   }
 }
 
 void times_grad(Act a, const float* y, float* d, int64_t n) {
   switch (a) {
     case Act::linear: return;
-    case Act::relu:
-      for (int64_t i = 0; i < n; ++i) d[i] = y[i] > 0.f ? d[i] : 0.f;
-      return;
-    case Act::sigmoid: return sigmoid_grad_loop(y, d, n);
-    case Act::hard_sigmoid: return hard_sigmoid_grad_loop(y, d, n);
-    case Act::tanh: return tanh_grad_loop(y, d, n);
-    case Act::softsign:  // 1 / (1 + |x|)^2 = (1 - |y|)^2
-      for (int64_t i = 0; i < n; ++i) d[i] *= (1.f - std::fabs(y[i])) * (1.f - std::fabs(y[i]));
-      return;
-    case Act::softplus:  // sigmoid(x) = 1 - exp(-y)
-      for (int64_t i = 0; i < n; ++i) d[i] *= -std::expm1(-y[i]);
-      return;
-    case Act::elu:  // 1 above 0, else exp(x) = y + 1
-      for (int64_t i = 0; i < n; ++i) d[i] *= y[i] > 0.f ? 1.f : y[i] + 1.f;
-      return;
+    case Act::relu: return scale_by_grad<act::relu_grad>(y, d, n);
+    case Act::sigmoid: return scale_by_grad<act::sigmoid_grad>(y, d, n);
+    case Act::hard_sigmoid: return scale_by_grad<act::hard_sigmoid_grad_from_y>(y, d, n);
+    case Act::tanh: return scale_by_grad<act::tanh_grad>(y, d, n);
+    case Act::softsign: return scale_by_grad<act::softsign_grad_from_y>(y, d, n);
+    case Act::softplus: return scale_by_grad<act::softplus_grad_from_y>(y, d, n);
+    case Act::elu: return scale_by_grad<elu1_grad>(y, d, n);
   }
 }
 

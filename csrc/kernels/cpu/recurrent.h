@@ -24,12 +24,14 @@
 
 #include "kernels/cpu/gemm.h"
 #include "kernels/cpu/kernel.h"
+#include "ops/activations.h"
 
 namespace kiln::cpu::rnn {
 
-enum class Act { linear, relu, sigmoid, hard_sigmoid, tanh, softsign, softplus, elu };
+using Act = ops::RecurrentActivation;
 
-// The activation named by a recurrent op's attribute; throws ValueError for any other name.
+// The activation named by a recurrent op's attribute (ops/activations.h's list); throws
+// ValueError for any other name.
 Act act_named(const std::string& name);
 
 // p[i] = f(p[i]).
@@ -106,7 +108,7 @@ class PhaseTimer {
 
 // dx of a gradient op, or null with input_grad=0 (then its scalar result is set to 0).
 inline float* input_grad_or_null(const KernelArgs& a) {
-  if (ir::attr_int(a.node.attrs, "input_grad", 1)) return a.out[0].f();
+  if (a.attrs().get_bool("input_grad")) return a.out[0].f();
   a.out[0].f()[0] = 0.f;
   return nullptr;
 }

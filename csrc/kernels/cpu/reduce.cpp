@@ -6,25 +6,18 @@
 
 #include "kernels/cpu/broadcast.h"
 #include "kernels/cpu/kernel.h"
+#include "ops/ranges.h"
 
 namespace kiln::cpu {
 namespace {
 
-// Operand dims with the reduced axes set to 1 (the result as if keepdims), and the count.
-std::vector<int64_t> kept_dims(const TensorView& x, const ir::Attrs& attrs, int64_t* count) {
+// Operand dims with the reduced axes (ops/ranges.h) set to 1 (the result as if keepdims), and the count.
+std::vector<int64_t> kept_dims(const TensorView& x, const KernelArgs& a, int64_t* count) {
   std::vector<int64_t> d = x.dims;
   *count = 1;
-  if (!ir::has_attr(attrs, "axes")) {
-    for (auto& v : d) {
-      *count *= v;
-      v = 1;
-    }
-    return d;
-  }
-  for (int64_t ax : ir::attr_ints(attrs, "axes")) {
-    int a = static_cast<int>(ax < 0 ? ax + x.rank() : ax);
-    *count *= d[a];
-    d[a] = 1;
+  for (int64_t ax : ops::reduction_axes(x.rank(), a.attrs())) {
+    *count *= d[ax];
+    d[ax] = 1;
   }
   return d;
 }
@@ -34,7 +27,7 @@ enum class Red { sum, max, min, prod };
 void reduce(const KernelArgs& a, Red kind, bool mean) {
   const TensorView &x = a.in[0], &o = a.out[0];
   int64_t count;
-  std::vector<int64_t> kd = kept_dims(x, a.node.attrs, &count);
+  std::vector<int64_t> kd = kept_dims(x, a, &count);
   const float* xp = x.f();
   float* op = o.f();
   float init = kind == Red::sum ? 0.f : kind == Red::max ? -INFINITY : kind == Red::min ? INFINITY : 1.f;
@@ -108,9 +101,8 @@ std::vector<int64_t> offsets_over(const TensorView& x, const std::vector<bool>& 
 void reduce_prod_grad_k(const KernelArgs& a) {
   const TensorView &dy = a.in[0], &x = a.in[1];
   int r = x.rank();
-  bool all = !ir::has_attr(a.node.attrs, "axes");
-  std::vector<bool> reduced(r, all);
-  for (int64_t ax : ir::attr_ints(a.node.attrs, "axes")) reduced[ax < 0 ? ax + r : ax] = true;
+  std::vector<bool> reduced(r, false);
+  for (int64_t ax : ops::reduction_axes(r, a.attrs())) reduced[ax] = true;
   std::vector<bool> kept(r);
   for (int i = 0; i < r; ++i) kept[i] = !reduced[i];
   std::vector<int64_t> group = offsets_over(x, kept), member = offsets_over(x, reduced);
@@ -136,14 +128,14 @@ void reduce_prod_grad_k(const KernelArgs& a) {
 
 void reduce_count_k(const KernelArgs& a) {
   int64_t count;
-  kept_dims(a.in[0], a.node.attrs, &count);
+  kept_dims(a.in[0], a, &count);
   a.out[0].f()[0] = static_cast<float>(count);
 }
 
 void argmax_k(const KernelArgs& a) {
   const TensorView& x = a.in[0];
   int r = x.rank();
-  int64_t ax = ir::attr_int(a.node.attrs, "axis", -1);
+  int64_t ax = a.attrs().get_int("axis");
   int axis = static_cast<int>(ax < 0 ? ax + r : ax);
   int64_t outer = 1, inner = 1, n = x.dims[axis];
   for (int i = 0; i < axis; ++i) outer *= x.dims[i];

@@ -6,14 +6,11 @@
 
 #include "kernels/cpu/kernel.h"
 #include "kernels/cpu/strided.h"
+#include "ops/ranges.h"
 
 namespace kiln::cpu {
 namespace {
 
-int axis_of(const KernelArgs& a, int rank, int64_t dflt) {
-  int64_t ax = ir::attr_int(a.node.attrs, "axis", dflt);
-  return static_cast<int>(ax < 0 ? ax + rank : ax);
-}
 
 // Products of the dims before and after `axis`.
 void outer_inner(const std::vector<int64_t>& dims, int axis, int64_t* outer, int64_t* inner) {
@@ -30,7 +27,7 @@ void reshape_k(const KernelArgs& a) { copy_run(a.out[0].f(), a.in[0].f(), a.out[
 
 void transpose_k(const KernelArgs& a) {
   const TensorView &x = a.in[0], &y = a.out[0];
-  std::vector<int64_t> perm = ir::attr_ints(a.node.attrs, "perm");
+  std::vector<int64_t> perm = a.attrs().get_ints("perm");
   std::vector<int64_t> xs = contiguous_strides(x.dims), src(perm.size());
   for (size_t i = 0; i < perm.size(); ++i) src[i] = xs[perm[i]];
   const float* xp = x.f();
@@ -43,7 +40,8 @@ void transpose_k(const KernelArgs& a) {
 
 void concat_k(const KernelArgs& a) {
   const TensorView& y = a.out[0];
-  int ax = axis_of(a, y.rank(), -1);
+  int64_t axis = a.attrs().get_int("axis");
+  int ax = static_cast<int>(axis < 0 ? axis + y.rank() : axis);
   int64_t outer, inner;
   outer_inner(y.dims, ax, &outer, &inner);
   int64_t row = y.dims[ax] * inner, begin = 0;
@@ -59,16 +57,16 @@ struct Range {
   int64_t outer, inner, dim, begin, end;
 };
 
-// The slice of x (operand or, for slice_grad, result) the node's attributes select.
+// The slice of x (operand or, for slice_grad, result) the node's attributes select, by the
+// schema's own rule (ops/ranges.h).
 Range slice_of(const KernelArgs& a, const TensorView& x) {
+  ops::SliceRange s = ops::slice_range(ir::Type{x.dtype, x.dims}, a.attrs());
   Range r;
-  r.axis = axis_of(a, x.rank(), 0);
+  r.axis = s.axis;
   outer_inner(x.dims, r.axis, &r.outer, &r.inner);
   r.dim = x.dims[r.axis];
-  r.begin = ir::attr_int(a.node.attrs, "begin", 0);
-  r.end = ir::attr_int(a.node.attrs, "end", r.dim);
-  if (r.begin < 0) r.begin += r.dim;
-  if (r.end < 0) r.end += r.dim;
+  r.begin = s.begin;
+  r.end = s.end;
   return r;
 }
 

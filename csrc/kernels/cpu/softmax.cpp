@@ -2,6 +2,7 @@
 // Shapes are viewed as [outer, n, inner] around the axis.
 #include <cmath>
 
+#include "kernels/cpu/activations.h"
 #include "kernels/cpu/kernel.h"
 
 namespace kiln::cpu {
@@ -21,9 +22,9 @@ void softmax_rows(float* y, int64_t rows, int64_t cols) {
 
 namespace {
 
-void split(const TensorView& t, const ir::Attrs& attrs, int64_t* outer, int64_t* n, int64_t* inner) {
+void split(const TensorView& t, const KernelArgs& a, int64_t* outer, int64_t* n, int64_t* inner) {
   int r = t.rank();
-  int64_t ax = ir::attr_int(attrs, "axis", -1);
+  int64_t ax = a.attrs().get_int("axis");
   int axis = static_cast<int>(ax < 0 ? ax + r : ax);
   *outer = 1;
   *inner = 1;
@@ -34,7 +35,7 @@ void split(const TensorView& t, const ir::Attrs& attrs, int64_t* outer, int64_t*
 
 void softmax_k(const KernelArgs& a) {
   int64_t outer, n, inner;
-  split(a.in[0], a.node.attrs, &outer, &n, &inner);
+  split(a.in[0], a, &outer, &n, &inner);
   const float* x = a.in[0].f();
   float* y = a.out[0].f();
   if (inner == 1) {
@@ -57,7 +58,7 @@ void softmax_k(const KernelArgs& a) {
 
 void softmax_grad_k(const KernelArgs& a) {
   int64_t outer, n, inner;
-  split(a.in[0], a.node.attrs, &outer, &n, &inner);
+  split(a.in[0], a, &outer, &n, &inner);
   const float* dy = a.in[0].f();
   const float* y = a.in[1].f();
   float* dx = a.out[0].f();

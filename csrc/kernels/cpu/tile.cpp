@@ -16,7 +16,7 @@ struct TileWalk {
 };
 
 TileWalk tile_walk(const KernelArgs& a, const TensorView& x, const TensorView& y) {
-  std::vector<int64_t> reps = ir::attr_ints(a.node.attrs, "reps");
+  std::vector<int64_t> reps = a.attrs().get_ints("reps");
   std::vector<int64_t> ys = contiguous_strides(y.dims), xs = contiguous_strides(x.dims);
   TileWalk w;
   for (int i = 0; i < x.rank(); ++i) {
@@ -58,13 +58,14 @@ struct RepeatView {
 };
 
 RepeatView repeat_view(const KernelArgs& a, const TensorView& x) {
-  int64_t ax = ir::attr_int(a.node.attrs, "axis", 0);
+  ops::AttrReader attrs = a.attrs();
+  int64_t ax = attrs.get_int("axis");
   int axis = static_cast<int>(ax < 0 ? ax + x.rank() : ax);
   RepeatView v;
   for (int i = 0; i < axis; ++i) v.outer *= x.dims[i];
   for (int i = axis + 1; i < x.rank(); ++i) v.inner *= x.dims[i];
   v.A = x.dims[axis];
-  v.R = ir::attr_int(a.node.attrs, "repeats", 1);
+  v.R = attrs.get_int("repeats");
   return v;
 }
 

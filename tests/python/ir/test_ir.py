@@ -62,3 +62,38 @@ def test_kiln_check_ir_reverifies_after_every_pass(monkeypatch):
 def test_memory_plan_reuses_the_arena():
     plan = guide_model()._program("train").plan(32)
     assert 0 < plan["arena_bytes"] < plan["naive_bytes"]
+
+
+def _matmul_then(act, attrs=""):
+    return ("kiln 1\ngraph @g {\n  input %x : f32[?,3]\n  param %w : f32[3,4]\n"
+            "  %z = matmul(%x, %w) : f32[?,4]\n  %y = " + act + "(%z)" + attrs + " : f32[?,4]\n  output %y\n}\n")
+
+
+@pytest.mark.parametrize("act", ["relu", "sigmoid", "tanh", "softmax", "elu", "softplus", "softsign", "hard_sigmoid",
+                                 "exp", "identity"])
+def test_fusion_folds_exactly_the_activations_dense_applies(act):
+    """fuse_dense and the dense schema read one list (csrc/ops/activations.h)."""
+    try:
+        _core.infer("dense", [("f32", (None, 3)), ("f32", (3, 4))], {"activation": act})
+        dense_applies = True
+    except _core.ValueError:
+        dense_applies = False
+    fused = _core.optimize(_matmul_then(act))
+    assert ('dense(%%x, %%w) {activation="%s"}' % act in fused) == dense_applies, fused
+    assert ("matmul(" in fused) != dense_applies, fused
+
+
+@pytest.mark.parametrize("axis,fused", [("", True), (" {axis=-1}", True), (" {axis=1}", True), (" {axis=0}", False)])
+def test_fusion_takes_softmax_on_the_last_axis_only(axis, fused):
+    text = _core.optimize(_matmul_then("softmax", axis))
+    assert ('dense(%x, %w) {activation="softmax"}' in text) == fused, text
+
+
+@pytest.mark.parametrize("attrs,fused", [("", True), (" {transpose_b=0}", True), (" {transpose_a=0, transpose_b=0}", True),
+                                         (" {transpose_b=1}", False)])
+def test_fusion_reads_matmul_defaults_through_the_schema(attrs, fused):
+    """A transpose written as its default 0 is the plain matmul dense computes."""
+    w = "f32[4,3]" if "transpose_b=1" in attrs else "f32[3,4]"
+    text = ("kiln 1\ngraph @g {\n  input %x : f32[?,3]\n  param %w : " + w + "\n"
+            "  %z = matmul(%x, %w)" + attrs + " : f32[?,4]\n  %y = relu(%z) : f32[?,4]\n  output %y\n}\n")
+    assert ('dense(%x, %w) {activation="relu"}' in _core.optimize(text)) == fused

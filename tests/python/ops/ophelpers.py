@@ -24,9 +24,7 @@ def fmt_attr(v):
     if isinstance(v, (int, np.integer)):
         return str(int(v))
     if isinstance(v, (float, np.floating)):
-        s = repr(float(v))  # always holds '.' or 'e'
-        assert "inf" not in s and "nan" not in s, "the IR has no literal for %s" % s
-        return s
+        return repr(float(v))  # holds '.' or 'e', or is inf, -inf or nan as the IR writes them
     if isinstance(v, str):
         return '"%s"' % v
     return "[" + ",".join(str(int(a)) for a in v) + "]"

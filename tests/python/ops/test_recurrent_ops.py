@@ -213,3 +213,20 @@ def test_shape_errors_say_what_is_wrong(ins, attrs, fragment):
     with pytest.raises(ValueError) as e:
         _core.infer("lstm", [("f32", s) for s in ins], attrs)
     assert fragment in str(e.value), str(e.value)
+
+
+def attr_cases():
+    """(op, attrs, runner) for test_attrs.py: every recurrent op run with the attributes a case
+    writes; runner(attrs) gives its results on fixed operands."""
+    out = []
+    for case in FORWARD + GRADS:
+        op, B, T, D, u, mask, states, attrs = case
+        ops = operands(op, B, T, D, u, mask_of(B, T, mask), states)
+        fwd_attrs = {k: v for k, v in attrs.items() if k != "input_grad"}
+        out.append((op, fwd_attrs, lambda a, op=op, ops=ops: run_op(op, ops, a, BATCHED_FWD)))
+        y, *saved = run_op(op, ops, fwd_attrs, BATCHED_FWD)
+        gops = [U(*y.shape)] + ops[:4] + saved + ops[4:]
+        batched = {0, 1} | set(range(5, len(gops)))
+        out.append((op + "_grad", dict(fwd_attrs, **{k: v for k, v in attrs.items() if k == "input_grad"}),
+                    lambda a, op=op, gops=gops, b=batched: run_op(op + "_grad", gops, a, b)))
+    return out
