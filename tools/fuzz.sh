@@ -11,11 +11,11 @@ if ! command -v clang++-14 > /dev/null || [ ! -e /usr/lib/llvm-14/lib/clang/14.0
   DEBIAN_FRONTEND=noninteractive apt-get install -y -qq clang-14 libfuzzer-14-dev > /dev/null
 fi
 B=build/fuzz
-"$PY" -m cmake -S . -B $B -G Ninja -DCMAKE_CXX_COMPILER=clang++-14 -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+"$PWD/.venv/bin/cmake" -S . -B $B -G Ninja -DCMAKE_CXX_COMPILER=clang++-14 -DCMAKE_BUILD_TYPE=RelWithDebInfo \
   -DKILN_FUZZ=ON -DKILN_SANITIZE=address,undefined -DKILN_CUDA=OFF -DKILN_PYTHON=OFF -DKILN_BLAS=SCIPY \
   -DPython_EXECUTABLE="$PY" > $B.configure.log || { cat $B.configure.log; exit 1; }
 targets=$(cd fuzz && ls fuzz_*.cpp | sed 's/^fuzz_//; s/\.cpp$//')
-for t in $targets; do "$PY" -m cmake --build $B -j2 --target kiln-fuzz-$t; done
+for t in $targets; do "$PWD/.venv/bin/cmake" --build $B -j2 --target kiln-fuzz-$t; done
 for t in $targets; do
   echo "fuzz: $t for ${FUZZ_SECONDS:-60} s"
   rc=0

@@ -9,13 +9,13 @@ cd "$(dirname "$0")/.."
 PY="$PWD/.venv/bin/python"
 "$PY" -m pip install -q pybind11
 B=build/asan
-"$PY" -m cmake -S . -B $B -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DKILN_SANITIZE=address,undefined \
+"$PWD/.venv/bin/cmake" -S . -B $B -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DKILN_SANITIZE=address,undefined \
   -DKILN_CUDA=OFF -DKILN_BLAS=SCIPY -DKILN_PYTHON=ON -DPython_EXECUTABLE="$PY" > $B.configure.log \
   || { cat $B.configure.log; exit 1; }
-"$PY" -m cmake --build $B -j2
+"$PWD/.venv/bin/cmake" --build $B -j2
 export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
 export ASAN_OPTIONS=abort_on_error=1:detect_leaks=0:allocator_may_return_null=1
-"$PY" -m ctest --test-dir $B --output-on-failure
+"$PWD/.venv/bin/ctest" --test-dir $B --output-on-failure
 # The Python tests import kiln from a tree holding the package sources and the sanitized
 # module. Python itself is not instrumented, so the ASan runtime is preloaded (leak checking
 # stays off: the interpreter keeps its own allocations until exit).
