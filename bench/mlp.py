@@ -16,6 +16,8 @@ from pathlib import Path
 
 import numpy as np
 
+from benchutil import best_rate
+
 TARGETS = {"train b32": 5.0, "train b256": 2.0}
 TARGET_LINE = "target: batch 32 train >= 5x, batch 256 train >= 2x"
 # A PyTorch training epoch whose warm-up takes longer than this is measured on a slice instead.
@@ -33,16 +35,6 @@ def load_mnist():
         return (d["x_train"], d["y_train"]), (d["x_test"], d["y_test"]), str(path)
     from kiln.datasets import mnist
     return mnist.load_data() + ("kiln.datasets.mnist.load_data()",)
-
-
-def best_rate(fn, samples, repeats):
-    """Best samples/s of `repeats` calls to fn() (each processes `samples` samples)."""
-    best = float("inf")
-    for _ in range(repeats):
-        t = time.perf_counter()
-        fn()
-        best = min(best, time.perf_counter() - t)
-    return samples / best
 
 
 # ----------------------------------------------------------------------------- kiln

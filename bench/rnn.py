@@ -20,16 +20,9 @@ import time
 
 import numpy as np
 
+from benchutil import best_rate
+
 TARGETS = {"tweet train b32": 2.0, "tweet train b128": 2.0, "qa train b32": 1.5}
-
-
-def best_rate(fn, samples, repeats):
-    best = float("inf")
-    for _ in range(repeats):
-        t = time.perf_counter()
-        fn()
-        best = min(best, time.perf_counter() - t)
-    return samples / best
 
 
 def data(n_tweet, n_qa, seed=0):

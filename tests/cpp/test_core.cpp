@@ -12,22 +12,14 @@
 #include <sstream>
 #include <variant>
 
+#include "testing.h"
 #include "ir/ir.h"
 #include "memory/planner.h"
 #include "passes/passes.h"
 
 using namespace kiln;
 
-static int passed = 0, failed = 0;
-
-static void check(bool ok, const std::string& what) {
-  if (ok) {
-    ++passed;
-  } else {
-    ++failed;
-    std::cout << "FAIL: " << what << "\n";
-  }
-}
+using kiln::testing::check;
 
 static void expect_error(const std::string& text, const std::string& fragment, const std::string& what) {
   try {
@@ -341,6 +333,5 @@ int main(int argc, char** argv) {
     check(text.find("%m2 = dropout_mask") != std::string::npos, "cse keeps both random masks");
   }
 
-  std::cout << passed << " passed, " << failed << " failed\n";
-  return failed ? 1 : 0;
+  return kiln::testing::summary();
 }

@@ -6,22 +6,14 @@
 #include <stdexcept>
 #include <string>
 
+#include "testing.h"
 #include "ir/ir.h"
 #include "ops/registry.h"
 #include "ops/window.h"
 
 using namespace kiln;
 
-static int passed = 0, failed = 0;
-
-static void check(bool ok, const std::string& what) {
-  if (ok) {
-    ++passed;
-  } else {
-    ++failed;
-    std::cout << "FAIL: " << what << "\n";
-  }
-}
+using kiln::testing::check;
 
 static const char* kHeader = "kiln 1\ngraph @g {\n  input %x : f32[?,4,4,2]\n";
 
@@ -148,6 +140,5 @@ int main() {
     check(ir::print(g) == text, "a node that leaves axis out prints without it");
   }
 
-  std::cout << passed << " passed, " << failed << " failed\n";
-  return failed ? 1 : 0;
+  return kiln::testing::summary();
 }

@@ -4,6 +4,8 @@ gru: z r h). Each returns the op's results in order. The *_grad references diffe
 forward reference by central differences (obvious, independent of the kernels' BPTT)."""
 import numpy as np
 
+from numeric import numeric_grad  # tests/python/numeric.py: the one central-difference helper
+
 from .ops import elu, hard_sigmoid, relu, sigmoid, softplus, softsign
 
 ACT = {"linear": lambda x: x, "relu": relu, "sigmoid": sigmoid, "hard_sigmoid": hard_sigmoid, "tanh": np.tanh,
@@ -52,19 +54,7 @@ def _previous_states(hs, h0, go_backwards):
 
 def _numeric(f, arrays, eps=1e-6):
     """Gradients of f() (a scalar) with respect to each array, perturbed in place."""
-    out = []
-    for a in arrays:
-        g = np.zeros_like(a)
-        for idx in np.ndindex(*a.shape):
-            old = a[idx]
-            a[idx] = old + eps
-            up = f()
-            a[idx] = old - eps
-            down = f()
-            a[idx] = old
-            g[idx] = (up - down) / (2 * eps)
-        out.append(g)
-    return out
+    return [numeric_grad(f, a, eps) for a in arrays]
 
 
 def lstm_grad(dy, x, W, U, b, hs, cs, gates, mask=None, h0=None, c0=None, input_grad=1, **attrs):

@@ -10,32 +10,9 @@
 namespace kiln::cpu {
 namespace {
 
-using rnn::Act;
-
-struct GruArgs {
-  rnn::Seq s;
-  Act act, inner;
-  bool return_sequences;
-  const float *x, *W, *U, *b, *mask, *h0;
-};
-
-// x, W, U, b are operands xi .. xi+3; mask and h0 (optional) start at `first_optional`.
-GruArgs gru_args(const KernelArgs& a, size_t xi, size_t first_optional) {
-  const TensorView &x = a.in[xi], &U = a.in[xi + 2];
-  GruArgs r;
-  r.s = {x.dim(0), x.dim(1), x.dim(2), U.dim(0), 3, a.attrs().get_bool("go_backwards")};
-  r.act = rnn::act_named(a.attrs().get_str("activation"));
-  r.inner = rnn::act_named(a.attrs().get_str("inner_activation"));
-  r.return_sequences = a.attrs().get_bool("return_sequences");
-  r.x = x.f(), r.W = a.in[xi + 1].f(), r.U = U.f(), r.b = a.in[xi + 3].f();
-  r.mask = rnn::operand_or_null(a, first_optional);
-  r.h0 = rnn::operand_or_null(a, first_optional + 1);
-  return r;
-}
-
 // gru(x, W, U, b [, mask [, h0]]) -> y, hs, gates, rh
 void gru_k(const KernelArgs& a) {
-  GruArgs p = gru_args(a, 0, 4);
+  rnn::CellArgs p = rnn::cell_args(a, 0, 4, 3);
   const rnn::Seq& s = p.s;
   const int64_t u = s.u, G = 3 * u, T = s.T;
   float *hs = a.out[1].f(), *gates = a.out[2].f(), *rh = a.out[3].f();
@@ -50,7 +27,7 @@ void gru_k(const KernelArgs& a) {
       const float* hp = k ? hs + (b0 * T + tp) * u : (p.h0 ? p.h0 + b0 * u : nullptr);
       int64_t stride = k ? T * u : u;
       float* z = gates + (b0 * T + t) * G;
-      if (hp) sgemm_serial(false, false, b1 - b0, 2 * u, u, 1.f, hp, stride, p.U, G, 1.f, z, T * G);
+      if (hp) rnn::step_gemm(b1 - b0, 2 * u, u, hp, stride, p.U, G, z, T * G);
       for (int64_t r = b0; r < b1; ++r) {
         float* g = gates + (r * T + t) * G;
         rnn::apply(p.inner, g, 2 * u);  // z, r
@@ -59,8 +36,7 @@ void gru_k(const KernelArgs& a) {
         for (int64_t j = 0; j < u; ++j) rhr[j] = hprev ? g[u + j] * hprev[j] : 0.f;
       }
       if (hp)
-        sgemm_serial(false, false, b1 - b0, u, u, 1.f, rh + (b0 * T + t) * u, T * u, p.U + 2 * u, G, 1.f, z + 2 * u,
-                     T * G);
+        rnn::step_gemm(b1 - b0, u, u, rh + (b0 * T + t) * u, T * u, p.U + 2 * u, G, z + 2 * u, T * G);
       for (int64_t r = b0; r < b1; ++r) {
         float* g = gates + (r * T + t) * G;
         rnn::apply(p.act, g + 2 * u, u);  // hh
@@ -82,7 +58,7 @@ void gru_k(const KernelArgs& a) {
 // gru_grad(dy, x, W, U, b, hs, gates, rh [, mask [, h0]]) -> dx, dW, dU, db, dh0, dz, hprev
 void gru_grad_k(const KernelArgs& a) {
   const float *dy = a.in[0].f(), *hs = a.in[5].f(), *gates = a.in[6].f(), *rh = a.in[7].f();
-  GruArgs p = gru_args(a, 1, 8);
+  rnn::CellArgs p = rnn::cell_args(a, 1, 8, 3);
   const rnn::Seq& s = p.s;
   const int64_t u = s.u, G = 3 * u, T = s.T;
   float *dx = rnn::input_grad_or_null(a), *dW = a.out[1].f(), *dU = a.out[2].f(), *db = a.out[3].f();
@@ -92,6 +68,7 @@ void gru_grad_k(const KernelArgs& a) {
     for (int i : {0, 1, 2, 3}) std::fill(a.out[i].f(), a.out[i].f() + a.out[i].numel, 0.f);
     return;
   }
+  std::vector<float> UzrT = rnn::transposed(p.U, u, 2 * u, G), UhT = rnn::transposed(p.U + 2 * u, u, u, G);
   rnn::for_blocks(s.B, [&](int64_t b0, int64_t b1) {
     std::vector<float> drh((b1 - b0) * u);
     for (int64_t k = T; k-- > 0;) {
@@ -118,8 +95,8 @@ void gru_grad_k(const KernelArgs& a) {
         rnn::times_grad(p.act, gh, dzr + 2 * u, u);
       }
       // d(r * h_prev) = dz_h U_h^T; then dz_r and h_prev's share through r.
-      sgemm_serial(false, true, b1 - b0, u, u, 1.f, dz + (b0 * T + t) * G + 2 * u, T * G, p.U + 2 * u, G, 0.f,
-                   drh.data(), u);
+      std::fill(drh.begin(), drh.end(), 0.f);
+      rnn::step_gemm(b1 - b0, u, u, dz + (b0 * T + t) * G + 2 * u, T * G, UhT.data(), u, drh.data(), u);
       for (int64_t r = b0; r < b1; ++r) {
         float *dhr = dh + r * u, *dzr = dz + (r * T + t) * G;
         if (rnn::kept(p.mask, s, r, t) == 0.f) continue;
@@ -130,7 +107,7 @@ void gru_grad_k(const KernelArgs& a) {
         }
         rnn::times_grad(p.inner, gr, dzr + u, u);
       }
-      sgemm_serial(false, true, b1 - b0, u, 2 * u, 1.f, dz + (b0 * T + t) * G, T * G, p.U, G, 1.f, dh + b0 * u, u);
+      rnn::step_gemm(b1 - b0, u, 2 * u, dz + (b0 * T + t) * G, T * G, UzrT.data(), u, dh + b0 * u, u);
     }
   });
   rnn::previous_states(s, hs, p.h0, hprev);

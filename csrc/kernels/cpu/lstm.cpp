@@ -12,33 +12,9 @@
 namespace kiln::cpu {
 namespace {
 
-using rnn::Act;
-
-struct LstmArgs {
-  rnn::Seq s;
-  Act act, inner;
-  bool return_sequences;
-  const float *x, *W, *U, *b, *mask, *h0, *c0;
-};
-
-// x, W, U, b are operands xi .. xi+3; mask, h0, c0 (optional) start at operand `first_optional`.
-LstmArgs lstm_args(const KernelArgs& a, size_t xi, size_t first_optional) {
-  const TensorView &x = a.in[xi], &U = a.in[xi + 2];
-  LstmArgs r;
-  r.s = {x.dim(0), x.dim(1), x.dim(2), U.dim(0), 4, a.attrs().get_bool("go_backwards")};
-  r.act = rnn::act_named(a.attrs().get_str("activation"));
-  r.inner = rnn::act_named(a.attrs().get_str("inner_activation"));
-  r.return_sequences = a.attrs().get_bool("return_sequences");
-  r.x = x.f(), r.W = a.in[xi + 1].f(), r.U = U.f(), r.b = a.in[xi + 3].f();
-  r.mask = rnn::operand_or_null(a, first_optional);
-  r.h0 = rnn::operand_or_null(a, first_optional + 1);
-  r.c0 = rnn::operand_or_null(a, first_optional + 2);
-  return r;
-}
-
 // lstm(x, W, U, b [, mask [, h0, c0]]) -> y, hs, cs, gates
 void lstm_k(const KernelArgs& a) {
-  LstmArgs p = lstm_args(a, 0, 4);
+  rnn::CellArgs p = rnn::cell_args(a, 0, 4, 4);
   const rnn::Seq& s = p.s;
   const int64_t u = s.u, G = 4 * u, T = s.T;
   float *hs = a.out[1].f(), *cs = a.out[2].f(), *gates = a.out[3].f();
@@ -58,7 +34,7 @@ void lstm_k(const KernelArgs& a) {
       float* z = gates + (b0 * T + t) * G;
       {
         rnn::PhaseTimer timer(rnn::kRecurrentGemm);
-        if (hp) sgemm_serial(false, false, b1 - b0, G, u, 1.f, hp, stride, p.U, G, 1.f, z, T * G);
+        if (hp) rnn::step_gemm(b1 - b0, G, u, hp, stride, p.U, G, z, T * G);
       }
       rnn::PhaseTimer timer(rnn::kGates);
       for (int64_t r = b0; r < b1; ++r) {
@@ -90,7 +66,7 @@ void lstm_k(const KernelArgs& a) {
 // lstm_grad(dy, x, W, U, b, hs, cs, gates [, mask [, h0, c0]]) -> dx, dW, dU, db, dh0, dc0, dz, hprev
 void lstm_grad_k(const KernelArgs& a) {
   const float *dy = a.in[0].f(), *hs = a.in[5].f(), *cs = a.in[6].f(), *gates = a.in[7].f();
-  LstmArgs p = lstm_args(a, 1, 8);
+  rnn::CellArgs p = rnn::cell_args(a, 1, 8, 4);
   const rnn::Seq& s = p.s;
   const int64_t u = s.u, G = 4 * u, T = s.T;
   float *dx = rnn::input_grad_or_null(a), *dW = a.out[1].f(), *dU = a.out[2].f(), *db = a.out[3].f();
@@ -102,6 +78,7 @@ void lstm_grad_k(const KernelArgs& a) {
     for (int i : {0, 1, 2, 3}) std::fill(a.out[i].f(), a.out[i].f() + a.out[i].numel, 0.f);
     return;
   }
+  std::vector<float> UT = rnn::transposed(p.U, u, G, G);  // [G, u]
   rnn::for_blocks(s.B, [&](int64_t b0, int64_t b1) {
     std::vector<float> tc(u), dct(u);
     for (int64_t k = T; k-- > 0;) {
@@ -138,7 +115,7 @@ void lstm_grad_k(const KernelArgs& a) {
       }
       gates_timer.reset();
       rnn::PhaseTimer timer(rnn::kRecurrentGemm);
-      sgemm_serial(false, true, b1 - b0, u, G, 1.f, dz + (b0 * T + t) * G, T * G, p.U, G, 1.f, dh + b0 * u, u);
+      rnn::step_gemm(b1 - b0, u, G, dz + (b0 * T + t) * G, T * G, UT.data(), u, dh + b0 * u, u);
     }
   });
   rnn::previous_states(s, hs, p.h0, hprev);

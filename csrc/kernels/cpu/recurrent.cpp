@@ -81,6 +81,75 @@ void times_grad(Act a, const float* y, float* d, int64_t n) {
   }
 }
 
+// The helpers below pass 64-byte vectors by value; they are always inlined into the
+// multi-versioned step_gemm, so no call ever uses the baseline ABI GCC warns about.
+#pragma GCC diagnostic ignored "-Wpsabi"
+namespace {
+typedef float v16 __attribute__((vector_size(64)));  // 16 floats: one AVX-512 register, two AVX2 ones
+
+__attribute__((always_inline)) inline v16 load16(const float* p) {
+  v16 v;
+  std::memcpy(&v, p, sizeof v);
+  return v;
+}
+__attribute__((always_inline)) inline void store16(float* p, v16 v) { std::memcpy(p, &v, sizeof v); }
+
+// Rows [i, i + R) and columns [j, j + 32): R x 2 accumulators stay in registers over all of K.
+template <int R>
+__attribute__((always_inline)) inline void block(int64_t i, int64_t j, int64_t K, const float* A, int64_t lda, const float* B, int64_t ldb, float* C,
+                  int64_t ldc) {
+  v16 c[R][2];
+  for (int r = 0; r < R; ++r) c[r][0] = load16(C + (i + r) * ldc + j), c[r][1] = load16(C + (i + r) * ldc + j + 16);
+  for (int64_t k = 0; k < K; ++k) {
+    v16 b0 = load16(B + k * ldb + j), b1 = load16(B + k * ldb + j + 16);
+    for (int r = 0; r < R; ++r) {
+      float a = A[(i + r) * lda + k];
+      c[r][0] += a * b0;
+      c[r][1] += a * b1;
+    }
+  }
+  for (int r = 0; r < R; ++r) store16(C + (i + r) * ldc + j, c[r][0]), store16(C + (i + r) * ldc + j + 16, c[r][1]);
+}
+}  // namespace
+
+KILN_VECTOR void step_gemm(int64_t M, int64_t N, int64_t K, const float* A, int64_t lda, const float* B, int64_t ldb,
+                           float* C, int64_t ldc) {
+  int64_t n32 = N / 32 * 32;
+  for (int64_t j = 0; j < n32; j += 32) {
+    int64_t i = 0;
+    for (; i + 4 <= M; i += 4) block<4>(i, j, K, A, lda, B, ldb, C, ldc);
+    for (; i < M; ++i) block<1>(i, j, K, A, lda, B, ldb, C, ldc);
+  }
+  if (n32 < N)  // the last columns, when N is not a multiple of 32
+    for (int64_t i = 0; i < M; ++i)
+      for (int64_t k = 0; k < K; ++k) {
+        float a = A[i * lda + k];
+        for (int64_t j = n32; j < N; ++j) C[i * ldc + j] += a * B[k * ldb + j];
+      }
+}
+
+std::vector<float> transposed(const float* B, int64_t rows, int64_t cols, int64_t ld) {
+  std::vector<float> t(static_cast<size_t>(rows * cols));
+  for (int64_t r = 0; r < rows; ++r)
+    for (int64_t c = 0; c < cols; ++c) t[c * rows + r] = B[r * ld + c];
+  return t;
+}
+
+CellArgs cell_args(const KernelArgs& a, size_t xi, size_t first_optional, int gates) {
+  const TensorView &x = a.in[xi], &U = a.in[xi + 2];
+  ops::AttrReader attrs = a.attrs();
+  CellArgs r;
+  r.s = {x.dim(0), x.dim(1), x.dim(2), U.dim(0), gates, attrs.get_bool("go_backwards")};
+  r.act = act_named(attrs.get_str("activation"));
+  r.inner = gates > 1 ? act_named(attrs.get_str("inner_activation")) : Act::linear;
+  r.return_sequences = attrs.get_bool("return_sequences");
+  r.x = x.f(), r.W = a.in[xi + 1].f(), r.U = U.f(), r.b = a.in[xi + 3].f();
+  r.mask = operand_or_null(a, first_optional);
+  r.h0 = operand_or_null(a, first_optional + 1);
+  r.c0 = operand_or_null(a, first_optional + 2);
+  return r;
+}
+
 void input_projection(const Seq& s, const float* x, const float* W, const float* b, float* z) {
   PhaseTimer timer(kInputGemm);
   int64_t rows = s.B * s.T, n = s.G * s.u;

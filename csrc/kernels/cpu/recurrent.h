@@ -45,6 +45,17 @@ struct Seq {
   int64_t time(int64_t k) const { return backwards ? T - 1 - k : k; }  // the k-th step processed
 };
 
+// A recurrent op's operands and attributes. x, W, U, b are operands xi .. xi+3; the optional
+// mask, h0 and (lstm) c0 follow from `first_optional` (null when absent). inner is read for the
+// gated cells only.
+struct CellArgs {
+  Seq s;
+  Act act, inner;
+  bool return_sequences;
+  const float *x, *W, *U, *b, *mask, *h0, *c0;
+};
+CellArgs cell_args(const KernelArgs& a, size_t xi, size_t first_optional, int gates);
+
 // Batch blocks: 1, 2 or 4, from B alone (at least 16 rows each).
 inline int batch_blocks(int64_t B) { return B >= 64 ? 4 : B >= 32 ? 2 : 1; }
 
@@ -59,6 +70,16 @@ void for_blocks(int64_t B, F&& f) {
     if (b0 < b1) f(b0, b1);
   }
 }
+
+// C[M x N] (row stride ldc) += A[M x K] (lda) x B[K x N] (ldb), all row-major: the per-step GEMM
+// of the recurrence (M is a batch block, K and N a few hundred). Register-blocked, 4 rows by 32
+// columns; at these sizes BLAS spent more time packing B on every call than multiplying.
+void step_gemm(int64_t M, int64_t N, int64_t K, const float* A, int64_t lda, const float* B, int64_t ldb, float* C,
+               int64_t ldc);
+
+// The transpose of the [rows x cols] block at B (row stride ld), as a dense [cols x rows] matrix:
+// the backward pass's U^T, made once per call so that step_gemm reads it row by row.
+std::vector<float> transposed(const float* B, int64_t rows, int64_t cols, int64_t ld);
 
 // z = x W + b for every step: [B*T, D] x [D, G*u] (+ b per row) into z [B, T, G*u].
 void input_projection(const Seq& s, const float* x, const float* W, const float* b, float* z);
