@@ -12,7 +12,6 @@ import argparse
 import os
 import sys
 import time
-from pathlib import Path
 
 import numpy as np
 
@@ -29,10 +28,6 @@ TORCH_SLICE = 10_000
 
 def load_mnist():
     """(x_train, y_train), (x_test, y_test) and where they came from."""
-    path = Path(__file__).resolve().parents[2] / "shared" / "data" / "mnist.npz"
-    if path.is_file():
-        d = np.load(path)
-        return (d["x_train"], d["y_train"]), (d["x_test"], d["y_test"]), str(path)
     from kiln.datasets import mnist
     return mnist.load_data() + ("kiln.datasets.mnist.load_data()",)
 

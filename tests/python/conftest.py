@@ -1,25 +1,49 @@
-"""Shared fixtures: the real MNIST from ../shared/data (beside the repository root)."""
+"""Shared fixtures: the real MNIST and the movie reviews, each from its kiln.datasets loader
+(cached under $KILN_HOME/datasets, ~/.kiln by default, after the first use)."""
 import sys
 from pathlib import Path
 
 import numpy as np
 import pytest
 
-SHARED_DATA = Path(__file__).resolve().parents[3] / "shared" / "data"
 # Test helpers (numeric.py) import by name from any folder under tests/python.
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+
+def _load(loader, what):
+    try:
+        return loader()
+    except OSError as e:  # every source failed; the message lists each one
+        pytest.skip("%s is not available: %s" % (what, e))
+
+
+def _read_only(arrays):
+    """Session data is shared by every test: a test that writes into it fails, not its neighbours."""
+    for a in arrays:
+        a.flags.writeable = False
+    return arrays
 
 
 @pytest.fixture(scope="session")
 def mnist():
     """(x_train, y_train, x_test, y_test): pixels scaled to [0, 1] as float32 rows of 784,
     labels as int64 class indices."""
-    path = SHARED_DATA / "mnist.npz"
-    if not path.exists():
-        pytest.skip("the real MNIST is not at %s (the shared data folder beside the repo)" % path)
-    d = np.load(path)
+    from kiln.datasets import mnist as loader
+
+    (x_train, y_train), (x_test, y_test) = _load(loader.load_data, "MNIST")
     flat = lambda x: (x.reshape(len(x), -1).astype(np.float32) / 255.0)
-    return flat(d["x_train"]), d["y_train"], flat(d["x_test"]), d["y_test"]
+    return _read_only((flat(x_train), y_train.astype(np.int64), flat(x_test), y_test.astype(np.int64)))
+
+
+@pytest.fixture(scope="session")
+def reviews():
+    """kiln.datasets.movie_reviews.load_data(): a dict of arrays (x_train, len_train, y_train,
+    score_train, text_train, id_train and the _test ones), read-only."""
+    from kiln.datasets import movie_reviews
+
+    data = _load(movie_reviews.load_data, "the movie-review data")
+    _read_only(data.values())
+    return data
 
 
 @pytest.fixture(autouse=True)

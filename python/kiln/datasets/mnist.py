@@ -26,6 +26,8 @@ import urllib.request
 
 import numpy as np
 
+from ._cache import cache_dir, kiln_home, resolve  # noqa: F401 (kiln_home: public here)
+
 __all__ = ["load_data"]
 
 ORIGIN = "https://storage.googleapis.com/tensorflow/tf-keras-datasets/mnist.npz"
@@ -38,13 +40,8 @@ HUB_SHA256 = "f11bb9e41d6c1b6c124aa38fd605497bdcfe2ee08cf7c2bb5a41ab5d759e1416"
 _KEYS = ("x_train", "y_train", "x_test", "y_test")
 
 
-def kiln_home():
-    """``$KILN_HOME``, or ``~/.kiln``."""
-    return os.environ.get("KILN_HOME") or os.path.join(os.path.expanduser("~"), ".kiln")
-
-
 def cache_path(name="mnist.npz"):
-    return os.path.join(kiln_home(), "datasets", name)
+    return os.path.join(cache_dir(), name)
 
 
 def load_data(path=None):
@@ -66,10 +63,7 @@ def load_data(path=None):
     x_train = x_train.reshape(60000, 784).astype('float32') / 255
     ```
     """
-    if path is None:
-        target = cache_path()
-    else:
-        target = os.path.join(os.path.dirname(cache_path()), os.path.expanduser(str(path)))
+    target = resolve(path, "mnist.npz")
     if os.path.exists(target):
         return _load_npz(target)
 

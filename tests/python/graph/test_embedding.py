@@ -7,8 +7,6 @@ from kiln.layers import Dense, Embedding, Input, Lambda
 from kiln.models import Model
 from kiln.optimizers import Adam
 
-from conftest import SHARED_DATA
-
 
 def test_embedding_looks_up_rows():
     x = Input(shape=(4,), dtype="int32")
@@ -42,11 +40,8 @@ def test_embedding_gradient_updates_only_used_rows():
     assert changed.tolist() == [True, False, True, False, False, False]
 
 
-def test_sentiment_from_word_embeddings_on_real_reviews():
-    path = SHARED_DATA / "vader_movie_reviews.npz"
-    if not path.exists():
-        pytest.skip("the movie-review data is not at %s" % path)
-    d = np.load(path)
+def test_sentiment_from_word_embeddings_on_real_reviews(reviews):
+    d = reviews
     vocab = 5000
     x_train, x_test = (np.where(d[k] >= vocab, 1, d[k]) for k in ("x_train", "x_test"))
     words = Input(shape=(x_train.shape[1],), dtype="int32")

@@ -5,7 +5,6 @@ predict; output shapes as Keras gives them; the Keras error messages; the guide'
 differences; and the guide's shared-layer model (a shared stand-in for its LSTM) trained on pairs
 of real movie reviews."""
 import re
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -16,8 +15,6 @@ from kiln.layers import (Add, Average, Concatenate, Dense, Dot, Input, Lambda, M
                          Multiply, Subtract, add, average, concatenate, dot, maximum, merge, minimum, multiply,
                          subtract)
 from kiln.models import Model
-
-SHARED_DATA = Path(__file__).resolve().parents[4] / "shared" / "data"
 
 
 def _data(shapes, seed=0, batch=5):
@@ -458,11 +455,7 @@ def test_gradient_of_a_weight_before_a_dot_merge():
 T, V = 12, 256
 
 
-def _review_pairs():
-    path = SHARED_DATA / "vader_movie_reviews.npz"
-    if not path.exists():
-        pytest.skip("the movie-review data is not at %s" % path)
-    d = np.load(path)
+def _review_pairs(d):
     x, y = d["x_train"], d["y_train"]
     rng = np.random.RandomState(0)
     perm = rng.permutation(len(x))
@@ -495,8 +488,8 @@ def _review_pairs():
     return pairs(train, 3000), pairs(test, 1000)
 
 
-def test_shared_layer_model_with_a_concat_merge_learns_which_review_is_positive():
-    (data_a, data_b, labels), (test_a, test_b, test_labels) = _review_pairs()
+def test_shared_layer_model_with_a_concat_merge_learns_which_review_is_positive(reviews):
+    (data_a, data_b, labels), (test_a, test_b, test_labels) = _review_pairs(reviews)
 
     tweet_a = Input(shape=(T, V))
     tweet_b = Input(shape=(T, V))

@@ -10,8 +10,6 @@ from kiln.models import Model
 from kiln.optimizers import Adam
 from numeric import numeric_grad
 
-from conftest import SHARED_DATA
-
 
 def hard_sigmoid(x):
     return np.clip(0.2 * x + 0.5, 0, 1)
@@ -96,11 +94,8 @@ def test_backpropagation_through_time_matches_numerical(cls):
         np.testing.assert_allclose(g, num, rtol=1e-3, atol=1e-4)
 
 
-def test_lstm_sentiment_on_real_reviews():
-    path = SHARED_DATA / "vader_movie_reviews.npz"
-    if not path.exists():
-        pytest.skip("the movie-review data is not at %s" % path)
-    d = np.load(path)
+def test_lstm_sentiment_on_real_reviews(reviews):
+    d = reviews
     vocab, length = 4000, 24
     clip = lambda a: np.where(a[:, :length] >= vocab, 1, a[:, :length])
     x_train, x_test = clip(d["x_train"]), clip(d["x_test"])
@@ -130,7 +125,7 @@ def _fragment_triples(rng, x, n):
     return x[good[:, None], kept], x[good], x[bad]
 
 
-def test_guide_question_answer_model_on_real_reviews():
+def test_guide_question_answer_model_on_real_reviews(reviews):
     """The guide's multi-input/multi-output model, sizes scaled down, with its Embedding and LSTM
     layers (the guide omits Embedding's input_dim, which kiln reports; here it is given), trained
     to find the review a question was cut from: of two held-out reviews, the good answer must
@@ -138,15 +133,12 @@ def test_guide_question_answer_model_on_real_reviews():
     the two scores, so it cannot say which answer is better and gets weight 0 (at weight 1
     training stays at chance: 0.49 to 0.53 measured); hinges push the good score above 1 and the
     bad one below -1."""
-    path = SHARED_DATA / "vader_movie_reviews.npz"
-    if not path.exists():
-        pytest.skip("the movie-review data is not at %s" % path)
-    d = np.load(path)
+    d = reviews
     vocab = 4000
-    reviews = {}
+    clipped = {}
     for split in ("train", "test"):
         x = d["x_" + split][d["len_" + split] >= QA_WORDS, :QA_WORDS]  # 3419 and 790 reviews
-        reviews[split] = np.where(x >= vocab, 1, x)
+        clipped[split] = np.where(x >= vocab, 1, x)
 
     question_input = Input(shape=(QA_KEPT,), dtype='int32')
     good_answer_input = Input(shape=(QA_WORDS,), dtype='int32')
@@ -176,12 +168,12 @@ def test_guide_question_answer_model_on_real_reviews():
     model.compile(optimizer=Adam(lr=0.01), loss=[custom_loss_1, custom_loss_2, custom_loss_3],
                   loss_weights=[0.0, 1.0, 1.0])
     rng = np.random.RandomState(0)
-    q_data, good_ans_data, bad_ans_data = _fragment_triples(rng, reviews["train"], 8000)
+    q_data, good_ans_data, bad_ans_data = _fragment_triples(rng, clipped["train"], 8000)
     n = len(q_data)
     targets = [np.full((n, 1), 4.0), np.ones((n, 1)), -np.ones((n, 1))]
     model.fit([q_data, good_ans_data, bad_ans_data], targets, nb_epoch=3, batch_size=64, verbose=0)
 
-    test = _fragment_triples(rng, reviews["test"], 1000)  # held-out reviews
+    test = _fragment_triples(rng, clipped["test"], 1000)  # held-out reviews
     gap, good, bad = model.predict(list(test), batch_size=500)
     np.testing.assert_allclose(gap, (good - bad) ** 2, rtol=1e-4, atol=1e-5)
     accuracy = float(np.mean(good > bad))
@@ -227,13 +219,11 @@ def test_return_sequences_passes_the_mask_and_dense_refuses_it():
 
 
 @pytest.mark.parametrize("cls", LAYERS, ids=lambda c: c.__name__)
-def test_fused_and_unrolled_layers_agree_on_predictions_and_the_loss_curve(cls):
+def test_fused_and_unrolled_layers_agree_on_predictions_and_the_loss_curve(cls, reviews):
     """The same seeded model, run as the fused op and unrolled (unroll=True): predictions
     agree to 1e-5 and three epochs of training give per-epoch losses within 1e-4 (relative),
     with a mask (Embedding(mask_zero=True)) and go_backwards."""
-    d = np.load(SHARED_DATA / "vader_movie_reviews.npz") if (SHARED_DATA / "vader_movie_reviews.npz").exists() else None
-    if d is None:
-        pytest.skip("the movie-review data is not at %s" % SHARED_DATA)
+    d = reviews
     vocab, length = 2000, 20
     x = np.where(d["x_train"][:512, :length] >= vocab, 1, d["x_train"][:512, :length])
     y = d["y_train"][:512]
