@@ -2,7 +2,21 @@
 then renamed over the target, so a crash, a full disk or an error mid-write leaves the old file
 whole (or no file, when there was none)."""
 import os
+import stat
 import tempfile
+
+
+def _file_mode():
+    """The mode an ordinary new file gets (0o666 less the umask), read without changing the umask
+    (os.umask would, for a moment, for every thread)."""
+    try:
+        with open("/proc/self/status") as f:
+            for line in f:
+                if line.startswith("Umask:"):
+                    return 0o666 & ~int(line.split()[1], 8)
+    except OSError:
+        pass
+    return 0o644
 
 
 def atomic_write(path, write):
@@ -17,6 +31,8 @@ def atomic_write(path, write):
         write(tmp)
         with open(tmp, "rb+") as f:
             os.fsync(f.fileno())
+        # mkstemp made it 0600; the file gets the mode of the one it replaces, or a new file's.
+        os.chmod(tmp, stat.S_IMODE(os.stat(path).st_mode) if os.path.exists(path) else _file_mode())
         os.replace(tmp, path)
     except BaseException:
         try:

@@ -106,6 +106,19 @@ def test_mismatches_name_the_problem_and_change_nothing(tmp_path):
         three.load_weights(str(tmp_path / "missing.h5"))
 
 
+def test_a_saved_file_gets_an_ordinary_mode(tmp_path):
+    """Not the 0600 of the temporary file it was written through: a new file's mode from the
+    umask, and an overwritten file keeps its own."""
+    p = tmp_path / "w.h5"
+    mlp(18).save_weights(str(p))
+    umask = os.umask(0o022)
+    os.umask(umask)
+    assert oct(os.stat(p).st_mode & 0o777) == oct(0o666 & ~umask)
+    os.chmod(p, 0o640)
+    mlp(19).save_weights(str(p))
+    assert oct(os.stat(p).st_mode & 0o777) == oct(0o640)
+
+
 def test_overwrite_false_keeps_the_file(tmp_path):
     p = str(tmp_path / "w.h5")
     mlp(10).save_weights(p)
