@@ -16,31 +16,27 @@ void gru_k(const KernelArgs& a) {
   const rnn::Seq& s = p.s;
   const int64_t u = s.u, G = 3 * u, T = s.T;
   float *hs = a.out[1].f(), *gates = a.out[2].f(), *rh = a.out[3].f();
-  if (s.B == 0 || T == 0) {
-    if (!p.return_sequences) std::fill(a.out[0].f(), a.out[0].f() + a.out[0].numel, 0.f);
-    return;
-  }
+  if (rnn::empty_sequence(p, a)) return;
   rnn::input_projection(s, p.x, p.W, p.b, gates);
   rnn::for_blocks(s.B, [&](int64_t b0, int64_t b1) {
     for (int64_t k = 0; k < T; ++k) {
-      int64_t t = s.time(k), tp = k ? s.time(k - 1) : 0;
-      const float* hp = k ? hs + (b0 * T + tp) * u : (p.h0 ? p.h0 + b0 * u : nullptr);
-      int64_t stride = k ? T * u : u;
+      int64_t t = s.time(k);
+      rnn::Prev hp = rnn::previous(s, hs, p.h0, k, b0);
       float* z = gates + (b0 * T + t) * G;
-      if (hp) rnn::step_gemm(b1 - b0, 2 * u, u, hp, stride, p.U, G, z, T * G);
+      if (hp.p) rnn::step_gemm(b1 - b0, 2 * u, u, hp.p, hp.stride, p.U, G, z, T * G);
       for (int64_t r = b0; r < b1; ++r) {
         float* g = gates + (r * T + t) * G;
         rnn::apply(p.inner, g, 2 * u);  // z, r
-        const float* hprev = hp ? hp + (r - b0) * stride : nullptr;
+        const float* hprev = hp.row(r - b0);
         float* rhr = rh + (r * T + t) * u;
         for (int64_t j = 0; j < u; ++j) rhr[j] = hprev ? g[u + j] * hprev[j] : 0.f;
       }
-      if (hp)
+      if (hp.p)
         rnn::step_gemm(b1 - b0, u, u, rh + (b0 * T + t) * u, T * u, p.U + 2 * u, G, z + 2 * u, T * G);
       for (int64_t r = b0; r < b1; ++r) {
         float* g = gates + (r * T + t) * G;
         rnn::apply(p.act, g + 2 * u, u);  // hh
-        const float* hprev = hp ? hp + (r - b0) * stride : nullptr;
+        const float* hprev = hp.row(r - b0);
         float* h = hs + (r * T + t) * u;
         if (rnn::kept(p.mask, s, r, t) == 0.f) {
           if (hprev) std::memcpy(h, hprev, u * sizeof(float));

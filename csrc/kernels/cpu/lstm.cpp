@@ -18,30 +18,25 @@ void lstm_k(const KernelArgs& a) {
   const rnn::Seq& s = p.s;
   const int64_t u = s.u, G = 4 * u, T = s.T;
   float *hs = a.out[1].f(), *cs = a.out[2].f(), *gates = a.out[3].f();
-  if (s.B == 0 || T == 0) {
-    if (!p.return_sequences) std::fill(a.out[0].f(), a.out[0].f() + a.out[0].numel, 0.f);
-    return;
-  }
+  if (rnn::empty_sequence(p, a)) return;
   rnn::input_projection(s, p.x, p.W, p.b, gates);
   rnn::for_blocks(s.B, [&](int64_t b0, int64_t b1) {
     std::vector<float> tc(u);
     for (int64_t k = 0; k < T; ++k) {
-      int64_t t = s.time(k), tp = k ? s.time(k - 1) : 0;
+      int64_t t = s.time(k);
       // The state this step starts from: the previous step's, or h0/c0, or zeros (null).
-      const float* hp = k ? hs + (b0 * T + tp) * u : (p.h0 ? p.h0 + b0 * u : nullptr);
-      const float* cp = k ? cs + (b0 * T + tp) * u : (p.c0 ? p.c0 + b0 * u : nullptr);
-      int64_t stride = k ? T * u : u;
+      rnn::Prev hp = rnn::previous(s, hs, p.h0, k, b0), cp = rnn::previous(s, cs, p.c0, k, b0);
       float* z = gates + (b0 * T + t) * G;
       {
         rnn::PhaseTimer timer(rnn::kRecurrentGemm);
-        if (hp) rnn::step_gemm(b1 - b0, G, u, hp, stride, p.U, G, z, T * G);
+        if (hp.p) rnn::step_gemm(b1 - b0, G, u, hp.p, hp.stride, p.U, G, z, T * G);
       }
       rnn::PhaseTimer timer(rnn::kGates);
       for (int64_t r = b0; r < b1; ++r) {
         float* g = gates + (r * T + t) * G;
         float *c = cs + (r * T + t) * u, *h = hs + (r * T + t) * u;
-        const float* hprev = hp ? hp + (r - b0) * stride : nullptr;
-        const float* cprev = cp ? cp + (r - b0) * stride : nullptr;
+        const float* hprev = hp.row(r - b0);
+        const float* cprev = cp.row(r - b0);
         rnn::apply(p.inner, g, 2 * u);          // i, f
         rnn::apply(p.act, g + 2 * u, u);        // g
         rnn::apply(p.inner, g + 3 * u, u);      // o

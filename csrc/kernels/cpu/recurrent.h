@@ -100,6 +100,25 @@ inline const float* output_cotangent(const Seq& s, const float* dy, bool return_
   return k == s.T - 1 ? dy + b * s.u : nullptr;
 }
 
+// Where step k of a block starting at row b0 takes its previous state from: that block's rows of
+// `states` at the step before (row stride T*u), or of `init` (h0/c0, stride u), or null (zeros).
+struct Prev {
+  const float* p;
+  int64_t stride;
+  const float* row(int64_t r) const { return p ? p + r * stride : nullptr; }  // r: row within the block
+};
+inline Prev previous(const Seq& s, const float* states, const float* init, int64_t k, int64_t b0) {
+  if (k) return {states + (b0 * s.T + s.time(k - 1)) * s.u, s.T * s.u};
+  return {init ? init + b0 * s.u : nullptr, s.u};
+}
+
+// A sequence with no rows or no steps: y is zeros; returns true when there is nothing else to do.
+inline bool empty_sequence(const CellArgs& p, const KernelArgs& a) {
+  if (p.s.B && p.s.T) return false;
+  if (!p.return_sequences) std::fill(a.out[0].f(), a.out[0].f() + a.out[0].numel, 0.f);
+  return true;
+}
+
 // 1 where row b keeps step t, 0 where it is masked (every step kept without a mask).
 inline float kept(const float* mask, const Seq& s, int64_t b, int64_t t) { return mask ? mask[b * s.T + t] : 1.f; }
 
