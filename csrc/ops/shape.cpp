@@ -154,6 +154,20 @@ KILN_OP(reshape).inputs({"x"}).attr_ints("shape").set_infer(infer_reshape).set_g
 KILN_OP(transpose).inputs({"x"}).attr_ints("perm").set_infer(infer_transpose).set_grad(grad_transpose);
 KILN_OP(concat).inputs({"x"}).variadic(1).attr_int("axis", -1).set_infer(infer_concat).set_grad(grad_concat);
 
+// reverse(x) {axis}: x with the order along one non-batch axis reversed (K.reverse; the
+// backward half of Bidirectional). Its own gradient: the cotangent reversed the same way.
+static std::vector<Type> infer_reverse(const std::vector<Type>& in, const AttrReader& a) {
+  require_f32(in[0], "operand");
+  int ax = norm_axis(a.get_int("axis"), in[0].rank(), "reverse");
+  if (ir::is_batch(in[0].dims[ax]))
+    throw ShapeError("axis " + std::to_string(a.get_int("axis")) + " of " + in[0].str() + " is the batch dim ?");
+  return {in[0]};
+}
+KILN_OP(reverse).inputs({"x"}).attr_int("axis").set_infer(infer_reverse)
+    .set_grad([](GradBuilder& b, const ir::Node& n, const std::vector<int>& dy) {
+      return std::vector<int>{b.emit("reverse", {dy[0]}, n.attrs)};
+    });
+
 KILN_OP(slice).inputs({"x"}).attr_int("axis").attr_int("begin", 0)
     .attr_int("end", WhenAbsent{"the size of the axis"}).set_infer(infer_slice).set_grad(grad_by("slice_grad"));
 // slice_grad(dy, x) {axis, begin, end}: dy written into zeros of x's type.

@@ -270,6 +270,10 @@ def _range(n, begin, end):
     return b, e
 
 
+def reverse(x, axis):
+    return np.flip(x, axis=axis)
+
+
 def slice(x, axis, begin=0, end=None):  # noqa: A001 - named after the op
     b, e = _range(x.shape[axis], begin, end)
     return np.take(x, np.arange(b, e), axis=axis).astype(np.float64)

@@ -85,8 +85,21 @@ void slice_grad_k(const KernelArgs& a) {
   for (int64_t o = 0; o < r.outer; ++o) copy_run(dx.f() + o * row + r.begin * r.inner, a.in[0].f() + o * len, len);
 }
 
+// reverse(x) {axis}: each run of `inner` values along the axis copied in reverse order of runs.
+void reverse_k(const KernelArgs& a) {
+  const TensorView& x = a.in[0];
+  int axis = static_cast<int>(a.attrs().get_int("axis"));
+  if (axis < 0) axis += x.rank();
+  int64_t outer, inner, n = x.dims[axis];
+  outer_inner(x.dims, axis, &outer, &inner);
+  for (int64_t o = 0; o < outer; ++o)
+    for (int64_t i = 0; i < n; ++i)
+      copy_run(a.out[0].f() + (o * n + i) * inner, x.f() + (o * n + (n - 1 - i)) * inner, inner);
+}
+
 }  // namespace
 
+KILN_CPU_KERNEL(reverse, reverse_k);
 KILN_CPU_KERNEL(reshape, reshape_k);
 KILN_CPU_KERNEL(transpose, transpose_k);
 KILN_CPU_KERNEL(concat, concat_k);

@@ -80,6 +80,15 @@ def stack(tensors, axis=0):
     return concatenate([expand_dims(_arg(t, "stack"), axis) for t in tensors], axis=axis)
 
 
+def reverse(x, axes):
+    """x with the order along `axes` (an int or a list; not the batch axis) reversed, as Keras'
+    K.reverse."""
+    x = _arg(x, "reverse")
+    for ax in ([axes] if isinstance(axes, int) else list(axes)):
+        x = make("reverse", [x], {"axis": int(ax)})
+    return x
+
+
 def slice_axis(x, axis, begin, end):
     return make("slice", [_arg(x, "slice")], {"axis": int(axis), "begin": int(begin), "end": int(end)})
 

@@ -49,6 +49,13 @@ class InputSpec:
 class Layer:
     """Base class of every layer (Keras 1 `Layer`)."""
 
+    def __new__(cls, *args, **kwargs):
+        # The constructor's arguments, so that a wrapper can make a twin of a layer
+        # (Bidirectional's backward copy) without each layer listing its own.
+        obj = super().__new__(cls)
+        obj._init_args = (args, dict(kwargs))
+        return obj
+
     def __init__(self, **kwargs):
         for k in kwargs:
             if k not in _ALLOWED_KWARGS:

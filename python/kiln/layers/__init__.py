@@ -7,6 +7,6 @@ from .convolutional import (AveragePooling2D, AvgPool2D, Conv2D, Convolution2D, 
 from .embeddings import Embedding  # noqa: F401
 from .normalization import BatchNormalization  # noqa: F401
 from .recurrent import GRU, LSTM, Recurrent, SimpleRNN  # noqa: F401
-from .wrappers import TimeDistributed  # noqa: F401
+from .wrappers import Bidirectional, TimeDistributed  # noqa: F401
 from .merge import (Add, Average, Concatenate, Dot, Maximum, Merge, Minimum, Multiply, Subtract,  # noqa: F401
                     add, average, concatenate, dot, maximum, merge, minimum, multiply, subtract)

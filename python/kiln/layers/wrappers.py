@@ -1,4 +1,5 @@
-"""TimeDistributed: applies a layer, or a whole model, to every timestep of its input.
+"""Wrappers. TimeDistributed: applies a layer, or a whole model, to every timestep of its input.
+Bidirectional: runs a recurrent layer forwards and a copy of it backwards, and merges the two.
 
 Lowered as one batched call: the time axis is folded into the batch (`merge_batch`: [?, T, ...]
 -> [?*T, ...]), the wrapped layer runs once on all batch x time rows with its own weights,
@@ -62,5 +63,87 @@ class TimeDistributed(Layer):
 
     def get_config(self):
         c = {"layer": {"class_name": self.layer.__class__.__name__, "config": self.layer.get_config()}}
+        c.update(super().get_config())
+        return c
+
+
+class Bidirectional(Layer):
+    """`Bidirectional(LSTM(64), merge_mode='concat')` (Keras 2): the layer reads the sequence
+    forwards, a copy of it (same arguments, `go_backwards` flipped; its own weights) backwards,
+    and the results are merged by `merge_mode`: 'concat' (default), 'sum', 'mul', 'ave', or None
+    for the list of both. With `return_sequences` the backward sequence is reversed back, so step
+    t of both halves reads the same timestep. Weights: the forward layer's, then the backward's."""
+
+    MODES = ("sum", "mul", "ave", "concat", None)
+
+    def __init__(self, layer, merge_mode="concat", weights=None, **kwargs):
+        if merge_mode not in self.MODES:
+            raise ValueError('Invalid merge mode. Merge mode should be one of {"sum", "mul", "ave", "concat", None}')
+        if not hasattr(layer, "go_backwards") or not hasattr(layer, "return_sequences"):
+            raise TypeError("Bidirectional wraps a recurrent layer (SimpleRNN, GRU, LSTM), got %r" % (layer,))
+        super().__init__(**kwargs)
+        args, kw = layer._init_args
+        kw = dict(kw, go_backwards=not layer.go_backwards, name="backward_" + layer.name)
+        self.forward_layer = layer
+        self.backward_layer = type(layer)(*args, **kw)
+        layer.name = "forward_" + layer.name
+        self.merge_mode = merge_mode
+        self.return_sequences = layer.return_sequences
+        self.supports_masking = True
+        self._initial_weights = weights
+
+    def build(self, input_shape):
+        for l in (self.forward_layer, self.backward_layer):
+            if not l.built:
+                l.build(input_shape)
+                l.built = True
+        self.built = True
+        if self._initial_weights is not None:
+            self.set_weights(self._initial_weights)
+            self._initial_weights = None
+
+    @property
+    def trainable_weights(self):
+        if not self.trainable:
+            return []
+        return self.forward_layer.trainable_weights + self.backward_layer.trainable_weights
+
+    @trainable_weights.setter
+    def trainable_weights(self, value):
+        pass
+
+    @property
+    def non_trainable_weights(self):
+        w = self.forward_layer.non_trainable_weights + self.backward_layer.non_trainable_weights
+        if not self.trainable:
+            w = self.forward_layer.trainable_weights + self.backward_layer.trainable_weights + w
+        return w
+
+    @non_trainable_weights.setter
+    def non_trainable_weights(self, value):
+        pass
+
+    def compute_mask(self, x, mask=None):
+        m = mask if self.return_sequences else None
+        return [m, m] if self.merge_mode is None else m
+
+    def call(self, x, mask=None):
+        y = self.forward_layer.call(x, mask)
+        y_rev = self.backward_layer.call(x, mask)
+        if self.return_sequences:
+            y_rev = K.reverse(y_rev, 1)
+        if self.merge_mode == "concat":
+            return K.concatenate([y, y_rev], axis=-1)
+        if self.merge_mode == "sum":
+            return y + y_rev
+        if self.merge_mode == "ave":
+            return (y + y_rev) * 0.5
+        if self.merge_mode == "mul":
+            return y * y_rev
+        return [y, y_rev]
+
+    def get_config(self):
+        c = {"layer": {"class_name": self.forward_layer.__class__.__name__,
+                       "config": self.forward_layer.get_config()}, "merge_mode": self.merge_mode}
         c.update(super().get_config())
         return c

@@ -266,7 +266,8 @@ def pow_cases():
 
 
 def shape_cases():
-    out = [GradCase("merge_batch", [U(3, 4, 2)]), GradCase("split_batch", [U(3, 4)], {"size": 1})]
+    out = [GradCase("merge_batch", [U(3, 4, 2)]), GradCase("split_batch", [U(3, 4)], {"size": 1}),
+           GradCase("reverse", [U(3, 4, 2)], {"axis": 1})]
     for shape, attrs, batched in [((4, 6), [3, 2], (0,)), ((4, 6), [2, -1], (0,)), ((2, 3, 4), [-1], (0,)),
                                   ((4, 6), [24], ()), ((4, 6), [2, 3, 4], ())]:
         out.append(GradCase("reshape", [U(*shape)], {"shape": attrs}, batched=batched,

@@ -41,7 +41,7 @@ REFERENCES = {
     "tanh": ref.tanh, "tanh_grad": ref.tanh_grad,
     "pow": ref.pow, "pow_log": ref.pow_log, "reduce_prod": ref.reduce_prod,
     "reduce_prod_grad": ref.reduce_prod_grad, "reshape": ref.reshape, "transpose": ref.transpose,
-    "concat": ref.concat, "slice": ref.slice, "slice_grad": ref.slice_grad, "gather": ref.gather,
+    "concat": ref.concat, "reverse": ref.reverse, "slice": ref.slice, "slice_grad": ref.slice_grad, "gather": ref.gather,
     "gather_grad": ref.gather_grad, "one_hot": ref.one_hot, "tile": ref.tile, "tile_grad": ref.tile_grad,
     "repeat": ref.repeat, "repeat_grad": ref.repeat_grad,
     "merge_batch": ref.merge_batch, "split_batch": ref.split_batch, "shape_of": ref.shape_of,
@@ -465,7 +465,9 @@ def grad_helper_cases():
 
 
 def shape_cases():
-    out = []
+    out = [Case("reverse", [U(3, 5, 4)], {"axis": 1}), Case("reverse", [U(2, 3, 7)], {"axis": -1}),
+           Case("reverse", [U(2, 1, 3)], {"axis": 1}, tag="size-1"), Case("reverse", [U(4, 3)], {"axis": 0},
+                                                                        batched=(), tag="whole")]
     # reshape: a batched operand's shape lists one sample's dims; an unbatched one's the whole shape
     for shape, attrs, batched in [((4, 6), [2, 3], (0,)), ((4, 6), [3, -1], (0,)), ((4, 2, 3), [-1], (0,)),
                                   ((4, 6), [3, 8], ()), ((4, 6), [-1], ()), ((4, 6), [2, -1, 4], ()),
