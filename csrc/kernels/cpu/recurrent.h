@@ -19,6 +19,7 @@
 #include <algorithm>
 #include <chrono>
 #include <cmath>
+#include <exception>
 #include <string>
 #include <vector>
 
@@ -59,16 +60,25 @@ CellArgs cell_args(const KernelArgs& a, size_t xi, size_t first_optional, int ga
 // Batch blocks: 1, 2 or 4, from B alone (at least 16 rows each).
 inline int batch_blocks(int64_t B) { return B >= 64 ? 4 : B >= 32 ? 2 : 1; }
 
-// Calls f(b0, b1) for each block of rows [b0, b1), the blocks spread over the threads.
+// Calls f(b0, b1) for each block of rows [b0, b1), the blocks spread over the threads. An
+// exception (a failed allocation) may not leave an OpenMP region: the first is kept and thrown
+// after it.
 template <typename F>
 void for_blocks(int64_t B, F&& f) {
   int nb = batch_blocks(B);
   int64_t per = (B + nb - 1) / nb;
+  std::exception_ptr error;
 #pragma omp parallel for schedule(static) if (nb > 1)
   for (int k = 0; k < nb; ++k) {
     int64_t b0 = k * per, b1 = std::min(B, b0 + per);
-    if (b0 < b1) f(b0, b1);
+    try {
+      if (b0 < b1) f(b0, b1);
+    } catch (...) {
+#pragma omp critical(kiln_rnn_error)
+      if (!error) error = std::current_exception();
+    }
   }
+  if (error) std::rethrow_exception(error);
 }
 
 // C[M x N] (row stride ldc) += A[M x K] (lda) x B[K x N] (ldb), all row-major: the per-step GEMM
