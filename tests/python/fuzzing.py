@@ -18,21 +18,34 @@ def cap_in_harness_header():
     return int(m.group(1)) << int(m.group(2))
 
 
-def mutate_bytes(rng, data, tokens=()):
-    """1 to 6 random edits: delete, insert a byte or a token, overwrite, or cut a run."""
-    s = bytearray(data)
+def mutate(rng, seq, pieces):
+    """1 to 6 random edits of a list: delete an item, insert a piece (pieces(rng) gives one, a
+    list), overwrite an item with a piece's first, or cut a run. Returns the new list."""
+    s = list(seq)
     for _ in range(rng.randint(1, 6)):
         r, pos = rng.random(), rng.randrange(len(s) + 1)
         if r < 0.3 and s:
             del s[min(pos, len(s) - 1)]
-        elif r < 0.5:
-            s[pos:pos] = rng.choice(tokens) if tokens and rng.random() < 0.5 else bytes([rng.randrange(256)])
+        elif r < 0.6:
+            s[pos:pos] = pieces(rng)
         elif r < 0.8 and s:
-            s[min(pos, len(s) - 1)] = rng.randrange(256)
+            s[min(pos, len(s) - 1)] = pieces(rng)[0]
         elif s:
             j = rng.randrange(len(s))
             del s[j:j + rng.randint(1, 64)]
-    return bytes(s)
+    return s
+
+
+def mutate_bytes(rng, data, tokens=()):
+    """Byte edits; inserted pieces are random bytes or, half the time, one of `tokens`."""
+    def piece(rng):
+        return list(rng.choice(tokens)) if tokens and rng.random() < 0.5 else [rng.randrange(256)]
+    return bytes(mutate(rng, data, piece))
+
+
+def mutate_text(rng, text, tokens):
+    """Character edits; inserted pieces are tokens (keywords, punctuation, odd numbers)."""
+    return "".join(mutate(rng, text, lambda rng: list(rng.choice(tokens))))
 
 
 class Outcome:

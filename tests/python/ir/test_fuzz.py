@@ -7,6 +7,7 @@ from pathlib import Path
 
 import numpy as np
 
+from fuzzing import mutate_text  # tests/python/fuzzing.py: the one mutator
 from kiln import _core
 
 GOLDEN = sorted((Path(__file__).resolve().parents[2] / "ir").glob("*.kir"))
@@ -15,17 +16,7 @@ TOKENS = list("%@{}[](),:=?\"\\-.e0123456789xyz \n#") + ["f32", "i32", "kiln", "
 
 
 def mutate(rng, text):
-    s = list(text)
-    for _ in range(rng.randint(1, 6)):
-        r, pos = rng.random(), rng.randrange(len(s) + 1)
-        if r < 0.4 and s:
-            del s[min(pos, len(s) - 1)]
-        elif r < 0.8:
-            s.insert(pos, rng.choice(TOKENS))
-        elif s:
-            j = rng.randrange(len(s))
-            del s[j:j + rng.randint(1, 20)]
-    return "".join(s)
+    return mutate_text(rng, text, TOKENS)
 
 
 # What Program may refuse in IR that parse() accepted: both are about the Store, which the
