@@ -386,6 +386,19 @@ class Model(Container):
                                                        None, None)
         return self._results(means)
 
+    def fit_generator(self, generator, *args, **kwargs):
+        """Trains on batches from a generator (engine/generators.py: Keras 1 and 2 arguments)."""
+        from .generators import fit_generator
+        return fit_generator(self, generator, *args, **kwargs)
+
+    def evaluate_generator(self, generator, *args, **kwargs):
+        from .generators import evaluate_generator
+        return evaluate_generator(self, generator, *args, **kwargs)
+
+    def predict_generator(self, generator, *args, **kwargs):
+        from .generators import predict_generator
+        return predict_generator(self, generator, *args, **kwargs)
+
     def test_on_batch(self, x, y, sample_weight=None):
         arrays = self._standardize(x, y, sample_weight)
         return self._results(self._evaluate_arrays(arrays, len(arrays[0])))
