@@ -2,6 +2,12 @@
 is also a metric (averaged over the batch)."""
 from . import backend as K
 from . import losses
+# The losses are metrics too, under the same names (Keras 1.2: `keras.metrics.mean_squared_error`).
+from .losses import (MAE, MAPE, MSE, MSLE, binary_crossentropy, categorical_crossentropy,  # noqa: F401
+                     cosine, cosine_proximity, hinge, kld, kullback_leibler_divergence, mae, mape,
+                     mean_absolute_error, mean_absolute_percentage_error, mean_squared_error,
+                     mean_squared_logarithmic_error, mse, msle, poisson, sparse_categorical_crossentropy,
+                     squared_hinge)
 
 
 def binary_accuracy(y_true, y_pred):

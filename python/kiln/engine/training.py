@@ -45,6 +45,18 @@ def _per_output(value, names, what, missing=None):
     return [value] * n
 
 
+def weighted_objective(fn):
+    """Keras 1.2's engine.training.weighted_objective: fn(y_true, y_pred) made into
+    weighted(y_true, y_pred, weights, mask=None), the sample-weighted mean that compile uses."""
+    def weighted(y_true, y_pred, weights, mask=None):
+        score = fn(y_true, y_pred)
+        if mask is not None:  # Keras 1.2: masked entries count 0, the rest rescaled to the mask's mean
+            mask = K.cast(mask, "float32")
+            score = score * mask / K.mean(mask)
+        return _weighted_mean(score, weights)
+    return weighted
+
+
 def _weighted_mean(score, weights):
     """Keras' weighted objective: the per-sample loss (other axes averaged) times the sample
     weights, divided by the fraction of non-zero weights, averaged over the batch. Unlike Keras

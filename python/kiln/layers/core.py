@@ -282,3 +282,7 @@ class RepeatVector(Layer):
         c = {"n": self.n}
         c.update(super().get_config())
         return c
+
+
+# Keras 1.2 code imports Merge from here (`from keras.layers.core import Merge`).
+from .merge import Merge, merge  # noqa: E402,F401

@@ -52,3 +52,19 @@ def test_get_source_inputs_and_merge_layer():
     m = Model(input=[a, b, c], output=y)
     out = m.predict([np.ones((2, 3), np.float32)] * 3)
     assert out.shape == (2, 4)
+
+
+def test_more_keras1_module_paths(mnist):
+    from kiln.engine.training import weighted_objective
+    from kiln.layers.core import Merge as CoreMerge
+    from kiln.layers.pooling import MaxPooling2D
+    from kiln import metrics
+    assert CoreMerge is Merge and MaxPooling2D.__name__ == "MaxPooling2D"
+    yt, yp = K.placeholder(shape=(None, 3)), K.placeholder(shape=(None, 3))
+    w = K.placeholder(shape=(None,))
+    f = K.function([yt, yp, w], [weighted_objective(metrics.mean_squared_error)(yt, yp, w),
+                                 metrics.mse(yt, yp)])
+    a, b = np.zeros((4, 3), np.float32), np.ones((4, 3), np.float32)
+    weighted, plain = f([a, b, np.array([1, 0, 1, 0], np.float32)])
+    np.testing.assert_allclose(weighted, 1.0, rtol=1e-6)  # weights 1,0,1,0: the mean over the weighted ones
+    np.testing.assert_allclose(plain, np.ones(4), rtol=1e-6)
