@@ -47,7 +47,7 @@ Program::Program(std::shared_ptr<Store> store, ir::Graph g, uint64_t seed, bool 
     if (!k) throw ValueError("[" + n.op + "] has no CPU kernel");
     kernels_.push_back(k);
     writes_.push_back(ops::Registry::get().at(n.op).writes);
-    for (int i : ops::Registry::get().at(n.op).writes)
+    for (int i : writes_.back())
       if (i < static_cast<int>(n.inputs.size()) && persistent_[n.inputs[i]]) written[persistent_[n.inputs[i]].get()] = true;
   }
   for (auto& [t, w] : written) access_.push_back({t, w});  // std::map orders by address
@@ -144,27 +144,34 @@ std::vector<Program::NodeTime> Program::profile() const {
 }
 
 namespace {
-// Holds the locks of a program's stored tensors in the program's (address) order.
+// Holds the locks of a program's stored tensors in the program's (address) order; no heap
+// allocation (this is on every run's path).
+template <typename A>
 class TensorLocks {
  public:
-  template <typename A>
-  explicit TensorLocks(const std::vector<A>& access) {
-    held_.reserve(access.size());
-    for (const A& a : access) {
-      if (a.write) a.tensor->mu.lock();
-      else a.tensor->mu.lock_shared();
-      held_.push_back({a.tensor, a.write});
+  explicit TensorLocks(const std::vector<A>& access) : access_(access) {
+    try {
+      for (; held_ < access_.size(); ++held_) {
+        if (access_[held_].write) access_[held_].tensor->mu.lock();
+        else access_[held_].tensor->mu.lock_shared();
+      }
+    } catch (...) {
+      unlock();
+      throw;
     }
   }
-  ~TensorLocks() {
-    for (auto it = held_.rbegin(); it != held_.rend(); ++it) {
-      if (it->second) it->first->mu.unlock();
-      else it->first->mu.unlock_shared();
-    }
-  }
+  ~TensorLocks() { unlock(); }
 
  private:
-  std::vector<std::pair<Tensor*, bool>> held_;
+  void unlock() {
+    while (held_ > 0) {
+      const A& a = access_[--held_];
+      if (a.write) a.tensor->mu.unlock();
+      else a.tensor->mu.unlock_shared();
+    }
+  }
+  const std::vector<A>& access_;
+  size_t held_ = 0;
 };
 }  // namespace
 
@@ -196,7 +203,7 @@ void Program::check_stored(const Execution& ex) const {
 void Program::run(Execution& ex) const {
   if (ex.steps.size() != g_.nodes.size()) throw ValueError("this Execution belongs to another program");
   FlushDenormals ftz;
-  TensorLocks locks(access_);
+  TensorLocks<Access> locks(access_);
   ex.ctx.step = ++runs_;
   bool profiling = profiling_.load(std::memory_order_relaxed);
   if (check_numerics_) check_stored(ex);

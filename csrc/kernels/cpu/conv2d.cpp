@@ -8,7 +8,7 @@
 //   conv2d_grad_filter  dW      += col^T @ dy[block]
 //   conv2d_grad_input   dcol     = dy[block] @ W^T, then col2im adds each x position's entries.
 // NB is as large as kColBudget allows (at least one image): small images make one tall GEMM
-// instead of many thin ones, and the workspace stays bounded. The workspace is a thread_local
+// instead of many thin ones, and the workspace stays bounded. The workspace (workspace.h) is a thread_local
 // vector that only grows, so a warm training step allocates nothing. A 1x1 kernel with stride 1
 // (never padded) needs no im2col: x itself is col. GEMMs run outside any OpenMP region of ours
 // (sgemm splits big ones over the threads itself); im2col and col2im are the parallel loops.
@@ -18,6 +18,7 @@
 
 #include "kernels/cpu/gemm.h"
 #include "kernels/cpu/kernel.h"
+#include "kernels/cpu/workspace.h"
 #include "ops/window.h"
 
 namespace kiln::cpu {
@@ -47,12 +48,6 @@ ConvGeometry geometry(const ir::Node& n, const TensorView& x, const TensorView& 
   ops::Window1D wh = ops::window_1d(g.H, g.KH, s[0], same), ww = ops::window_1d(g.W, g.KW, s[1], same);
   g.SH = s[0], g.SW = s[1], g.OH = wh.out, g.OW = ww.out, g.top = wh.before, g.left = ww.before;
   return g;
-}
-
-float* workspace(int64_t n) {
-  thread_local std::vector<float> ws;
-  if (static_cast<int64_t>(ws.size()) < n) ws.resize(n);
-  return ws.data();
 }
 
 // col [nb*P, K] from images b0 .. b0+nb-1; row (b, oh, ow) holds the window in (kh, kw, c) order.
@@ -118,7 +113,7 @@ void conv2d_k(const KernelArgs& a) {
     return;
   }
   const int64_t NB = g.block();
-  float* col = workspace(NB * P * K);
+  float* col = workspace(kWsConvCol, NB * P * K);
   for (int64_t b0 = 0; b0 < g.B; b0 += NB) {
     int64_t nb = std::min(NB, g.B - b0);
     im2col(g, x.f(), b0, nb, col);
@@ -141,7 +136,7 @@ void conv2d_grad_input_k(const KernelArgs& a) {
     return;
   }
   const int64_t NB = g.block();
-  float* dcol = workspace(NB * P * K);
+  float* dcol = workspace(kWsConvCol, NB * P * K);
   for (int64_t b0 = 0; b0 < g.B; b0 += NB) {
     int64_t nb = std::min(NB, g.B - b0);
     sgemm(false, true, nb * P, K, g.F, 1.f, dy.f() + b0 * P * g.F, g.F, w.f(), g.F, 0.f, dcol, K);
@@ -164,7 +159,7 @@ void conv2d_grad_filter_k(const KernelArgs& a) {
     return;
   }
   const int64_t NB = g.block();
-  float* col = workspace(NB * P * K);
+  float* col = workspace(kWsConvCol, NB * P * K);
   for (int64_t b0 = 0; b0 < g.B; b0 += NB) {
     int64_t nb = std::min(NB, g.B - b0);
     im2col(g, x.f(), b0, nb, col);

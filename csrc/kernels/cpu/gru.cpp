@@ -3,7 +3,6 @@
 //   hh = act(x W_h + b_h + (r * h_prev) U_h),  h = z * h_prev + (1 - z) * hh;
 // a masked step keeps h from the step before. Per step: one GEMM for z and r, one for hh.
 #include <cstring>
-#include <vector>
 
 #include "kernels/cpu/recurrent.h"
 
@@ -64,9 +63,10 @@ void gru_grad_k(const KernelArgs& a) {
     for (int i : {0, 1, 2, 3}) std::fill(a.out[i].f(), a.out[i].f() + a.out[i].numel, 0.f);
     return;
   }
-  std::vector<float> UzrT = rnn::transposed(p.U, u, 2 * u, G), UhT = rnn::transposed(p.U + 2 * u, u, u, G);
+  const float* UzrT = rnn::transposed(p.U, u, 2 * u, G, workspace(kWsRecurrentWeights, 2 * u * u));
+  const float* UhT = rnn::transposed(p.U + 2 * u, u, u, G, workspace(kWsRecurrentWeights2, u * u));
   rnn::for_blocks(s.B, [&](int64_t b0, int64_t b1) {
-    std::vector<float> drh((b1 - b0) * u);
+    float* drh = workspace(kWsRecurrentRow, (b1 - b0) * u);
     for (int64_t k = T; k-- > 0;) {
       int64_t t = s.time(k), tp = k ? s.time(k - 1) : 0;
       auto prev_of = [&](int64_t r) -> const float* {
@@ -91,19 +91,19 @@ void gru_grad_k(const KernelArgs& a) {
         rnn::times_grad(p.act, gh, dzr + 2 * u, u);
       }
       // d(r * h_prev) = dz_h U_h^T; then dz_r and h_prev's share through r.
-      std::fill(drh.begin(), drh.end(), 0.f);
-      rnn::step_gemm(b1 - b0, u, u, dz + (b0 * T + t) * G + 2 * u, T * G, UhT.data(), u, drh.data(), u);
+      std::fill(drh, drh + (b1 - b0) * u, 0.f);
+      rnn::step_gemm(b1 - b0, u, u, dz + (b0 * T + t) * G + 2 * u, T * G, UhT, u, drh, u);
       for (int64_t r = b0; r < b1; ++r) {
         float *dhr = dh + r * u, *dzr = dz + (r * T + t) * G;
         if (rnn::kept(p.mask, s, r, t) == 0.f) continue;
-        const float *gr = gates + (r * T + t) * G + u, *hp = prev_of(r), *d = drh.data() + (r - b0) * u;
+        const float *gr = gates + (r * T + t) * G + u, *hp = prev_of(r), *d = drh + (r - b0) * u;
         for (int64_t j = 0; j < u; ++j) {
           dzr[u + j] = d[j] * (hp ? hp[j] : 0.f);
           dhr[j] += d[j] * gr[j];
         }
         rnn::times_grad(p.inner, gr, dzr + u, u);
       }
-      rnn::step_gemm(b1 - b0, u, 2 * u, dz + (b0 * T + t) * G, T * G, UzrT.data(), u, dh + b0 * u, u);
+      rnn::step_gemm(b1 - b0, u, 2 * u, dz + (b0 * T + t) * G, T * G, UzrT, u, dh + b0 * u, u);
     }
   });
   rnn::previous_states(s, hs, p.h0, hprev);

@@ -5,7 +5,6 @@
 // a masked step keeps h and c from the step before.
 #include <cstring>
 #include <optional>
-#include <vector>
 
 #include "kernels/cpu/recurrent.h"
 
@@ -21,7 +20,7 @@ void lstm_k(const KernelArgs& a) {
   if (rnn::empty_sequence(p, a)) return;
   rnn::input_projection(s, p.x, p.W, p.b, gates);
   rnn::for_blocks(s.B, [&](int64_t b0, int64_t b1) {
-    std::vector<float> tc(u);
+    float* tc = workspace(kWsRecurrentRow, u);
     for (int64_t k = 0; k < T; ++k) {
       int64_t t = s.time(k);
       // The state this step starts from: the previous step's, or h0/c0, or zeros (null).
@@ -49,8 +48,8 @@ void lstm_k(const KernelArgs& a) {
         }
         const float *gi = g, *gf = g + u, *gg = g + 2 * u, *go = g + 3 * u;
         for (int64_t j = 0; j < u; ++j) c[j] = gi[j] * gg[j] + (cprev ? gf[j] * cprev[j] : 0.f);
-        std::memcpy(tc.data(), c, u * sizeof(float));
-        rnn::apply(p.act, tc.data(), u);
+        std::memcpy(tc, c, u * sizeof(float));
+        rnn::apply(p.act, tc, u);
         for (int64_t j = 0; j < u; ++j) h[j] = go[j] * tc[j];
       }
     }
@@ -73,9 +72,9 @@ void lstm_grad_k(const KernelArgs& a) {
     for (int i : {0, 1, 2, 3}) std::fill(a.out[i].f(), a.out[i].f() + a.out[i].numel, 0.f);
     return;
   }
-  std::vector<float> UT = rnn::transposed(p.U, u, G, G);  // [G, u]
+  const float* UT = rnn::transposed(p.U, u, G, G, workspace(kWsRecurrentWeights, G * u));  // [G, u]
   rnn::for_blocks(s.B, [&](int64_t b0, int64_t b1) {
-    std::vector<float> tc(u), dct(u);
+    float *tc = workspace(kWsRecurrentRow, u), *dct = workspace(kWsRecurrentRow2, u);
     for (int64_t k = T; k-- > 0;) {
       int64_t t = s.time(k), tp = k ? s.time(k - 1) : 0;
       std::optional<rnn::PhaseTimer> gates_timer(rnn::kGates);
@@ -90,10 +89,10 @@ void lstm_grad_k(const KernelArgs& a) {
         const float* g = gates + (r * T + t) * G;
         const float *gi = g, *gf = g + u, *gg = g + 2 * u, *go = g + 3 * u;
         const float* cprev = k ? cs + (r * T + tp) * u : (p.c0 ? p.c0 + r * u : nullptr);
-        std::memcpy(tc.data(), cs + (r * T + t) * u, u * sizeof(float));
-        rnn::apply(p.act, tc.data(), u);
+        std::memcpy(tc, cs + (r * T + t) * u, u * sizeof(float));
+        rnn::apply(p.act, tc, u);
         for (int64_t j = 0; j < u; ++j) dct[j] = dhr[j] * go[j];
-        rnn::times_grad(p.act, tc.data(), dct.data(), u);  // d act(c) / dc
+        rnn::times_grad(p.act, tc, dct, u);  // d act(c) / dc
         float *dzi = dzr, *dzf = dzr + u, *dzg = dzr + 2 * u, *dzo = dzr + 3 * u;
         for (int64_t j = 0; j < u; ++j) {
           float dcj = dct[j] + dcr[j];
@@ -110,7 +109,7 @@ void lstm_grad_k(const KernelArgs& a) {
       }
       gates_timer.reset();
       rnn::PhaseTimer timer(rnn::kRecurrentGemm);
-      rnn::step_gemm(b1 - b0, u, G, dz + (b0 * T + t) * G, T * G, UT.data(), u, dh + b0 * u, u);
+      rnn::step_gemm(b1 - b0, u, G, dz + (b0 * T + t) * G, T * G, UT, u, dh + b0 * u, u);
     }
   });
   rnn::previous_states(s, hs, p.h0, hprev);

@@ -128,11 +128,10 @@ KILN_VECTOR void step_gemm(int64_t M, int64_t N, int64_t K, const float* A, int6
       }
 }
 
-std::vector<float> transposed(const float* B, int64_t rows, int64_t cols, int64_t ld) {
-  std::vector<float> t(static_cast<size_t>(rows * cols));
+const float* transposed(const float* B, int64_t rows, int64_t cols, int64_t ld, float* out) {
   for (int64_t r = 0; r < rows; ++r)
-    for (int64_t c = 0; c < cols; ++c) t[c * rows + r] = B[r * ld + c];
-  return t;
+    for (int64_t c = 0; c < cols; ++c) out[c * rows + r] = B[r * ld + c];
+  return out;
 }
 
 CellArgs cell_args(const KernelArgs& a, size_t xi, size_t first_optional, int gates) {

@@ -25,6 +25,7 @@
 
 #include "kernels/cpu/gemm.h"
 #include "kernels/cpu/kernel.h"
+#include "kernels/cpu/workspace.h"
 #include "ops/activations.h"
 
 namespace kiln::cpu::rnn {
@@ -87,9 +88,9 @@ void for_blocks(int64_t B, F&& f) {
 void step_gemm(int64_t M, int64_t N, int64_t K, const float* A, int64_t lda, const float* B, int64_t ldb, float* C,
                int64_t ldc);
 
-// The transpose of the [rows x cols] block at B (row stride ld), as a dense [cols x rows] matrix:
-// the backward pass's U^T, made once per call so that step_gemm reads it row by row.
-std::vector<float> transposed(const float* B, int64_t rows, int64_t cols, int64_t ld);
+// The transpose of the [rows x cols] block at B (row stride ld), written densely [cols x rows]
+// into `out`: the backward pass's U^T, made once per call so that step_gemm reads it by rows.
+const float* transposed(const float* B, int64_t rows, int64_t cols, int64_t ld, float* out);
 
 // z = x W + b for every step: [B*T, D] x [D, G*u] (+ b per row) into z [B, T, G*u].
 void input_projection(const Seq& s, const float* x, const float* W, const float* b, float* z);

@@ -1,7 +1,6 @@
 // simple_rnn and simple_rnn_grad: h = act(x W + b + h_prev U) (see recurrent.h); a masked step
 // keeps h from the step before. hs holds the pre-activations until each step activates them.
 #include <cstring>
-#include <vector>
 
 #include "kernels/cpu/recurrent.h"
 
@@ -50,7 +49,7 @@ void simple_rnn_grad_k(const KernelArgs& a) {
     for (int i : {0, 1, 2, 3}) std::fill(a.out[i].f(), a.out[i].f() + a.out[i].numel, 0.f);
     return;
   }
-  std::vector<float> UT = rnn::transposed(p.U, u, u, u);
+  const float* UT = rnn::transposed(p.U, u, u, u, workspace(kWsRecurrentWeights, u * u));
   rnn::for_blocks(s.B, [&](int64_t b0, int64_t b1) {
     for (int64_t k = T; k-- > 0;) {
       int64_t t = s.time(k);
@@ -66,7 +65,7 @@ void simple_rnn_grad_k(const KernelArgs& a) {
         rnn::times_grad(p.act, hs + (r * T + t) * u, dzr, u);
         std::fill(dhr, dhr + u, 0.f);
       }
-      rnn::step_gemm(b1 - b0, u, u, dz + (b0 * T + t) * u, T * u, UT.data(), u, dh + b0 * u, u);
+      rnn::step_gemm(b1 - b0, u, u, dz + (b0 * T + t) * u, T * u, UT, u, dh + b0 * u, u);
     }
   });
   rnn::previous_states(s, hs, p.h0, hprev);

@@ -21,7 +21,6 @@ import importlib.util
 import io
 import os
 import pickle
-import tempfile
 import urllib.request
 
 import numpy as np
@@ -188,18 +187,15 @@ def _read_hub_pickle(path):
 # --- cache writes ---------------------------------------------------------------
 
 def _atomic_write(target, write):
-    """Calls write(fileobj) on a temp file beside `target`, then renames it."""
-    folder = os.path.dirname(os.path.abspath(target))
-    os.makedirs(folder, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=folder, prefix=".mnist-", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as f:
+    """Calls write(fileobj) on a temporary file beside `target` and renames it into place
+    (kiln.saving.atomic_write, the one atomic write)."""
+    from ..saving import atomic_write
+    os.makedirs(os.path.dirname(os.path.abspath(target)), exist_ok=True)
+
+    def to_path(tmp):
+        with open(tmp, "wb") as f:
             write(f)
-        os.replace(tmp, target)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.remove(tmp)
-        raise
+    atomic_write(target, to_path)
 
 
 def _write_npz_quietly(target, arrays):

@@ -1,0 +1,14 @@
+// Scratch memory for kernels: one buffer per thread and slot that only grows, so a warm step
+// allocates nothing (every thread, the OpenMP workers too, has its own). A kernel uses distinct
+// slots for buffers that are alive at the same time; contents do not survive a later call.
+#pragma once
+
+#include <cstdint>
+
+namespace kiln::cpu {
+
+enum WorkspaceSlot { kWsConvCol, kWsRecurrentWeights, kWsRecurrentWeights2, kWsRecurrentRow, kWsRecurrentRow2, kWsSlots };
+
+float* workspace(WorkspaceSlot slot, int64_t n);
+
+}  // namespace kiln::cpu
