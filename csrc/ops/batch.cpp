@@ -2,30 +2,47 @@
 // run-time shape of a tensor (K.shape), and assign (K.function updates).
 //
 // Folding: merge_batch(x) turns
-// [?*k, T, ...] into [?*(k*T), ...] and split_batch(x) {size=T} undoes it. Row-major layout makes
-// both pure re-labelings of the same elements; each is the other's gradient.
+// [?*k, T, ...] into [?*(k*T), ...] and split_batch(x) {size=T} undoes it; T may be a named
+// dynamic dim (`[?, ?t, d]` -> `[?*?t, d]`, undone by split_batch {size=1, dim="t"}). Row-major
+// layout makes both pure re-labelings of the same elements; each is the other's gradient.
 #include "ops/common.h"
 
 namespace kiln::ops {
 
+namespace {
+// The split-off axis of split_batch: `size`, times the named dim `dim` when given.
+int64_t split_size(const AttrReader& a) {
+  int64_t size = a.get_int("size");
+  if (size < 1) throw ValueError("size must be >= 1, got " + std::to_string(size));
+  if (!a.has("dim")) return size;
+  return ir::make_dim({false, ir::dim_name_code(a.get_str("dim")), size});
+}
+}  // namespace
+
 KILN_OP(merge_batch).inputs({"x"}).set_infer([](const std::vector<Type>& in, const AttrReader&) {
   const Type& x = in[0];
-  if (x.rank() < 2 || !ir::is_batch(x.dims[0]) || ir::is_batch(x.dims[1]) || x.dims[1] < 1)
-    throw ShapeError("expected [?, T, ...] with a known T >= 1, got " + x.str());
-  Type t{x.dtype, {x.dims[0] * x.dims[1]}};
+  bool time_ok = x.rank() >= 2 && (ir::is_named(x.dims[1]) || x.dims[1] >= 1);
+  if (x.rank() < 2 || !ir::has_batch(x.dims[0]) || ir::has_name(x.dims[0]) || !time_ok)
+    throw ShapeError("expected [?, T, ...] with T a known size >= 1 or a named dim ?t, got " + x.str());
+  Type t{x.dtype, {ir::dim_product(x.dims[0], x.dims[1])}};
   t.dims.insert(t.dims.end(), x.dims.begin() + 2, x.dims.end());
   return std::vector<Type>{t};
 }).set_grad([](GradBuilder& b, const ir::Node& n, const std::vector<int>& dy) {
-  return std::vector<int>{b.emit("split_batch", {dy[0]}, {{"size", b.type(n.inputs[0]).dims[1]}})};
+  int64_t T = b.type(n.inputs[0]).dims[1];
+  ir::Attrs a{{"size", T >= 0 ? T : int64_t(1)}};
+  if (T < 0) a["dim"] = ir::dim_name(ir::dim_parts(T).name);
+  return std::vector<int>{b.emit("split_batch", {dy[0]}, a)};
 });
 
-KILN_OP(split_batch).inputs({"x"}).attr_int("size").set_infer([](const std::vector<Type>& in, const AttrReader& a) {
+KILN_OP(split_batch).inputs({"x"}).attr_int("size").attr_str("dim", WhenAbsent{"the split-off axis is just size"})
+    .set_infer([](const std::vector<Type>& in, const AttrReader& a) {
   const Type& x = in[0];
-  int64_t size = a.get_int("size");
-  if (size < 1) throw ValueError("size must be >= 1, got " + std::to_string(size));
-  if (x.rank() < 1 || !ir::is_batch(x.dims[0]) || (-x.dims[0]) % size != 0)
-    throw ShapeError("expected a first dim ?*k with k a multiple of size=" + std::to_string(size) + ", got " + x.str());
-  Type t{x.dtype, {x.dims[0] / size, size}};
+  int64_t T = split_size(a);
+  std::string want = "expected a first dim ?*k with k a multiple of size=" + ir::dim_text(T) + ", got " + x.str();
+  if (x.rank() < 1 || !ir::has_batch(x.dims[0])) throw ShapeError(want);
+  ir::DimParts p = ir::dim_parts(x.dims[0]), q = ir::dim_parts(T >= 0 ? ir::make_dim({true, 0, T}) : T);
+  if (p.name != q.name || p.factor % q.factor != 0) throw ShapeError(want);
+  Type t{x.dtype, {ir::make_dim({true, 0, p.factor / q.factor}), T}};
   t.dims.insert(t.dims.end(), x.dims.begin() + 1, x.dims.end());
   return std::vector<Type>{t};
 }).set_grad([](GradBuilder& b, const ir::Node&, const std::vector<int>& dy) {

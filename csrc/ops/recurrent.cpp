@@ -39,7 +39,8 @@ std::array<int64_t, 3> check_forward(const Cell& c, const std::vector<Type>& in,
   for (size_t i = at; i < in.size(); ++i) require_f32(in[i], "every operand");
   if (x.rank() != 3) throw ShapeError("x must be [B, T, D] (rank 3), got " + x.str());
   int64_t B = x.dims[0], T = x.dims[1], D = x.dims[2];
-  if (ir::is_batch(T) || ir::is_batch(D)) throw ShapeError("x " + x.str() + ": only its first dim may be the batch");
+  if ((ir::is_batch(T) && !ir::is_named(T)) || ir::is_batch(D))
+    throw ShapeError("x " + x.str() + ": its first dim may be the batch, its time axis static or a named dynamic dim (?t)");
   if (U.rank() != 2 || U.dims[1] != mul_dims(c.gates, U.dims[0]) || ir::is_batch(U.dims[0]))
     throw ShapeError("U must be [u, " + std::to_string(c.gates) + "u] (the gates side by side), got " + U.str());
   int64_t u = U.dims[0], G = U.dims[1];

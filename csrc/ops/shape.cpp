@@ -103,11 +103,15 @@ std::vector<Type> infer_concat(const std::vector<Type>& in, const AttrReader& a)
   out.dims[ax] = 0;
   for (const Type& t : in) {
     if (ir::is_batch(t.dims[ax]))
-      throw ShapeError("axis " + std::to_string(ax) + " is the batch dim ?, which cannot be concatenated; got " +
-                       all_shapes(in));
-    for (int i = 0; i < r; ++i)
-      if (i != ax && t.dims[i] != in[0].dims[i])
+      throw ShapeError("axis " + std::to_string(ax) + " is the " + (ir::has_batch(t.dims[ax]) ? "batch" : "dynamic") +
+                       " dim " + ir::dim_text(t.dims[ax]) +
+                       ", which cannot be concatenated; got " + all_shapes(in));
+    for (int i = 0; i < r; ++i) {
+      if (i == ax) continue;
+      if (!may_equal(t.dims[i], in[0].dims[i]))
         throw ShapeError("operands must agree on every dim but axis " + std::to_string(ax) + ", got " + all_shapes(in));
+      if (t.dims[i] >= 0) out.dims[i] = t.dims[i];  // a static size pins a named dim
+    }
     out.dims[ax] = add_dims(out.dims[ax], t.dims[ax]);
   }
   return {out};
