@@ -216,8 +216,11 @@ class PyProgram {
     return out;
   }
 
-  py::dict plan(int64_t batch) {
-    std::shared_ptr<const memory::Plan> p = p_->plan(batch);
+  // The plan at a batch size and, for a graph with named dims, their lengths ({"t1": 120}).
+  py::dict plan(int64_t batch, const std::map<std::string, int64_t>& dims) {
+    ir::Sizes sizes(batch);
+    for (const auto& [name, n] : dims) sizes.set(ir::dim_name_code(name), n);
+    std::shared_ptr<const memory::Plan> p = p_->plan(sizes);
     py::dict d;
     d["arena_bytes"] = p->arena_bytes;
     d["naive_bytes"] = p->naive_bytes;
@@ -225,6 +228,7 @@ class PyProgram {
   }
 
   uint64_t runs() const { return p_->runs(); }
+  const rt::Program& program() const { return *p_; }
   void set_runs(uint64_t n) { p_->set_runs(n); }
 
  private:
@@ -376,7 +380,8 @@ PYBIND11_MODULE(_core, m) {
       .def("run", &PyProgram::run)
       .def("run_epoch", &PyProgram::run_epoch)
       .def("predict", &PyProgram::predict)
-      .def("plan", &PyProgram::plan)
+      .def("plan", &PyProgram::plan, py::arg("batch"), py::arg("dims") = std::map<std::string, int64_t>{})
+      .def("cached_plans", [](const PyProgram& p) { return p.program().cached_plans(); })
       .def("runs", &PyProgram::runs)
       .def("set_runs", &PyProgram::set_runs)
       .def("set_profiling", &PyProgram::set_profiling)

@@ -3,21 +3,11 @@
 //
 // Folding: merge_batch(x) turns
 // [?*k, T, ...] into [?*(k*T), ...] and split_batch(x) {size=T} undoes it; T may be a named
-// dynamic dim (`[?, ?t, d]` -> `[?*?t, d]`, undone by split_batch {size=1, dim="t"}). Row-major
+// dynamic dim (`[?, ?t, d]` -> `[?*?t, d]`, undone by split_batch(y, x) with x's T). Row-major
 // layout makes both pure re-labelings of the same elements; each is the other's gradient.
 #include "ops/common.h"
 
 namespace kiln::ops {
-
-namespace {
-// The split-off axis of split_batch: `size`, times the named dim `dim` when given.
-int64_t split_size(const AttrReader& a) {
-  int64_t size = a.get_int("size");
-  if (size < 1) throw ValueError("size must be >= 1, got " + std::to_string(size));
-  if (!a.has("dim")) return size;
-  return ir::make_dim({false, ir::dim_name_code(a.get_str("dim")), size});
-}
-}  // namespace
 
 KILN_OP(merge_batch).inputs({"x"}).set_infer([](const std::vector<Type>& in, const AttrReader&) {
   const Type& x = in[0];
@@ -28,25 +18,37 @@ KILN_OP(merge_batch).inputs({"x"}).set_infer([](const std::vector<Type>& in, con
   t.dims.insert(t.dims.end(), x.dims.begin() + 2, x.dims.end());
   return std::vector<Type>{t};
 }).set_grad([](GradBuilder& b, const ir::Node& n, const std::vector<int>& dy) {
-  int64_t T = b.type(n.inputs[0]).dims[1];
-  ir::Attrs a{{"size", T >= 0 ? T : int64_t(1)}};
-  if (T < 0) a["dim"] = ir::dim_name(ir::dim_parts(T).name);
-  return std::vector<int>{b.emit("split_batch", {dy[0]}, a)};
+  if (b.type(n.inputs[0]).dims[1] < 0) return std::vector<int>{b.emit("split_batch", {dy[0], n.inputs[0]})};
+  return std::vector<int>{b.emit("split_batch", {dy[0]}, {{"size", b.type(n.inputs[0]).dims[1]}})};
 });
 
-KILN_OP(split_batch).inputs({"x"}).attr_int("size").attr_str("dim", WhenAbsent{"the split-off axis is just size"})
+// split_batch(x) {size=T}, or split_batch(x, like) with T like's second dim (static or ?t; like's
+// data is not read).
+KILN_OP(split_batch).inputs({"x", "like"}, 1).attr_int("size", WhenAbsent{"T is like's second dim"})
     .set_infer([](const std::vector<Type>& in, const AttrReader& a) {
   const Type& x = in[0];
-  int64_t T = split_size(a);
+  if ((in.size() == 2) == a.has("size"))
+    throw ValueError("give the split-off size either as size= or as the second operand like, not both or neither");
+  int64_t T;
+  if (in.size() == 2) {
+    if (in[1].rank() < 2) throw ShapeError("like must be [?, T, ...], got " + in[1].str());
+    T = in[1].dims[1];
+  } else {
+    T = a.get_int("size");
+    if (T < 1) throw ValueError("size must be >= 1, got " + std::to_string(T));
+  }
   std::string want = "expected a first dim ?*k with k a multiple of size=" + ir::dim_text(T) + ", got " + x.str();
-  if (x.rank() < 1 || !ir::has_batch(x.dims[0])) throw ShapeError(want);
+  if (x.rank() < 1 || !ir::has_batch(x.dims[0]) || (T >= 0 && T > ir::kMaxDimFactor) || T == 0) throw ShapeError(want);
   ir::DimParts p = ir::dim_parts(x.dims[0]), q = ir::dim_parts(T >= 0 ? ir::make_dim({true, 0, T}) : T);
+  if (q.batch && T < 0) throw ShapeError(want);
   if (p.name != q.name || p.factor % q.factor != 0) throw ShapeError(want);
   Type t{x.dtype, {ir::make_dim({true, 0, p.factor / q.factor}), T}};
   t.dims.insert(t.dims.end(), x.dims.begin() + 1, x.dims.end());
   return std::vector<Type>{t};
-}).set_grad([](GradBuilder& b, const ir::Node&, const std::vector<int>& dy) {
-  return std::vector<int>{b.emit("merge_batch", {dy[0]})};
+}).set_grad([](GradBuilder& b, const ir::Node& n, const std::vector<int>& dy) {
+  std::vector<int> d{b.emit("merge_batch", {dy[0]})};
+  if (n.inputs.size() == 2) d.push_back(-1);
+  return d;
 });
 
 // assign(dst, src): dst (a param or state) takes src's value; K.function(updates=...) lowers

@@ -70,7 +70,6 @@ struct Schema {
   Schema& attr_float(const std::string& n) { return declare(n, AttrKind::number); }
   Schema& attr_str(const std::string& n, std::string d) { return declare(n, AttrKind::string, std::move(d)); }
   Schema& attr_str(const std::string& n) { return declare(n, AttrKind::string); }
-  Schema& attr_str(const std::string& n, WhenAbsent w) { return declare(n, AttrKind::string, std::move(w)); }
   Schema& attr_ints(const std::string& n, std::vector<int64_t> d) { return declare(n, AttrKind::integers, std::move(d)); }
   Schema& attr_ints(const std::string& n) { return declare(n, AttrKind::integers); }
   Schema& attr_ints(const std::string& n, WhenAbsent w) { return declare(n, AttrKind::integers, std::move(w)); }

@@ -163,7 +163,7 @@ KILN_OP(concat).inputs({"x"}).variadic(1).attr_int("axis", -1).set_infer(infer_c
 static std::vector<Type> infer_reverse(const std::vector<Type>& in, const AttrReader& a) {
   require_f32(in[0], "operand");
   int ax = norm_axis(a.get_int("axis"), in[0].rank(), "reverse");
-  if (ir::is_batch(in[0].dims[ax]))
+  if (ir::has_batch(in[0].dims[ax]))  // a named dynamic axis (?t) reverses at its run-time length
     throw ShapeError("axis " + std::to_string(a.get_int("axis")) + " of " + in[0].str() + " is the batch dim ?");
   return {in[0]};
 }

@@ -107,6 +107,11 @@ std::shared_ptr<const memory::Plan> Program::plan(const ir::Sizes& sizes) const 
   return p;
 }
 
+size_t Program::cached_plans() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return plans_.size();
+}
+
 std::unique_ptr<Execution> Program::make_execution(const ir::Sizes& sizes) const {
   auto e = std::make_unique<Execution>();
   e->sizes = sizes;

@@ -79,6 +79,7 @@ class Program {
   // evicted). A graph with named dims is re-inferred with their lengths put in the first time,
   // so two dims that must agree at run time (?t + ?u, concat) fail here with a clear error.
   std::shared_ptr<const memory::Plan> plan(const ir::Sizes& sizes) const;
+  size_t cached_plans() const;
 
   // Runs so far. Random ops mix the run number into their seed, so a seeded model repeats;
   // set_runs restores the count (a resumed fit continues the same mask sequence).

@@ -132,10 +132,29 @@ def _ops():
     return ops
 
 
+_dynamic_ids = itertools.count(1)
+
+
+def dynamic_dim():
+    """A fresh named dynamic dim (`?tN` in the IR): a length that may change from call to call,
+    such as the time axis of `Input(shape=(None, 8))`."""
+    n, name = next(_dynamic_ids), ""
+    while n:
+        n, r = divmod(n, 36)
+        name = "0123456789abcdefghijklmnopqrstuvwxyz"[r] + name
+    return _core.dim("t" + name)
+
+
 class Placeholder(Tensor):
-    """A graph input: fed with data at run time."""
+    """A graph input: fed with data at run time. In `shape`, a leading None is the batch and every
+    other None a dynamic dim of its own (its length taken from the data of each call)."""
 
     def __init__(self, shape, dtype="float32", name=None):
+        shape = tuple(shape)
+        if shape and shape[0] is None:
+            shape = (None,) + tuple(dynamic_dim() if d is None else d for d in shape[1:])
+        else:
+            shape = tuple(dynamic_dim() if d is None else d for d in shape)
         super().__init__(None, [], {}, _norm_dtype(dtype), shape, name)
 
 

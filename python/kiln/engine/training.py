@@ -138,7 +138,7 @@ class Model(Container):
 
         self.targets = []
         for out, fn, name in zip(self.outputs, loss_fns, names):
-            shape = tuple(out.shape)
+            shape = tuple(out.ir_shape)  # the output's own dims: a dynamic time axis stays the same dim
             if fn is losses_mod.sparse_categorical_crossentropy:
                 shape = shape[:-1] + (1,)
             self.targets.append(K.placeholder(shape=shape, name=name + "_target"))

@@ -61,9 +61,6 @@ class Recurrent(Layer):
         if input_dim is None:
             raise ValueError("Layer %s: the last dimension of its input must be known, got %s"
                              % (self.name, input_shape))
-        if steps is None:
-            raise ValueError("Layer %s needs a known number of timesteps (input_length), got input shape %s"
-                             % (self.name, input_shape))
         self.input_spec = [InputSpec(shape=(None, steps, input_dim))]
         u = self.output_dim
         self.W, self.U, self.b = {}, {}, {}
@@ -106,11 +103,16 @@ class Recurrent(Layer):
                 return make_multi(self.fused_op, [x, W, U, b] + ([mask] if mask is not None else []),
                                   self.fused_attrs())[0]
             except ValueError:
-                pass  # e.g. an activation the fused op does not have: the unrolled ops take any
+                if x.shape[1] is None:
+                    raise
+                # e.g. an activation the fused op does not have: the unrolled ops take any
         return self.unrolled(x, mask)
 
     def unrolled(self, x, mask=None):
         steps = x.shape[1]
+        if steps is None:
+            raise ValueError("Layer %s: unroll=True needs a known number of timesteps (input_length), got input "
+                             "shape %s" % (self.name, x.shape))
         W, U, b = self._packed(self.order)
         xw = K.bias_add(K.dot(x, W), b)  # [batch, steps, G*u]: every step's input projection at once
         order = range(steps - 1, -1, -1) if self.go_backwards else range(steps)

@@ -25,9 +25,6 @@ class TimeDistributed(Layer):
         if len(input_shape) < 3:
             raise ValueError("TimeDistributed %s needs an input of rank >= 3 (batch, time, ...), got %s"
                              % (self.name, input_shape))
-        if input_shape[1] is None:
-            raise ValueError("TimeDistributed %s needs a known number of timesteps, got input shape %s"
-                             % (self.name, input_shape))
         inner = (input_shape[0],) + tuple(input_shape[2:])
         if not self.layer.built:
             self.layer.build(inner)
@@ -52,7 +49,7 @@ class TimeDistributed(Layer):
         pass
 
     def call(self, x, mask=None):
-        steps = x.shape[1]
+        steps = x.shape[1] if x.shape[1] is not None else x  # x gives a dynamic time axis (?t)
         flat = K.merge_batch(x)
         if isinstance(self.layer, Container):
             out = self.layer.run_internal_graph([flat])[0]
