@@ -1,5 +1,6 @@
-// Batch-dim plumbing: folding a time axis into the batch and back (for TimeDistributed), the
-// run-time shape of a tensor (K.shape), and assign (K.function updates).
+// Batch-dim plumbing: folding a time axis into the batch and back (for TimeDistributed), fixing
+// the batch to a size and freeing it (stateful layers), the run-time shape of a tensor
+// (K.shape), and assign (K.function updates).
 //
 // Folding: merge_batch(x) turns
 // [?*k, T, ...] into [?*(k*T), ...] and split_batch(x) {size=T} undoes it; T may be a named
@@ -49,6 +50,31 @@ KILN_OP(split_batch).inputs({"x", "like"}, 1).attr_int("size", WhenAbsent{"T is 
   std::vector<int> d{b.emit("merge_batch", {dy[0]})};
   if (n.inputs.size() == 2) d.push_back(-1);
   return d;
+});
+
+// fix_batch(x) {size=B}: [?, ...] -> [B, ...], and free_batch(x): [B, ...] -> [?, ...]. The same
+// elements; the kernels check at run time that the batch is B. A stateful recurrent layer keeps
+// its states as [B, u] state tensors and meets the batched graph through these two.
+KILN_OP(fix_batch).inputs({"x"}).attr_int("size").set_infer([](const std::vector<Type>& in, const AttrReader& a) {
+  const Type& x = in[0];
+  int64_t size = a.get_int("size");
+  if (size < 1) throw ValueError("size must be >= 1, got " + std::to_string(size));
+  if (x.rank() < 1 || x.dims[0] != ir::kBatch) throw ShapeError("expected a first dim ?, got " + x.str());
+  Type t = x;
+  t.dims[0] = size;
+  return std::vector<Type>{t};
+}).set_grad([](GradBuilder& b, const ir::Node&, const std::vector<int>& dy) {
+  return std::vector<int>{b.emit("free_batch", {dy[0]})};
+});
+
+KILN_OP(free_batch).inputs({"x"}).set_infer([](const std::vector<Type>& in, const AttrReader&) {
+  const Type& x = in[0];
+  if (x.rank() < 1 || x.dims[0] < 1) throw ShapeError("expected a static first dim (the batch size), got " + x.str());
+  Type t = x;
+  t.dims[0] = ir::kBatch;
+  return std::vector<Type>{t};
+}).set_grad([](GradBuilder& b, const ir::Node& n, const std::vector<int>& dy) {
+  return std::vector<int>{b.emit("fix_batch", {dy[0]}, {{"size", b.type(n.inputs[0]).dims[0]}})};
 });
 
 // assign(dst, src): dst (a param or state) takes src's value; K.function(updates=...) lowers

@@ -512,9 +512,20 @@ def merge_batch(x):
     return np.reshape(x, (x.shape[0] * x.shape[1],) + x.shape[2:]).astype(np.float64)
 
 
-def split_batch(x, size):
-    """[B*T, ...] -> [B, T, ...] with T = size."""
+def split_batch(x, like=None, size=None):
+    """[B*T, ...] -> [B, T, ...] with T = size, or like's second dim."""
+    size = like.shape[1] if size is None else size
     return np.reshape(x, (x.shape[0] // size, size) + x.shape[1:]).astype(np.float64)
+
+
+def fix_batch(x, size):
+    """The same elements, the batch dim fixed to `size` (checked)."""
+    assert x.shape[0] == size
+    return x.astype(np.float64)
+
+
+def free_batch(x):
+    return x.astype(np.float64)
 
 
 def assign(dst, src):

@@ -42,6 +42,9 @@ class Tensor:
         self._keras_history = None
         self._keras_mask = None
         self._uses_learning_phase = any(getattr(t, "_uses_learning_phase", False) for t in self.inputs)
+        # The batch size an Input(batch_shape=(32, ...)) fixed, carried to what is computed from it
+        # (a stateful layer sizes its states by it); the IR's batch dim stays `?`.
+        self._fixed_batch = next((t._fixed_batch for t in self.inputs if getattr(t, "_fixed_batch", None)), None)
         # For an op with several results: (the list of all its result tensors, this one's index).
         # Lowering prints the op once, naming every result.
         self.results = None

@@ -186,6 +186,7 @@ class Model(Container):
         self._metric_tensors = tensors
         self._compiled_trainable = list(self.trainable_weights)  # read at compile, as Keras does
         self._compiled_updates = list(self.updates)
+        self._compiled_state_updates = list(self.state_updates)
         self._programs = {}
 
     def _require_compiled(self):
@@ -203,12 +204,13 @@ class Model(Container):
             train = None
             if kind == "predict":
                 text, _ = lower(self.outputs, self.inputs, training=False, name="predict",
-                                trainable=getattr(self, "_compiled_trainable", None))
+                                trainable=getattr(self, "_compiled_trainable", None),
+                                updates=getattr(self, "_compiled_state_updates", None) or self.state_updates)
             else:
                 self._require_compiled()
                 text, _ = lower(self._metric_tensors, self.inputs + self.targets + self.sample_weights,
                                 training=(kind == "train"), name=kind, trainable=self._compiled_trainable,
-                                updates=self._compiled_updates if kind == "train" else ())
+                                updates=self._compiled_updates if kind == "train" else self._compiled_state_updates)
                 if kind == "train":
                     train = self.optimizer.spec()
             program = _core.compile(store, text, train=train,
@@ -311,6 +313,9 @@ class Model(Container):
                                  % validation_split)
         program = self._program("train")
         n = len(arrays[0])
+        if self.stateful and n % batch_size:
+            raise ValueError("In a stateful network, you should only pass inputs with a number of samples that can be "
+                             "divided by the batch size. Found: %d samples. Batch size: %d." % (n, batch_size))
 
         self.history = History()
         cbs = [BaseLogger()] + ([ProgbarLogger()] if verbose else []) + list(callbacks or []) + [self.history]

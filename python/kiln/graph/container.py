@@ -213,6 +213,23 @@ class Container(Layer):
         pass  # derived from the layers
 
     @property
+    def stateful(self):
+        return any(getattr(layer, "stateful", False) for layer in self.layers)
+
+    @property
+    def state_updates(self):
+        """The updates of stateful layers (their kept states): every program applies them, so
+        predict and evaluate advance the states too, as in Keras 1."""
+        own = {id(layer) for layer in self.layers if getattr(layer, "stateful", False)}
+        keep = {id(v) for layer in self.layers if id(layer) in own for v, _ in layer.updates}
+        return [(v, value) for v, value in self.updates if id(v) in keep]
+
+    def reset_states(self):
+        for layer in self.layers:
+            if getattr(layer, "stateful", False):
+                layer.reset_states()
+
+    @property
     def weights(self):
         out = []
         for l in self.layers:

@@ -10,8 +10,16 @@ gate (`lstm_1_W_i`, `lstm_1_U_i`, `lstm_1_b_i`, ...), in Keras' order, so weight
 the fused op reads them packed side by side.
 
 Masks (Embedding(mask_zero=True)) are honoured as Keras 1 does: a masked step repeats the
-previous output and carries the states. Not yet: `stateful`, `dropout_W`/`dropout_U`.
+previous output and carries the states.
+
+`stateful=True` keeps the last states of each batch for the next one (train, test and predict
+all advance them; `reset_states()` zeroes them), as Keras 1: the states are [B, u] state tensors
+for the batch size B fixed by `Input(batch_shape=...)` / `batch_input_shape`; the graph meets
+them through `free_batch` (the op's initial states) and `fix_batch` (the assigned final states),
+which check at run time that every batch has B rows.
 """
+import numpy as np
+
 from .. import activations, backend as K, initializers, regularizers
 from ..backend.tensor import make, make_multi
 from ..graph.layer import InputSpec, Layer
@@ -29,8 +37,6 @@ class Recurrent(Layer):
         output_dim = units if units is not None else output_dim
         if output_dim is None:
             raise TypeError("%s needs the number of units (output_dim= or units=)" % type(self).__name__)
-        if stateful:
-            raise NotImplementedError("%s(stateful=True) is not supported yet" % type(self).__name__)
         if dropout_W or dropout_U or dropout or recurrent_dropout:
             raise NotImplementedError("%s: dropout_W/dropout_U are not supported yet" % type(self).__name__)
         if input_dim is not None and "input_shape" not in kwargs:
@@ -45,6 +51,8 @@ class Recurrent(Layer):
         self.b_regularizer = regularizers.get(b_regularizer if b_regularizer is not None else bias_regularizer)
         self.return_sequences = return_sequences
         self.go_backwards = go_backwards
+        self.stateful = bool(stateful)
+        self.states = None  # stateful: the [B, u] state variables, made on the first call
         self.unroll = bool(unroll)
         self.supports_masking = True
         self.input_spec = [InputSpec(ndim=3)]
@@ -97,18 +105,70 @@ class Recurrent(Layer):
         return a
 
     def call(self, x, mask=None):
+        init = self._stateful_init(x) if self.stateful else None
         if self.fused_op and not self.unroll:
             W, U, b = self._packed(self.order)
+            extra = [mask] if mask is not None else []
+            if init is not None:
+                extra = [mask if mask is not None else self._ones_mask(x)] + init
             try:
-                return make_multi(self.fused_op, [x, W, U, b] + ([mask] if mask is not None else []),
-                                  self.fused_attrs())[0]
+                results = make_multi(self.fused_op, [x, W, U, b] + extra, self.fused_attrs())
             except ValueError:
                 if x.shape[1] is None:
                     raise
                 # e.g. an activation the fused op does not have: the unrolled ops take any
-        return self.unrolled(x, mask)
+            else:
+                if init is not None:
+                    self._keep_states(self._fused_finals(results, x.shape[1]))
+                return results[0]
+        out, finals = self.unrolled(x, mask, init)
+        if init is not None:
+            self._keep_states(finals)
+        return out
 
-    def unrolled(self, x, mask=None):
+    # Statefulness.
+    n_states = 1  # h (LSTM: h and c)
+
+    def _stateful_init(self, x):
+        """The initial states of a stateful layer: its state variables, made on the first call."""
+        if self.states is None:
+            batch = getattr(x, "_fixed_batch", None)
+            if batch is None:
+                raise ValueError("If a RNN is stateful, a complete input_shape must be provided (including batch "
+                                 "size): give layer %s's input a fixed batch size with Input(batch_shape=(%s)) or "
+                                 "batch_input_shape" % (self.name, ", ".join(["32"] + [str(d) for d in x.shape[1:]])))
+            if x.shape[1] is None:
+                raise ValueError("Layer %s: a stateful RNN needs a known number of timesteps, got input shape %s"
+                                 % (self.name, x.shape))
+            self.states = [K.Variable(np.zeros((batch, self.output_dim), np.float32),
+                                      name="%s_state_%d" % (self.name, k), trainable=False)
+                           for k in range(self.n_states)]
+        return [make("free_batch", [s]) for s in self.states]
+
+    @staticmethod
+    def _ones_mask(x):
+        """A mask that keeps every step: [batch, steps] ones (the op takes states after a mask)."""
+        first = K.squeeze(make("slice", [x], {"axis": 2, "begin": 0, "end": 1}), 2)
+        return make("broadcast_like", [K.constant(1.0), first])
+
+    def _fused_finals(self, results, steps):
+        """The states after the last step processed, from the op's per-step states (natural order)."""
+        last = 0 if self.go_backwards else steps - 1
+        at = lambda seq: K.squeeze(make("slice", [seq], {"axis": 1, "begin": last, "end": last + 1}), 1)
+        return [at(results[1 + k]) for k in range(self.n_states)]  # hs (and lstm's cs) follow y
+
+    def _keep_states(self, finals):
+        batch = self.states[0].shape[0]
+        self.add_update([(s, make("fix_batch", [f], {"size": batch})) for s, f in zip(self.states, finals)])
+
+    def reset_states(self):
+        if not self.stateful:
+            raise AttributeError("Layer %s is not stateful" % self.name)
+        for s in self.states or []:
+            s.set_value(np.zeros(s.shape, np.float32))
+
+    def unrolled(self, x, mask=None, init=None):
+        """The layer as backend ops over its known timesteps: (output, final states)."""
         steps = x.shape[1]
         if steps is None:
             raise ValueError("Layer %s: unroll=True needs a known number of timesteps (input_length), got input "
@@ -122,22 +182,24 @@ class Recurrent(Layer):
             zx = K.squeeze(make("slice", [xw], {"axis": 1, "begin": t, "end": t + 1}), 1)
             if state is None:
                 zero = make("broadcast_like", [K.constant(0.0), self._gate(zx, 0)])
-                state = self.initial_state(zero)
+                state = self.initial_state(zero) if init is None else (tuple(init) if len(init) > 1 else init[0])
+                prev_h = zero if init is None else init[0]
             new_h, new_state = self.step(zx, state, U)
             if mask is not None:
                 # Keras 1: at a masked step the output repeats the previous one and the states
                 # are carried unchanged, so padding on either side gives the same last output.
                 m = make("slice", [mask], {"axis": 1, "begin": t, "end": t + 1})  # [batch, 1]
                 keep = lambda new, old: new * m + old * (1.0 - m)
-                prev_h = outputs[-1] if outputs else zero
+                prev_h = outputs[-1] if outputs else prev_h
                 new_h = keep(new_h, prev_h)
                 new_state = tuple(keep(a, b) for a, b in zip(new_state, state)) if isinstance(new_state, tuple) \
                     else keep(new_state, state)
             h, state = new_h, new_state
             outputs.append(h)
+        finals = list(state) if isinstance(state, tuple) else [state]
         if not self.return_sequences:
-            return outputs[-1]
-        return K.concatenate([K.expand_dims(h, 1) for h in outputs], axis=1)
+            return outputs[-1], finals
+        return K.concatenate([K.expand_dims(h, 1) for h in outputs], axis=1), finals
 
     def get_config(self):
         c = {"output_dim": self.output_dim, "activation": self.activation.__name__,
@@ -205,6 +267,8 @@ class LSTM(Recurrent):
     def bias_init(self, gate):
         return self.forget_bias_init if gate == "f" else initializers.get("zero")
 
+
+    n_states = 2
 
     def initial_state(self, zero):
         return (zero, zero)

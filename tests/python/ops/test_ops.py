@@ -45,6 +45,7 @@ REFERENCES = {
     "gather_grad": ref.gather_grad, "one_hot": ref.one_hot, "tile": ref.tile, "tile_grad": ref.tile_grad,
     "repeat": ref.repeat, "repeat_grad": ref.repeat_grad,
     "merge_batch": ref.merge_batch, "split_batch": ref.split_batch, "shape_of": ref.shape_of,
+    "fix_batch": ref.fix_batch, "free_batch": ref.free_batch,
     "conv2d": ref.conv2d, "conv2d_grad_input": ref.conv2d_grad_input, "conv2d_grad_filter": ref.conv2d_grad_filter,
     "pool2d": ref.pool2d, "pool2d_grad": ref.pool2d_grad,
 }
@@ -487,6 +488,11 @@ def shape_cases():
         out.append(Case("merge_batch", [U(*shape)]))
     for shape in [(3, 4), (5, 2, 3)]:
         out.append(Case("split_batch", [U(*shape)], {"size": 1}))
+        out.append(Case("split_batch", [U(*shape), U(shape[0], 1, 2)], batched=(0, 1), tag="like"))
+        out.append(Case("fix_batch", [U(*shape)], {"size": shape[0]}))
+    # free_batch: no operand has the batch dim, so the harness runs at batch 1
+    for shape in [(1, 4), (1, 2, 3)]:
+        out.append(Case("free_batch", [U(*shape)], batched=()))
     for shape in [(3, 4), (5, 2, 3), (1,)]:
         out.append(Case("shape_of", [U(*shape)]))
     for shapes, axis in [([(4, 3), (4, 2)], -1), ([(4, 3), (4, 3), (4, 1)], 1), ([(2, 3, 4), (2, 1, 4)], 1),
