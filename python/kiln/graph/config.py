@@ -43,8 +43,9 @@ def container_config(model):
             if _node_key(layer, i) not in model.container_nodes or not node.inbound_layers:
                 continue
             data = [ref(l, n, t) for l, n, t in zip(node.inbound_layers, node.node_indices, node.tensor_indices)]
-            if node.arguments:
-                data = [d + [dict(node.arguments)] for d in data]
+            kwargs = {k: v for k, v in node.arguments.items() if k != "mask"}  # masks are recomputed
+            if kwargs:
+                data = [d + [kwargs] for d in data]
             nodes.append(data)
         layers.append({"name": layer.name, "class_name": type(layer).__name__, "config": layer.get_config(),
                        "inbound_nodes": nodes})

@@ -115,9 +115,12 @@ def save_model(model, filepath, overwrite=True):
     weights = [(l.name, [w.name for w in l.weights], l.get_weights()) for l in model.layers]
     opt_weights = []
     if compiled:
-        for name, key, shape in optimizer_weights(model):
-            if store.has(key):  # slots exist once the train program has been made (or a file loaded)
-                opt_weights.append((name, np.asarray(store.get(key), np.float32).reshape(shape)))
+        expected = optimizer_weights(model)
+        # The slots exist once the train program has been made (or a file loaded); before, the
+        # group is left out, as Keras leaves it out before its train function is built.
+        if all(store.has(key) for _, key, _ in expected):
+            opt_weights = [(name, np.asarray(store.get(key), np.float32).reshape(shape))
+                           for name, key, shape in expected]
     state = _state(model)
 
     def write(tmp):
