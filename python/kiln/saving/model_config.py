@@ -56,7 +56,7 @@ def model_from_json(json_string, custom_objects=None):
     """
     try:
         config = json.loads(json_string)
-    except (TypeError, ValueError) as e:
+    except (TypeError, ValueError, RecursionError) as e:
         raise ValueError("model_from_json: the text is not valid JSON (%s)" % (e,)) from None
     return model_from_config(config, custom_objects=custom_objects)
 

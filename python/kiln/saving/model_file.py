@@ -122,16 +122,21 @@ def save_model(model, filepath, overwrite=True):
             opt_weights = [(name, np.asarray(store.get(key), np.float32).reshape(shape))
                            for name, key, shape in expected]
     state = _state(model)
+    attrs = {"model_config": _json_attr(config), "kiln_state": _json_attr(state)}
+    if train is not None:
+        attrs["training_config"] = _json_attr(train)
+    # An HDF5 attribute over 64 KiB (the config of a model of a few hundred layers) needs the
+    # dense attribute storage of the 1.8 file format; smaller files keep the oldest format.
+    names = sum(len(n) + 1 for n, _, _ in weights)
+    big = max(len(v) for v in attrs.values()) > 60000 or names > 60000
 
     def write(tmp):
         try:
-            with h5py.File(tmp, "w") as f:
+            with h5py.File(tmp, "w", **({"libver": "v108"} if big else {})) as f:
                 f.attrs["keras_version"] = np.bytes_(KERAS_VERSION.encode("utf8"))
                 f.attrs["kiln_version"] = np.bytes_(__version__.encode("utf8"))
-                f.attrs["model_config"] = _json_attr(config)
-                if train is not None:
-                    f.attrs["training_config"] = _json_attr(train)
-                f.attrs["kiln_state"] = _json_attr(state)
+                for k, v in attrs.items():
+                    f.attrs[k] = v
                 write_weights_group(f.create_group("model_weights"), weights)
                 if opt_weights:
                     g = f.create_group("optimizer_weights")
@@ -156,7 +161,7 @@ def _read_json(f, key, path, required):
         raw = bytes(raw).decode("utf8", errors="replace")
     try:
         return json.loads(str(raw))
-    except ValueError as e:
+    except (ValueError, RecursionError) as e:
         raise ValueError("%s: the %s attribute is not valid JSON (%s)" % (path, key, e)) from None
 
 
@@ -203,7 +208,7 @@ def load_model(filepath, custom_objects=None):
             if train is not None:
                 _compile(model, train, path)
                 assignments += _optimizer_plan(model, f, path, state)
-        except (KeyError, TypeError, AttributeError, RuntimeError, OSError) as e:
+        except (KeyError, TypeError, AttributeError, RuntimeError, OSError, IndexError) as e:  # RecursionError too
             raise ValueError("%s: malformed model file (%s: %s)" % (path, type(e).__name__, e)) from e
     _restore(model, assignments, state)
     return model

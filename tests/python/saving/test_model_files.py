@@ -309,3 +309,16 @@ def test_multi_output_model_with_loss_weights_round_trips(tmp_path):
     assert again.metrics_names == m.metrics_names and again.loss_weights == [1.0, 0.25]
     for u, v in zip(m.predict(xs), again.predict(xs)):
         np.testing.assert_array_equal(u, v)
+
+
+def test_a_model_whose_config_is_over_64k_saves(tmp_path):
+    x = Input(shape=(4,))
+    h = x
+    for _ in range(250):
+        h = Dense(4, activation="tanh")(h)
+    m = Model(x, h)
+    assert len(m.to_json()) > 65536  # past HDF5's compact attribute limit
+    m.save(str(tmp_path / "big.h5"))
+    again = load_model(str(tmp_path / "big.h5"))
+    v = np.ones((2, 4), np.float32)
+    np.testing.assert_array_equal(m.predict(v), again.predict(v))
