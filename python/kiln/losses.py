@@ -71,7 +71,8 @@ _ALL = {k: v for k, v in dict(globals()).items() if callable(v) and not k.starts
 def get(identifier):
     if callable(identifier):
         return identifier
-    fn = _ALL.get(identifier)
+    from .utils.custom_objects import lookup
+    fn = lookup(identifier) or _ALL.get(identifier)
     if fn is None:
         raise ValueError("Invalid objective: %s" % (identifier,))
     return fn

@@ -28,7 +28,8 @@ _OWN = {f.__name__: f for f in (binary_accuracy, categorical_accuracy, sparse_ca
 def get(identifier):
     if callable(identifier):
         return identifier
-    fn = _OWN.get(identifier)
+    from .utils.custom_objects import lookup
+    fn = lookup(identifier) or _OWN.get(identifier)
     if fn is not None:
         return fn
     try:

@@ -201,11 +201,31 @@ class Recurrent(Layer):
             return outputs[-1], finals
         return K.concatenate([K.expand_dims(h, 1) for h in outputs], axis=1), finals
 
-    def get_config(self):
-        c = {"output_dim": self.output_dim, "activation": self.activation.__name__,
-             "return_sequences": self.return_sequences, "go_backwards": self.go_backwards}
-        c.update(super().get_config())
-        return c
+    # Keras 1.2's keys (GRU adds inner_activation, LSTM forget_bias_init and inner_activation).
+    config_keys = ("output_dim", "init", "inner_init", "activation", "W_regularizer", "U_regularizer",
+                   "b_regularizer", "dropout_W", "dropout_U", "return_sequences", "go_backwards", "stateful", "unroll",
+                   "consume_less", "input_dim", "input_length")
+    dropout_W = dropout_U = 0.0  # not supported yet: the constructor refuses others
+    stateful = False
+
+    @property
+    def consume_less(self):
+        return self._init_args[1].get("consume_less", "cpu")
+
+    @property
+    def input_dim(self):
+        return self._input_dims()[1]
+
+    @property
+    def input_length(self):
+        return self._input_dims()[0]
+
+    def _input_dims(self):
+        """(timesteps, features) of the input: as built, else as given."""
+        if self.built and self.input_spec and self.input_spec[0].shape is not None:
+            return tuple(self.input_spec[0].shape[1:3])
+        shape = getattr(self, "batch_input_shape", None)
+        return tuple(shape[1:3]) if shape is not None and len(shape) == 3 else (None, None)
 
 
 class SimpleRNN(Recurrent):
@@ -228,6 +248,7 @@ class GRU(Recurrent):
     gates = ("z", "r", "h")
     order = ("z", "r", "h")
     fused_op = "gru"
+    config_keys = Recurrent.config_keys + ("inner_activation",)
 
     def __init__(self, output_dim=None, inner_activation="hard_sigmoid", recurrent_activation=None, **kwargs):
         super().__init__(output_dim, **kwargs)
@@ -255,6 +276,7 @@ class LSTM(Recurrent):
     gates = ("i", "c", "f", "o")  # Keras 1.2's trainable_weights order
     order = ("i", "f", "c", "o")  # packing order of the fused projection
     fused_op = "lstm"
+    config_keys = Recurrent.config_keys + ("forget_bias_init", "inner_activation")
 
     def __init__(self, output_dim=None, forget_bias_init="one", inner_activation="hard_sigmoid",
                  recurrent_activation=None, unit_forget_bias=None, **kwargs):

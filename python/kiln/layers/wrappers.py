@@ -58,10 +58,14 @@ class TimeDistributed(Layer):
             out = self.layer.call(flat)
         return K.split_batch(out, steps)
 
-    def get_config(self):
-        c = {"layer": {"class_name": self.layer.__class__.__name__, "config": self.layer.get_config()}}
-        c.update(super().get_config())
-        return c
+    config_keys = ("layer",)  # {class_name, config}: a layer or a whole model
+
+    @classmethod
+    def from_config(cls, config):
+        from .serialization import deserialize
+        config = dict(config)
+        config["layer"] = deserialize(config["layer"])
+        return cls(**config)
 
 
 class Bidirectional(Layer):
@@ -83,6 +87,7 @@ class Bidirectional(Layer):
         kw = dict(kw, go_backwards=not layer.go_backwards, name="backward_" + layer.name)
         self.forward_layer = layer
         self.backward_layer = type(layer)(*args, **kw)
+        self._layer_name = layer.name  # the config holds the layer as it was given
         layer.name = "forward_" + layer.name
         self.merge_mode = merge_mode
         self.return_sequences = layer.return_sequences
@@ -140,7 +145,15 @@ class Bidirectional(Layer):
         return [y, y_rev]
 
     def get_config(self):
-        c = {"layer": {"class_name": self.forward_layer.__class__.__name__,
-                       "config": self.forward_layer.get_config()}, "merge_mode": self.merge_mode}
-        c.update(super().get_config())
+        c = super().get_config()
+        layer = self.forward_layer.get_config()
+        layer["name"] = self._layer_name
+        c.update(layer={"class_name": type(self.forward_layer).__name__, "config": layer}, merge_mode=self.merge_mode)
         return c
+
+    @classmethod
+    def from_config(cls, config):
+        from .serialization import deserialize
+        config = dict(config)
+        config["layer"] = deserialize(config["layer"])
+        return cls(**config)
