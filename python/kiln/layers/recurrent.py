@@ -18,6 +18,8 @@ for the batch size B fixed by `Input(batch_shape=...)` / `batch_input_shape`; th
 them through `free_batch` (the op's initial states) and `fix_batch` (the assigned final states),
 which check at run time that every batch has B rows.
 """
+import zlib
+
 import numpy as np
 
 from .. import activations, backend as K, initializers, regularizers
@@ -37,8 +39,10 @@ class Recurrent(Layer):
         output_dim = units if units is not None else output_dim
         if output_dim is None:
             raise TypeError("%s needs the number of units (output_dim= or units=)" % type(self).__name__)
-        if dropout_W or dropout_U or dropout or recurrent_dropout:
-            raise NotImplementedError("%s: dropout_W/dropout_U are not supported yet" % type(self).__name__)
+        dropout_W, dropout_U = float(dropout or dropout_W), float(recurrent_dropout or dropout_U)
+        for what, rate in (("dropout_W", dropout_W), ("dropout_U", dropout_U)):
+            if not 0.0 <= rate < 1.0:
+                raise ValueError("%s: %s must be in [0, 1), got %r" % (type(self).__name__, what, rate))
         if input_dim is not None and "input_shape" not in kwargs:
             kwargs["input_shape"] = (input_length, input_dim)
         super().__init__(**kwargs)
@@ -53,6 +57,8 @@ class Recurrent(Layer):
         self.go_backwards = go_backwards
         self.stateful = bool(stateful)
         self.states = None  # stateful: the [B, u] state variables, made on the first call
+        self.dropout_W, self.dropout_U = dropout_W, dropout_U
+        self.uses_learning_phase = bool(dropout_W or dropout_U)
         self.unroll = bool(unroll)
         self.supports_masking = True
         self.input_spec = [InputSpec(ndim=3)]
@@ -97,34 +103,48 @@ class Recurrent(Layer):
 
     fused_op = None  # the op that runs this cell over a whole sequence, where there is one
 
-    def fused_attrs(self):
+    def fused_attrs(self, dropout=False):
         a = {"activation": self.activation.__name__, "return_sequences": int(self.return_sequences),
              "go_backwards": int(self.go_backwards)}
         if hasattr(self, "inner_activation"):  # GRU, LSTM
             a["inner_activation"] = self.inner_activation.__name__
+        if dropout:
+            a.update({"dropout_W": self.dropout_W, "dropout_U": self.dropout_U, "seed": self.dropout_seed})
         return a
+
+    @property
+    def dropout_seed(self):
+        """Keras 1.2's recurrent layers take no seed: the masks' seed comes from the layer's name
+        (the x masks use it, the h masks it + 1), so a reloaded model draws the same masks."""
+        return zlib.crc32(self.name.encode("utf8")) & 0x3FFFFFFF
 
     def call(self, x, mask=None):
         init = self._stateful_init(x) if self.stateful else None
+        out, finals = self._sequence(x, mask, init, dropout=False)
+        if self.dropout_W or self.dropout_U:  # the masks apply in the train phase only
+            out_train, finals_train = self._sequence(x, mask, init, dropout=True)
+            out = K.in_train_phase(out_train, out)
+            finals = [K.in_train_phase(a, b) for a, b in zip(finals_train, finals)]
+        if init is not None:
+            self._keep_states(finals)
+        return out
+
+    def _sequence(self, x, mask, init, dropout):
+        """The layer over the sequence: (output, states after the last step processed)."""
         if self.fused_op and not self.unroll:
             W, U, b = self._packed(self.order)
             extra = [mask] if mask is not None else []
             if init is not None:
                 extra = [mask if mask is not None else self._ones_mask(x)] + init
             try:
-                results = make_multi(self.fused_op, [x, W, U, b] + extra, self.fused_attrs())
+                results = make_multi(self.fused_op, [x, W, U, b] + extra, self.fused_attrs(dropout))
             except ValueError:
                 if x.shape[1] is None:
                     raise
                 # e.g. an activation the fused op does not have: the unrolled ops take any
             else:
-                if init is not None:
-                    self._keep_states(self._fused_finals(results, x.shape[1]))
-                return results[0]
-        out, finals = self.unrolled(x, mask, init)
-        if init is not None:
-            self._keep_states(finals)
-        return out
+                return results[0], self._fused_finals(results, x.shape[1]) if init is not None else []
+        return self.unrolled(x, mask, init, dropout)
 
     # Statefulness.
     n_states = 1  # h (LSTM: h and c)
@@ -167,14 +187,43 @@ class Recurrent(Layer):
         for s in self.states or []:
             s.set_value(np.zeros(s.shape, np.float32))
 
-    def unrolled(self, x, mask=None, init=None):
+    def _dropout_masks(self, x):
+        """Per-sequence, per-gate masks [batch, G*D] for x and [batch, G*u] for h_prev (None at rate
+        0), drawn by dropout_mask with the fused kernels' seeds, so both paths drop the same units."""
+        G, u, D = len(self.order), self.output_dim, x.shape[2]
+        step0 = K.squeeze(make("slice", [x], {"axis": 1, "begin": 0, "end": 1}), 1)
+        column = make("slice", [step0], {"axis": 1, "begin": 0, "end": 1})  # [batch, 1]: only its shape is read
+        draw = lambda n, rate, seed: make("dropout_mask", [K.repeat_elements(column, n, 1)], {"rate": rate, "seed": seed})
+        mW = draw(G * D, self.dropout_W, self.dropout_seed) if self.dropout_W else None
+        mU = draw(G * u, self.dropout_U, self.dropout_seed + 1) if self.dropout_U else None
+        return mW, mU
+
+    def _columns(self, t, g, width):
+        return make("slice", [t], {"axis": 1, "begin": g * width, "end": (g + 1) * width})
+
+    def unrolled(self, x, mask=None, init=None, dropout=False):
         """The layer as backend ops over its known timesteps: (output, final states)."""
         steps = x.shape[1]
         if steps is None:
             raise ValueError("Layer %s: unroll=True needs a known number of timesteps (input_length), got input "
                              "shape %s" % (self.name, x.shape))
         W, U, b = self._packed(self.order)
-        xw = K.bias_add(K.dot(x, W), b)  # [batch, steps, G*u]: every step's input projection at once
+        u, D = self.output_dim, x.shape[2]
+        mW, mU = self._dropout_masks(x) if dropout else (None, None)
+        if mW is None:
+            xw = K.bias_add(K.dot(x, W), b)  # [batch, steps, G*u]: every step's input projection at once
+        else:  # gate g sees x * mW_g, the same mask at every step
+            xw = K.bias_add(K.concatenate([K.dot(x * K.expand_dims(self._columns(mW, g, D), 1), self._columns(W, g, u))
+                                           for g in range(len(self.order))], axis=-1), b)
+
+        def hU(h, g0, ng):
+            """h_prev U for gates g0 .. g0+ng-1 (each times its mask mU_g with dropout_U)."""
+            if mU is None:
+                cols = U if ng == len(self.order) else make("slice", [U], {"axis": 1, "begin": g0 * u,
+                                                                           "end": (g0 + ng) * u})
+                return K.dot(h, cols)
+            return K.concatenate([K.dot(h * self._columns(mU, g, u), self._columns(U, g, u))
+                                  for g in range(g0, g0 + ng)], axis=1)
         order = range(steps - 1, -1, -1) if self.go_backwards else range(steps)
         state = None
         outputs = []
@@ -184,7 +233,7 @@ class Recurrent(Layer):
                 zero = make("broadcast_like", [K.constant(0.0), self._gate(zx, 0)])
                 state = self.initial_state(zero) if init is None else (tuple(init) if len(init) > 1 else init[0])
                 prev_h = zero if init is None else init[0]
-            new_h, new_state = self.step(zx, state, U)
+            new_h, new_state = self.step(zx, state, hU)
             if mask is not None:
                 # Keras 1: at a masked step the output repeats the previous one and the states
                 # are carried unchanged, so padding on either side gives the same last output.
@@ -205,7 +254,6 @@ class Recurrent(Layer):
     config_keys = ("output_dim", "init", "inner_init", "activation", "W_regularizer", "U_regularizer",
                    "b_regularizer", "dropout_W", "dropout_U", "return_sequences", "go_backwards", "stateful", "unroll",
                    "consume_less", "input_dim", "input_length")
-    dropout_W = dropout_U = 0.0  # not supported yet: the constructor refuses others
     stateful = False
 
     @property
@@ -237,8 +285,8 @@ class SimpleRNN(Recurrent):
     def initial_state(self, zero):
         return zero
 
-    def step(self, zx, h, U):
-        h = self.activation(zx + K.dot(h, U))
+    def step(self, zx, h, hU):
+        h = self.activation(zx + hU(h, 0, 1))
         return h, h
 
 
@@ -258,14 +306,12 @@ class GRU(Recurrent):
     def initial_state(self, zero):
         return zero
 
-    def step(self, zx, h, U):
+    def step(self, zx, h, hU):
         u = self.output_dim
-        Uzr = make("slice", [U], {"axis": 1, "begin": 0, "end": 2 * u})
-        Uh = make("slice", [U], {"axis": 1, "begin": 2 * u, "end": 3 * u})
-        zr = make("slice", [zx], {"axis": 1, "begin": 0, "end": 2 * u}) + K.dot(h, Uzr)
+        zr = make("slice", [zx], {"axis": 1, "begin": 0, "end": 2 * u}) + hU(h, 0, 2)
         z = self.inner_activation(self._gate(zr, 0))
         r = self.inner_activation(self._gate(zr, 1))
-        hh = self.activation(self._gate(zx, 2) + K.dot(r * h, Uh))
+        hh = self.activation(self._gate(zx, 2) + hU(r * h, 2, 1))
         h = z * h + (1.0 - z) * hh
         return h, h
 
@@ -295,9 +341,9 @@ class LSTM(Recurrent):
     def initial_state(self, zero):
         return (zero, zero)
 
-    def step(self, zx, state, U):
+    def step(self, zx, state, hU):
         h, c = state
-        z = zx + K.dot(h, U)
+        z = zx + hU(h, 0, 4)
         i = self.inner_activation(self._gate(z, 0))
         f = self.inner_activation(self._gate(z, 1))
         c = f * c + i * self.activation(self._gate(z, 2))

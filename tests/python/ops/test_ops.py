@@ -693,6 +693,15 @@ def _dropout_program(rate, seed, shape=(64, 1024)):
     return _core.Program(_core.Store(), g.text(m)), np.zeros(shape, np.float32)
 
 
+def test_dropout_mask_values_are_the_documented_hash():
+    """Each value is a hash of (seed, run, index) (kernels/cpu/random.h), reimplemented in NumPy:
+    the recurrent kernels' dropout draws the same values, so their references can too."""
+    p, x = _dropout_program(0.3, seed=5, shape=(8, 100))
+    for step in (1, 2):
+        (m,) = p.run([x])
+        np.testing.assert_array_equal(m.ravel(), ref.dropout_values(800, 0.3, 5, step).astype(np.float32))
+
+
 @pytest.mark.parametrize("rate", [pytest.param(r, id="dropout_mask[f32-(64,1024)-rate=%s]" % r)
                                   for r in (0.0, 0.1, 0.5, 0.9)])
 def test_dropout_mask_statistics(rate):
