@@ -17,6 +17,11 @@ all advance them; `reset_states()` zeroes them), as Keras 1: the states are [B, 
 for the batch size B fixed by `Input(batch_shape=...)` / `batch_input_shape`; the graph meets
 them through `free_batch` (the op's initial states) and `fix_batch` (the assigned final states),
 which check at run time that every batch has B rows.
+
+`dropout_W` / `dropout_U` (Keras 2: `dropout` / `recurrent_dropout`) drop inputs and previous
+states with one mask per sequence and gate, in the train phase only (Keras 1): the fused ops
+draw the masks in the kernel; the unrolled layer draws the same masks with dropout_mask ops.
+The time axis may have any length (`Input(shape=(None, d))`: a named dynamic dim in the IR).
 """
 import zlib
 
