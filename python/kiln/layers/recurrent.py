@@ -1,4 +1,4 @@
-"""Recurrent layers (Keras 1.2): SimpleRNN, GRU, LSTM.
+"""Recurrent layers (Keras 1.2): SimpleRNN, GRU, LSTM, on FusedRecurrent.
 
 A layer whose cell has a fused op (`lstm`; csrc/ops/recurrent.cpp) lowers to that one op, whose
 kernels run the whole sequence natively (csrc/kernels/cpu/recurrent.h). With `unroll=True`, or
@@ -12,11 +12,8 @@ the fused op reads them packed side by side.
 Masks (Embedding(mask_zero=True)) are honoured as Keras 1 does: a masked step repeats the
 previous output and carries the states.
 
-`stateful=True` keeps the last states of each batch for the next one (train, test and predict
-all advance them; `reset_states()` zeroes them), as Keras 1: the states are [B, u] state tensors
-for the batch size B fixed by `Input(batch_shape=...)` / `batch_input_shape`; the graph meets
-them through `free_batch` (the op's initial states) and `fix_batch` (the assigned final states),
-which check at run time that every batch has B rows.
+`stateful=True` and the Keras 1.2 base class `Recurrent` (a user's own cell, run by K.rnn) are
+in recurrent_base.py.
 
 `dropout_W` / `dropout_U` (Keras 2: `dropout` / `recurrent_dropout`) drop inputs and previous
 states with one mask per sequence and gate, in the train phase only (Keras 1): the fused ops
@@ -29,10 +26,12 @@ import numpy as np
 
 from .. import activations, backend as K, initializers, regularizers
 from ..backend.tensor import make, make_multi
-from ..graph.layer import InputSpec, Layer
+from ..graph.layer import InputSpec
+from .recurrent_base import Recurrent
 
 
-class Recurrent(Layer):
+class FusedRecurrent(Recurrent):
+    """The base of kiln's built-in cells: Keras 1.2's weights and arguments, run as a fused op."""
     gates = ()  # gate names in Keras' weight order
 
     def __init__(self, output_dim=None, init="glorot_uniform", inner_init="orthogonal", activation="tanh",
@@ -48,9 +47,9 @@ class Recurrent(Layer):
         for what, rate in (("dropout_W", dropout_W), ("dropout_U", dropout_U)):
             if not 0.0 <= rate < 1.0:
                 raise ValueError("%s: %s must be in [0, 1), got %r" % (type(self).__name__, what, rate))
-        if input_dim is not None and "input_shape" not in kwargs:
-            kwargs["input_shape"] = (input_length, input_dim)
-        super().__init__(**kwargs)
+        super().__init__(return_sequences=return_sequences, go_backwards=go_backwards, stateful=stateful,
+                         unroll=unroll, consume_less=consume_less, input_dim=input_dim, input_length=input_length,
+                         **kwargs)
         self.output_dim = int(output_dim)
         self.init = initializers.get(kernel_initializer if kernel_initializer is not None else init)
         self.inner_init = initializers.get(recurrent_initializer if recurrent_initializer is not None else inner_init)
@@ -58,15 +57,8 @@ class Recurrent(Layer):
         self.W_regularizer = regularizers.get(W_regularizer if W_regularizer is not None else kernel_regularizer)
         self.U_regularizer = regularizers.get(U_regularizer if U_regularizer is not None else recurrent_regularizer)
         self.b_regularizer = regularizers.get(b_regularizer if b_regularizer is not None else bias_regularizer)
-        self.return_sequences = return_sequences
-        self.go_backwards = go_backwards
-        self.stateful = bool(stateful)
-        self.states = None  # stateful: the [B, u] state variables, made on the first call
         self.dropout_W, self.dropout_U = dropout_W, dropout_U
         self.uses_learning_phase = bool(dropout_W or dropout_U)
-        self.unroll = bool(unroll)
-        self.supports_masking = True
-        self.input_spec = [InputSpec(ndim=3)]
 
     @property
     def units(self):
@@ -103,8 +95,6 @@ class Recurrent(Layer):
         u = self.output_dim
         return make("slice", [z], {"axis": 1, "begin": k * u, "end": (k + 1) * u})
 
-    def compute_mask(self, x, mask=None):
-        return mask if self.return_sequences else None
 
     fused_op = None  # the op that runs this cell over a whole sequence, where there is one
 
@@ -151,25 +141,6 @@ class Recurrent(Layer):
                 return results[0], self._fused_finals(results, x.shape[1]) if init is not None else []
         return self.unrolled(x, mask, init, dropout)
 
-    # Statefulness.
-    n_states = 1  # h (LSTM: h and c)
-
-    def _stateful_init(self, x):
-        """The initial states of a stateful layer: its state variables, made on the first call."""
-        if self.states is None:
-            batch = getattr(x, "_fixed_batch", None)
-            if batch is None:
-                raise ValueError("If a RNN is stateful, a complete input_shape must be provided (including batch "
-                                 "size): give layer %s's input a fixed batch size with Input(batch_shape=(%s)) or "
-                                 "batch_input_shape" % (self.name, ", ".join(["32"] + [str(d) for d in x.shape[1:]])))
-            if x.shape[1] is None:
-                raise ValueError("Layer %s: a stateful RNN needs a known number of timesteps, got input shape %s"
-                                 % (self.name, x.shape))
-            self.states = [K.Variable(np.zeros((batch, self.output_dim), np.float32),
-                                      name="%s_state_%d" % (self.name, k), trainable=False)
-                           for k in range(self.n_states)]
-        return [make("free_batch", [s]) for s in self.states]
-
     @staticmethod
     def _ones_mask(x):
         """A mask that keeps every step: [batch, steps] ones (the op takes states after a mask)."""
@@ -180,17 +151,7 @@ class Recurrent(Layer):
         """The states after the last step processed, from the op's per-step states (natural order)."""
         last = 0 if self.go_backwards else steps - 1
         at = lambda seq: K.squeeze(make("slice", [seq], {"axis": 1, "begin": last, "end": last + 1}), 1)
-        return [at(results[1 + k]) for k in range(self.n_states)]  # hs (and lstm's cs) follow y
-
-    def _keep_states(self, finals):
-        batch = self.states[0].shape[0]
-        self.add_update([(s, make("fix_batch", [f], {"size": batch})) for s, f in zip(self.states, finals)])
-
-    def reset_states(self):
-        if not self.stateful:
-            raise AttributeError("Layer %s is not stateful" % self.name)
-        for s in self.states or []:
-            s.set_value(np.zeros(s.shape, np.float32))
+        return [at(results[1 + k]) for k in range(self.n_states_default)]  # hs (and lstm's cs) follow y
 
     def _dropout_masks(self, x):
         """Per-sequence, per-gate masks [batch, G*D] for x and [batch, G*u] for h_prev (None at rate
@@ -238,7 +199,7 @@ class Recurrent(Layer):
                 zero = make("broadcast_like", [K.constant(0.0), self._gate(zx, 0)])
                 state = self.initial_state(zero) if init is None else (tuple(init) if len(init) > 1 else init[0])
                 prev_h = zero if init is None else init[0]
-            new_h, new_state = self.step(zx, state, hU)
+            new_h, new_state = self.cell_step(zx, state, hU)
             if mask is not None:
                 # Keras 1: at a masked step the output repeats the previous one and the states
                 # are carried unchanged, so padding on either side gives the same last output.
@@ -259,29 +220,8 @@ class Recurrent(Layer):
     config_keys = ("output_dim", "init", "inner_init", "activation", "W_regularizer", "U_regularizer",
                    "b_regularizer", "dropout_W", "dropout_U", "return_sequences", "go_backwards", "stateful", "unroll",
                    "consume_less", "input_dim", "input_length")
-    stateful = False
 
-    @property
-    def consume_less(self):
-        return self._init_args[1].get("consume_less", "cpu")
-
-    @property
-    def input_dim(self):
-        return self._input_dims()[1]
-
-    @property
-    def input_length(self):
-        return self._input_dims()[0]
-
-    def _input_dims(self):
-        """(timesteps, features) of the input: as built, else as given."""
-        if self.built and self.input_spec and self.input_spec[0].shape is not None:
-            return tuple(self.input_spec[0].shape[1:3])
-        shape = getattr(self, "batch_input_shape", None)
-        return tuple(shape[1:3]) if shape is not None and len(shape) == 3 else (None, None)
-
-
-class SimpleRNN(Recurrent):
+class SimpleRNN(FusedRecurrent):
     """h = activation(x W + b + h_prev U)."""
     gates = ("",)
     order = ("",)
@@ -290,18 +230,18 @@ class SimpleRNN(Recurrent):
     def initial_state(self, zero):
         return zero
 
-    def step(self, zx, h, hU):
+    def cell_step(self, zx, h, hU):
         h = self.activation(zx + hU(h, 0, 1))
         return h, h
 
 
-class GRU(Recurrent):
+class GRU(FusedRecurrent):
     """z = inner(xW_z + hU_z), r = inner(xW_r + hU_r), hh = act(xW_h + (r*h)U_h),
     h = z*h + (1-z)*hh (Keras 1.2)."""
     gates = ("z", "r", "h")
     order = ("z", "r", "h")
     fused_op = "gru"
-    config_keys = Recurrent.config_keys + ("inner_activation",)
+    config_keys = FusedRecurrent.config_keys + ("inner_activation",)
 
     def __init__(self, output_dim=None, inner_activation="hard_sigmoid", recurrent_activation=None, **kwargs):
         super().__init__(output_dim, **kwargs)
@@ -311,7 +251,7 @@ class GRU(Recurrent):
     def initial_state(self, zero):
         return zero
 
-    def step(self, zx, h, hU):
+    def cell_step(self, zx, h, hU):
         u = self.output_dim
         zr = make("slice", [zx], {"axis": 1, "begin": 0, "end": 2 * u}) + hU(h, 0, 2)
         z = self.inner_activation(self._gate(zr, 0))
@@ -321,13 +261,13 @@ class GRU(Recurrent):
         return h, h
 
 
-class LSTM(Recurrent):
+class LSTM(FusedRecurrent):
     """i, f, o = inner(xW + hU + b) per gate, c = f*c + i*act(xW_c + hU_c + b_c), h = o*act(c);
     the forget-gate bias starts at one (forget_bias_init), as Keras 1.2."""
     gates = ("i", "c", "f", "o")  # Keras 1.2's trainable_weights order
     order = ("i", "f", "c", "o")  # packing order of the fused projection
     fused_op = "lstm"
-    config_keys = Recurrent.config_keys + ("forget_bias_init", "inner_activation")
+    config_keys = FusedRecurrent.config_keys + ("forget_bias_init", "inner_activation")
 
     def __init__(self, output_dim=None, forget_bias_init="one", inner_activation="hard_sigmoid",
                  recurrent_activation=None, unit_forget_bias=None, **kwargs):
@@ -341,12 +281,12 @@ class LSTM(Recurrent):
         return self.forget_bias_init if gate == "f" else initializers.get("zero")
 
 
-    n_states = 2
+    n_states_default = 2  # h and c
 
     def initial_state(self, zero):
         return (zero, zero)
 
-    def step(self, zx, state, hU):
+    def cell_step(self, zx, state, hU):
         h, c = state
         z = zx + hU(h, 0, 4)
         i = self.inner_activation(self._gate(z, 0))
