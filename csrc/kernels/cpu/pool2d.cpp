@@ -12,6 +12,8 @@
 #include <vector>
 
 #include "kernels/cpu/kernel.h"
+#include "kernels/cpu/parallel.h"
+#include "kernels/cpu/workspace.h"
 #include "ops/window.h"
 
 namespace kiln::cpu {
@@ -77,18 +79,56 @@ void pool2d_k(const KernelArgs& a) {
   }
 }
 
+// Max pooling whose windows tile x exactly (stride = pool, no padding, nothing left over, as
+// MaxPooling2D((2, 2)) on an even size): each dx element is in one window, so dx is written once,
+// window by window in row-major order, with no zero fill and no scatter (the general loop below
+// takes 4-6 times longer on the MNIST convnet's pool). `taken` marks the channels whose winner
+// an earlier position of the window already was.
+bool tiles_exactly(const PoolGeometry& g) {
+  return g.max && g.SH == g.PH && g.SW == g.PW && g.top == 0 && g.left == 0 && g.OH * g.PH == g.H &&
+         g.OW * g.PW == g.W;
+}
+
+KILN_VECTOR void max_grad_tiled(const PoolGeometry& g, const float* dy, const float* x, const float* y, float* dx,
+                                int64_t b, float* taken) {
+  const int64_t C = g.C;
+  for (int64_t oh = 0; oh < g.OH; ++oh)
+    for (int64_t ow = 0; ow < g.OW; ++ow) {
+      const int64_t o = ((b * g.OH + oh) * g.OW + ow) * C;
+      const float *gy = dy + o, *yv = y + o;
+      std::fill(taken, taken + C, 0.f);
+      for (int64_t h = oh * g.PH; h < (oh + 1) * g.PH; ++h)
+        for (int64_t w = ow * g.PW; w < (ow + 1) * g.PW; ++w) {
+          const int64_t at = ((b * g.H + h) * g.W + w) * C;
+          const float* v = x + at;
+          float* d = dx + at;
+          for (int64_t c = 0; c < C; ++c) {
+            bool win = taken[c] == 0.f && (v[c] == yv[c] || (v[c] != v[c] && yv[c] != yv[c]));
+            d[c] = win ? gy[c] : 0.f;
+            taken[c] = win ? 1.f : taken[c];
+          }
+        }
+    }
+}
+
 // pool2d_grad(dy, x, y) -> dx
 void pool2d_grad_k(const KernelArgs& a) {
   const TensorView &dy = a.in[0], &x = a.in[1], &y = a.in[2], &dx = a.out[0];
   PoolGeometry g = geometry(a.node, x);
   const int64_t C = g.C, img_size = g.H * g.W * C;
+  const bool tiled = tiles_exactly(g);
 #pragma omp parallel for schedule(static) if (g.B > 1 && dx.numel * g.PH * g.PW > kParallelMin)
   for (int64_t b = 0; b < g.B; ++b) {
+    if (tiled) {
+      max_grad_tiled(g, dy.f(), x.f(), y.f(), dx.f(), b, workspace(kWsPoolChannels, C));
+      continue;
+    }
     const float* xi = x.f() + b * img_size;
     float* dxi = dx.f() + b * img_size;
     std::fill(dxi, dxi + img_size, 0.f);
-    std::vector<float> share(g.max ? 0 : C);
-    std::vector<int64_t> pos(g.max ? C : 0);  // per channel: offset of the window's winner in the image
+    // per channel: the average's share, or the offset of the window's winner in the image
+    float* share = workspace(kWsPoolChannels, C);
+    int64_t* pos = reinterpret_cast<int64_t*>(workspace(kWsPoolPositions, 2 * C));
     for (int64_t oh = 0; oh < g.OH; ++oh)
       for (int64_t ow = 0; ow < g.OW; ++ow) {
         int64_t h0, h1, w0, w1, o = ((b * g.OH + oh) * g.OW + ow) * C;
@@ -96,7 +136,7 @@ void pool2d_grad_k(const KernelArgs& a) {
         const float* gy = dy.f() + o;
         if (g.max) {  // first the winning position per channel (a select loop), then one add each
           const float* yv = y.f() + o;
-          std::fill(pos.begin(), pos.end(), -1);
+          std::fill(pos, pos + C, -1);
           for (int64_t h = h1 - 1; h >= h0; --h)  // backwards, so the first match is written last
             for (int64_t w = w1 - 1; w >= w0; --w) {
               const int64_t at = (h * g.W + w) * C;

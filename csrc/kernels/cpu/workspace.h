@@ -17,6 +17,8 @@ enum WorkspaceSlot {
   kWsDropoutU,
   kWsDropoutRows,  // rows of x or h_prev times one gate's mask
   kWsDropoutRows2,
+  kWsPoolChannels,   // pool2d_grad: per-channel scratch
+  kWsPoolPositions,
   kWsSlots
 };
 

@@ -645,6 +645,9 @@ def pool_cases():
             y = ref.pool2d(x.astype(np.float64), **attrs).astype(np.float32)
         out += [Case("pool2d", [x], attrs, rtol=0.0 if mode == "max" else None, n_acc=4, tag="hostile"),
                 Case("pool2d_grad", [U(*y.shape), x, y], attrs, batched=(0, 1, 2), n_acc=4, tag="hostile")]
+    tiled = {"mode": "max", "pool": [2, 2]}  # windows that tile x exactly: the kernel's one-pass path
+    y = ref.pool2d(x.astype(np.float64), **tiled).astype(np.float32)
+    out.append(Case("pool2d_grad", [U(*y.shape), x, y], tiled, batched=(0, 1, 2), n_acc=1, tag="hostile-tiled"))
     out += [Case("pool2d", [U(2, 6, 5, 3).transpose(0, 2, 1, 3)], {"mode": "avg", "pool": [2, 2]}, n_acc=4,
                  tag="noncontig"),
             Case("pool2d", [U(3, 4, 4, 2)], {"mode": "max", "pool": [2, 2]}, batched=(), tag="whole")]

@@ -1,0 +1,228 @@
+"""kiln vs PyTorch (CPU, eager) on the convolution workloads of the CPU-speed issue.
+
+    env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE python bench/conv.py [--threads T] [--repeats N] [--quick] [--profile]
+
+Workloads:
+- convnet: MNIST (28, 28, 1) channels-last: Conv 32 3x3 relu, Conv 64 3x3 relu, MaxPool 2,
+  Flatten, Dense 128 relu, Dense 10 softmax; categorical cross-entropy, rmsprop. Training and
+  predict at batch 128, on the real MNIST digits (kiln.datasets.mnist).
+- inception: the guide's inception module on (3, 64, 64) channels-first, 64 filters per tower
+  (1x1 -> 3x3, 1x1 -> 5x5, 3x3 max-pool -> 1x1, concatenated on the channels); trained with mean
+  squared error against a fixed random target, and predict, at batch 16.
+Each figure is the best of N timed passes after a warm-up pass, in samples per second; both
+libraries run in one process with the same thread count, kiln first. Ratios are kiln / PyTorch.
+--profile prints kiln's per-node times of one training and one predict pass of each model, with
+GFLOP/s for every convolution node and the share of time outside them, and the sgemm peak
+(a 2048^3 matmul through kiln) measured in the same run. See bench/README.md.
+"""
+import argparse
+import os
+import time
+
+import numpy as np
+
+from benchutil import best_rate
+
+TARGETS = {"convnet train b128": 1.7, "convnet predict b128": 3.0, "inception train b16": 1.3,
+           "inception predict b16": 1.5}
+CONV_OPS = ("conv2d", "conv2d_grad_input", "conv2d_grad_filter")
+
+
+def data(n_mnist, n_img, seed=0):
+    from kiln.datasets import mnist
+    (x, y), _ = mnist.load_data()
+    x = (x[:n_mnist].reshape(-1, 28, 28, 1) / 255.0).astype(np.float32)
+    y = np.eye(10, dtype=np.float32)[y[:n_mnist]]
+    rng = np.random.default_rng(seed)
+    img = rng.standard_normal((n_img, 3, 64, 64)).astype(np.float32)
+    target = rng.standard_normal((n_img, 192, 64, 64)).astype(np.float32) * 0.1
+    return x, y, img, target
+
+
+# ----------------------------------------------------------------------------- kiln
+
+def kiln_models():
+    from kiln.layers import Convolution2D, Dense, Flatten, Input, MaxPooling2D, merge
+    from kiln.models import Model
+    np.random.seed(0)
+    digits = Input(shape=(28, 28, 1))
+    h = Convolution2D(32, 3, 3, activation="relu", dim_ordering="tf")(digits)
+    h = Convolution2D(64, 3, 3, activation="relu", dim_ordering="tf")(h)
+    h = MaxPooling2D((2, 2), dim_ordering="tf")(h)
+    h = Dense(128, activation="relu")(Flatten()(h))
+    convnet = Model(digits, Dense(10, activation="softmax")(h))
+    convnet.compile(optimizer="rmsprop", loss="categorical_crossentropy")
+
+    img = Input(shape=(3, 64, 64))
+    conv = lambda n, k: Convolution2D(64, k, k, border_mode="same", activation="relu", dim_ordering="th")
+    t1 = conv(64, 3)(conv(64, 1)(img))
+    t2 = conv(64, 5)(conv(64, 1)(img))
+    t3 = conv(64, 1)(MaxPooling2D((3, 3), strides=(1, 1), border_mode="same", dim_ordering="th")(img))
+    inception = Model(img, merge([t1, t2, t3], mode="concat", concat_axis=1))
+    inception.compile(optimizer="rmsprop", loss="mse")
+    return convnet, inception
+
+
+def bench_kiln(d, threads, repeats):
+    import kiln
+    kiln.set_num_threads(threads)
+    x, y, img, target = d
+    convnet, inception = kiln_models()
+    res = {}
+    cases = [("convnet", convnet, x, y, 128), ("inception", inception, img, target, 16)]
+    for name, model, xs, ys, b in cases:
+        model.fit(xs, ys, batch_size=b, nb_epoch=1, verbose=0)
+        res["%s train b%d" % (name, b)] = best_rate(lambda: model.fit(xs, ys, batch_size=b, nb_epoch=1, verbose=0),
+                                                    len(xs), repeats)
+        model.predict(xs, batch_size=b)
+        res["%s predict b%d" % (name, b)] = best_rate(lambda: model.predict(xs, batch_size=b), len(xs), repeats)
+    return res, cases
+
+
+def conv_flops(model):
+    """{layer name: multiply-adds x 2 per sample} of each convolution layer (forward; each of
+    the two gradients costs the same)."""
+    out = {}
+    for layer in model.layers:
+        if type(layer).__name__ in ("Convolution2D", "Conv2D"):
+            W = layer.get_weights()[0]
+            spatial = np.prod([d for d in layer.output_shape[1:]]) // layer.nb_filter
+            out[layer.name] = 2.0 * spatial * layer.nb_filter * (W.size // layer.nb_filter)
+    return out
+
+
+def profile(model, xs, ys, batch, kind):
+    """Per-node times of one pass ('train': an epoch of fit; 'predict'), biggest first, with
+    GFLOP/s for convolution nodes."""
+    p = model._program(kind)
+    p.set_profiling(True)
+    if kind == "train":
+        model.fit(xs, ys, batch_size=batch, nb_epoch=1, verbose=0)
+    else:
+        model.predict(xs, batch_size=batch)
+    rows = sorted(p.profile(), key=lambda r: -r[2])
+    p.set_profiling(False)
+    flops = conv_flops(model)
+    total = sum(r[2] for r in rows)
+    steps = max((r[3] for r in rows), default=1)
+    conv_s = 0.0
+    lines = []
+    for op, result, sec, calls in rows:
+        rate = ""
+        if op in CONV_OPS:
+            conv_s += sec
+            layer = next((n for n in flops if n in result), None)
+            if layer:
+                rate = "%7.1f GFLOP/s" % (flops[layer] * len(xs) / sec / 1e9)
+        if len(lines) < 12:
+            lines.append("  %7.2f ms %5.1f%%  %-20s %-28s %s" % (1e3 * sec / max(calls, 1), 100 * sec / total, op,
+                                                               "%" + result, rate))
+    head = "  %.2f ms per step over %d steps; %.0f%% of the time outside conv nodes" % (
+        1e3 * total / steps, steps, 100 * (1 - conv_s / total) if total else 0)
+    return "\n".join([head] + lines)
+
+
+def peak_gflops(threads, n=2048):
+    """sgemm GFLOP/s through kiln (the BLAS it links), best of 5."""
+    import kiln
+    from kiln import backend as K
+    kiln.set_num_threads(threads)
+    a = K.placeholder(shape=(None, n))
+    f = K.function([a], [K.dot(a, K.variable(np.ones((n, n), np.float32)))])
+    xs = np.ones((n, n), np.float32)
+    f([xs])
+    best = min(_timed(lambda: f([xs])) for _ in range(5))
+    return 2.0 * n ** 3 / best / 1e9
+
+
+def _timed(fn):
+    t = time.perf_counter()
+    fn()
+    return time.perf_counter() - t
+
+
+# ----------------------------------------------------------------------------- PyTorch
+
+def bench_torch(d, threads, repeats):
+    import torch
+    from torch import nn
+    torch.set_num_threads(threads)
+    torch.manual_seed(0)
+    x, y, img, target = d
+
+    convnet = nn.Sequential(nn.Conv2d(1, 32, 3), nn.ReLU(), nn.Conv2d(32, 64, 3), nn.ReLU(), nn.MaxPool2d(2),
+                            nn.Flatten(), nn.Linear(64 * 12 * 12, 128), nn.ReLU(), nn.Linear(128, 10))
+
+    class Inception(nn.Module):
+        def __init__(self):
+            super().__init__()
+            c = lambda i, k: nn.Sequential(nn.Conv2d(i, 64, k, padding=k // 2), nn.ReLU())
+            self.t1 = nn.Sequential(c(3, 1), c(64, 3))
+            self.t2 = nn.Sequential(c(3, 1), c(64, 5))
+            self.t3 = nn.Sequential(nn.MaxPool2d(3, stride=1, padding=1), c(3, 1))
+
+        def forward(self, v):
+            return torch.cat([self.t1(v), self.t2(v), self.t3(v)], dim=1)
+
+    inception = Inception()
+    tx = torch.from_numpy(np.ascontiguousarray(x.transpose(0, 3, 1, 2)))
+    ty = torch.from_numpy(y.argmax(1).astype(np.int64))
+    timg, ttarget = torch.from_numpy(img), torch.from_numpy(target)
+    ce, mse = nn.CrossEntropyLoss(), nn.MSELoss()
+
+    def train(model, opt, loss_fn, xs, ys, b):
+        perm = torch.randperm(len(xs))
+        for s in range(0, len(xs), b):
+            idx = perm[s:s + b]
+            opt.zero_grad()
+            loss_fn(model(xs[idx]), ys[idx]).backward()
+            opt.step()
+
+    def predict(model, xs, b):
+        with torch.inference_mode():
+            for s in range(0, len(xs), b):
+                model(xs[s:s + b])
+
+    res = {}
+    for name, model, loss_fn, xs, ys, b in (("convnet", convnet, ce, tx, ty, 128),
+                                            ("inception", inception, mse, timg, ttarget, 16)):
+        opt = torch.optim.RMSprop(model.parameters(), lr=0.001, alpha=0.9, eps=1e-8)
+        train(model, opt, loss_fn, xs, ys, b)
+        res["%s train b%d" % (name, b)] = best_rate(lambda: train(model, opt, loss_fn, xs, ys, b), len(xs), repeats)
+        predict(model, xs, b)
+        res["%s predict b%d" % (name, b)] = best_rate(lambda: predict(model, xs, b), len(xs), repeats)
+    return res
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--threads", type=int, default=os.cpu_count())
+    ap.add_argument("--repeats", type=int, default=3)
+    ap.add_argument("--quick", action="store_true", help="fewer samples, one repeat")
+    ap.add_argument("--no-torch", action="store_true")
+    ap.add_argument("--profile", action="store_true", help="print kiln's per-node profiles and the sgemm peak")
+    args = ap.parse_args()
+    repeats = 1 if args.quick else args.repeats
+    n_mnist, n_img = (1024, 32) if args.quick else (4096, 128)
+    for var in ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE"):
+        if os.environ.get(var):
+            print("note: %s=%s is set (unset it in the benchmark command)" % (var, os.environ[var]))
+    print("threads %d, load average before: %s" % (args.threads, " ".join("%.2f" % v for v in os.getloadavg())))
+    d = data(n_mnist, n_img)
+    k, cases = bench_kiln(d, args.threads, repeats)
+    t = {} if args.no_torch else bench_torch(d, args.threads, repeats)
+    print("%-24s %12s %12s %8s %8s" % ("case (samples/s)", "kiln", "PyTorch", "ratio", "target"))
+    for case, target in TARGETS.items():
+        ratio = k[case] / t[case] if case in t else float("nan")
+        print("%-24s %12s %12s %8.2f %7.1fx" % (case, "{:,.1f}".format(k[case]),
+                                                "{:,.1f}".format(t[case]) if case in t else "n/a", ratio, target))
+    print("load average after: %s" % " ".join("%.2f" % v for v in os.getloadavg()))
+    if args.profile:
+        print("sgemm peak through kiln (2048^3): %.0f GFLOP/s" % peak_gflops(args.threads))
+        for name, model, xs, ys, b in cases:
+            for kind in ("train", "predict"):
+                print("kiln %s %s, batch %d, by node:\n%s" % (name, kind, b, profile(model, xs, ys, b, kind)))
+
+
+if __name__ == "__main__":
+    main()
