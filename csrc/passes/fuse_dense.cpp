@@ -89,6 +89,7 @@ void optimize(ir::Graph& g) {
   };
   checked(dead_code_elimination, "dead_code_elimination");
   checked(common_subexpressions, "common_subexpressions");
+  checked(fold_transposes, "fold_transposes");
   checked(fuse_dense, "fuse_dense");
   checked(dead_code_elimination, "dead_code_elimination");
 }

@@ -2,7 +2,7 @@
 //
 //   ir::Graph g = ir::parse(text);
 //   passes::build_train(g, {"rmsprop", {{"lr", 0.001}}, "rmsprop_1"});  // autodiff + updates
-//   passes::optimize(g);                                                 // dce, cse, fuse_dense
+//   passes::optimize(g);                                     // dce, cse, fold_transposes, fuse_dense
 #pragma once
 
 #include <map>
@@ -33,10 +33,12 @@ void dead_code_elimination(ir::Graph& g);
 // Merges nodes that compute the same thing (same op, operands, attributes; not random, no side
 // effect), keeping the first.
 void common_subexpressions(ir::Graph& g);
+// transpose(transpose(x, p1), p2) -> transpose(x, p1 o p2), dropped when that is the identity.
+void fold_transposes(ir::Graph& g);
 // Fuses matmul -> bias_add -> activation chains into one dense node when the intermediates have
 // no other use.
 void fuse_dense(ir::Graph& g);
-// The standard pipeline: dce, cse, fuse_dense, dce. Re-verifies after each pass when the
+// The standard pipeline: dce, cse, fold_transposes, fuse_dense, dce. Re-verifies after each pass when the
 // environment sets KILN_CHECK_IR=1 (and then also re-parses the printed text and compares).
 void optimize(ir::Graph& g);
 

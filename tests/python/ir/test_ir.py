@@ -1,6 +1,7 @@
 """IR from Python: programs print canonically and round-trip; malformed IR names its line."""
 import re
 
+import numpy as np
 import pytest
 
 from kiln import _core
@@ -97,3 +98,41 @@ def test_fusion_reads_matmul_defaults_through_the_schema(attrs, fused):
     text = ("kiln 1\ngraph @g {\n  input %x : f32[?,3]\n  param %w : " + w + "\n"
             "  %z = matmul(%x, %w)" + attrs + " : f32[?,4]\n  %y = relu(%z) : f32[?,4]\n  output %y\n}\n")
     assert ('dense(%x, %w) {activation="relu"}' in _core.optimize(text)) == fused
+
+
+def _transposes(body, out="%y", x="f32[?,2,3,4]"):
+    return "kiln 1\ngraph @g {\n  input %%x : %s\n%s  output %s\n}\n" % (x, body, out)
+
+
+def test_inverse_transposes_fold_away_and_others_compose():
+    pair = ("  %a = transpose(%x) {perm=[0,2,3,1]} : f32[?,3,4,2]\n"
+            "  %b = transpose(%a) {perm=[0,3,1,2]} : f32[?,2,3,4]\n  %y = relu(%b) : f32[?,2,3,4]\n")
+    text = _core.optimize(_transposes(pair))
+    assert "transpose" not in text and "relu(%x)" in text, text
+    chain = ("  %a = transpose(%x) {perm=[0,2,3,1]} : f32[?,3,4,2]\n"
+             "  %b = transpose(%a) {perm=[0,2,1,3]} : f32[?,4,3,2]\n  %y = relu(%b) : f32[?,4,3,2]\n")
+    text = _core.optimize(_transposes(chain))
+    assert text.count("transpose(") == 1 and "transpose(%x) {perm=[0,3,2,1]}" in text, text
+    x = np.random.default_rng(0).standard_normal((2, 2, 3, 4)).astype(np.float32)
+    for body in (pair, chain):
+        plain = _core.Program(_core.Store(), _transposes(body)).run([x])[0]
+        folded = _core.compile(_core.Store(), _transposes(body)).run([x])[0]
+        np.testing.assert_array_equal(plain, folded)
+
+
+def test_a_transpose_that_is_an_output_keeps_its_name():
+    body = ("  %a = transpose(%x) {perm=[0,2,3,1]} : f32[?,3,4,2]\n"
+            "  %y = transpose(%a) {perm=[0,3,1,2]} : f32[?,2,3,4]\n")
+    text = _core.optimize(_transposes(body))
+    assert "%y = transpose(%x) {perm=[0,1,2,3]}" in text, text
+
+
+def test_channels_first_convolutions_stay_channels_last_between_layers():
+    from kiln.layers import Convolution2D, Input
+    from kiln.models import Model
+    img = Input(shape=(3, 8, 8))
+    conv = lambda: Convolution2D(4, 3, 3, border_mode="same", dim_ordering="th")
+    m = Model(img, conv()(conv()(conv()(img))))
+    text = _core.optimize(m.ir("predict"))
+    # the input's NCHW -> NHWC, one NHWC -> NCHW at the end, and the three weights'
+    assert text.count("= transpose(%input") == 1 and text.count("transpose(") == 5, text
