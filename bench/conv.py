@@ -15,13 +15,12 @@ libraries run in one process with the same thread count, kiln first. Ratios are 
 GFLOP/s for every convolution node and the share of time outside them, and the sgemm peak
 (a 2048^3 matmul through kiln) measured in the same run. See bench/README.md.
 """
-import argparse
 import os
 import time
 
 import numpy as np
 
-from benchutil import best_rate
+from benchutil import arguments, best_rate, load_average, preamble
 
 TARGETS = {"convnet train b128": 1.7, "convnet predict b128": 3.0, "inception train b16": 1.3,
            "inception predict b16": 1.5}
@@ -195,19 +194,10 @@ def bench_torch(d, threads, repeats):
 
 
 def main():
-    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("--threads", type=int, default=os.cpu_count())
-    ap.add_argument("--repeats", type=int, default=3)
-    ap.add_argument("--quick", action="store_true", help="fewer samples, one repeat")
-    ap.add_argument("--no-torch", action="store_true")
-    ap.add_argument("--profile", action="store_true", help="print kiln's per-node profiles and the sgemm peak")
-    args = ap.parse_args()
+    args = arguments(__doc__, "print kiln's per-node profiles and the sgemm peak")
     repeats = 1 if args.quick else args.repeats
     n_mnist, n_img = (1024, 32) if args.quick else (4096, 128)
-    for var in ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE"):
-        if os.environ.get(var):
-            print("note: %s=%s is set (unset it in the benchmark command)" % (var, os.environ[var]))
-    print("threads %d, load average before: %s" % (args.threads, " ".join("%.2f" % v for v in os.getloadavg())))
+    preamble(args.threads)
     d = data(n_mnist, n_img)
     k, cases = bench_kiln(d, args.threads, repeats)
     t = {} if args.no_torch else bench_torch(d, args.threads, repeats)
@@ -216,7 +206,7 @@ def main():
         ratio = k[case] / t[case] if case in t else float("nan")
         print("%-24s %12s %12s %8.2f %7.1fx" % (case, "{:,.1f}".format(k[case]),
                                                 "{:,.1f}".format(t[case]) if case in t else "n/a", ratio, target))
-    print("load average after: %s" % " ".join("%.2f" % v for v in os.getloadavg()))
+    print("load average after: %s" % load_average())
     if args.profile:
         print("sgemm peak through kiln (2048^3): %.0f GFLOP/s" % peak_gflops(args.threads))
         for name, model, xs, ys, b in cases:

@@ -14,13 +14,12 @@ warm-up epoch), in samples per second; both libraries run in one process with th
 count, kiln first. Ratios are kiln / PyTorch. Also prints kiln's per-node profile of one train
 step of each model (where the time goes). See bench/README.md.
 """
-import argparse
 import os
 import time
 
 import numpy as np
 
-from benchutil import best_rate
+from benchutil import arguments, best_rate, load_average, preamble
 
 TARGETS = {"tweet train b32": 2.0, "tweet train b128": 2.0, "qa train b32": 1.5}
 
@@ -149,19 +148,10 @@ def bench_torch(d, threads, repeats, batches):
 
 
 def main():
-    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("--threads", type=int, default=os.cpu_count())
-    ap.add_argument("--repeats", type=int, default=3)
-    ap.add_argument("--quick", action="store_true", help="fewer samples, one repeat")
-    ap.add_argument("--no-torch", action="store_true")
-    ap.add_argument("--profile", action="store_true", help="print kiln's per-node profile of each model")
-    args = ap.parse_args()
+    args = arguments(__doc__, "print kiln's per-node profile of each model")
     repeats = 1 if args.quick else args.repeats
     n_tweet, n_qa = (512, 256) if args.quick else (2048, 1024)
-    for var in ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE"):
-        if os.environ.get(var):
-            print("note: %s=%s is set (unset it in the benchmark command)" % (var, os.environ[var]))
-    print("threads %d, load average before: %s" % (args.threads, " ".join("%.2f" % v for v in os.getloadavg())))
+    preamble(args.threads)
     d = data(n_tweet, n_qa)
     batches = (32, 128)
     k, models = bench_kiln(d, args.threads, repeats, "sigmoid", batches)
@@ -177,7 +167,7 @@ def main():
         print("%-20s %14s %14s %8.2f   (kiln with hard_sigmoid)" % (case, "{:,.0f}".format(kh[case]),
                                                                      "{:,.0f}".format(t[case]) if case in t else "n/a",
                                                                      ratio))
-    print("load average after: %s" % " ".join("%.2f" % v for v in os.getloadavg()))
+    print("load average after: %s" % load_average())
     if args.profile:
         from kiln import _core
         tweets, y_tweet, qa, y_qa = d

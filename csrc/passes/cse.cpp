@@ -35,11 +35,7 @@ void common_subexpressions(ir::Graph& g) {
     for (size_t k = 0; k < n.outputs.size(); ++k) replace[n.outputs[k]] = first.outputs[k];
     dead[i] = true;
   }
-  std::vector<ir::Node> nodes;
-  for (size_t i = 0; i < g.nodes.size(); ++i)
-    if (!dead[i]) nodes.push_back(std::move(g.nodes[i]));
-  g.nodes = std::move(nodes);
-  compact(g);
+  drop_nodes(g, dead);
 }
 
 }  // namespace kiln::passes

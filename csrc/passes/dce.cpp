@@ -17,9 +17,15 @@ void dead_code_elimination(ir::Graph& g) {
     keep[i] = true;
     for (int v : n.inputs) live[v] = true;
   }
+  std::vector<bool> drop(keep.size());
+  for (size_t i = 0; i < keep.size(); ++i) drop[i] = !keep[i];
+  drop_nodes(g, drop);
+}
+
+void drop_nodes(ir::Graph& g, const std::vector<bool>& drop) {
   std::vector<ir::Node> nodes;
   for (size_t i = 0; i < g.nodes.size(); ++i)
-    if (keep[i]) nodes.push_back(std::move(g.nodes[i]));
+    if (!drop[i]) nodes.push_back(std::move(g.nodes[i]));
   g.nodes = std::move(nodes);
   compact(g);
 }

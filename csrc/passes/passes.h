@@ -44,5 +44,7 @@ void optimize(ir::Graph& g);
 
 // Drops values no node, declaration or output refers to and renumbers (keeps printing stable).
 void compact(ir::Graph& g);
+// Removes the nodes marked in `drop` (by index), then compacts.
+void drop_nodes(ir::Graph& g, const std::vector<bool>& drop);
 
 }  // namespace kiln::passes

@@ -34,11 +34,7 @@ void fold_transposes(ir::Graph& g) {
       dead[i] = true;
     }
   }
-  std::vector<ir::Node> nodes;
-  for (size_t i = 0; i < g.nodes.size(); ++i)
-    if (!dead[i]) nodes.push_back(std::move(g.nodes[i]));
-  g.nodes = std::move(nodes);
-  compact(g);
+  drop_nodes(g, dead);
 }
 
 }  // namespace kiln::passes
