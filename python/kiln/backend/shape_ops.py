@@ -121,6 +121,20 @@ def one_hot(indices, nb_classes=None, num_classes=None):
     return make("one_hot", [_arg(indices, "one_hot")], {"depth": int(depth)})
 
 
+def in_top_k(predictions, targets, k):
+    """1.0 where the target class (an index per row) is among the k highest predictions of its
+    row, else 0.0; as TensorFlow's in_top_k, classes tied with the k-th all count as in. Composed:
+    the target is in the top k when fewer than k classes score strictly higher."""
+    predictions, targets = _arg(predictions, "in_top_k"), _arg(targets, "in_top_k")
+    if len(predictions.shape) != 2 or predictions.shape[-1] is None:
+        raise ValueError("K.in_top_k: predictions must be (batch, classes) with known classes, got %r"
+                         % (predictions,))
+    hot = one_hot(targets, predictions.shape[-1])
+    target_score = sum(multiply(hot, predictions), axis=-1, keepdims=True)
+    higher = sum(make("greater", [predictions, target_score]), axis=-1)
+    return make("less", [higher, _arg(float(k), "in_top_k")])
+
+
 def prod(x, axis=None, keepdims=False):
     return _reduce("reduce_prod", x, axis, keepdims, "prod")
 
