@@ -1,4 +1,4 @@
 """Keras 1.2's `keras.preprocessing`, on NumPy alone: `sequence` (padding, skip-grams), `text`
 (Tokenizer, word sequences, hashing), `image` (ImageDataGenerator on arrays; no file loading,
 which would need PIL)."""
-from . import sequence, text  # noqa: F401
+from . import image, sequence, text  # noqa: F401
