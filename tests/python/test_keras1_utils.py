@@ -88,8 +88,9 @@ def test_get_from_module_as_keras1():
 
 def test_progbar_from_keras1_loop(capsys):
     bar = generic_utils.Progbar(target=4)
-    for i in range(4):
+    for i in range(3):
         bar.add(1, values=[("loss", 0.5)])
+    bar.update(4, [("loss", 0.5)], force=True)  # Keras 1.2's keyword
     out = capsys.readouterr().out
     assert "4/4" in out and "loss: 0.5000" in out
 

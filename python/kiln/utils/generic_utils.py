@@ -103,7 +103,7 @@ class Progbar(object):
         self._finished = False
         self._dynamic = _is_dynamic_display()
 
-    def update(self, current, values=None, finalize=None):
+    def update(self, current, values=None, finalize=None, force=False):
         """Moves the bar to `current` and shows `values`.
 
         Args:
@@ -115,6 +115,7 @@ class Progbar(object):
                 finishes it when `current >= target`. False never does,
                 even at the target (a caller that adds validation values at
                 the end of an epoch uses this until then).
+            force: redraw now even if `interval` has not passed (Keras 1.2).
         """
         if self._finished:
             return
@@ -133,7 +134,7 @@ class Progbar(object):
         if not finalize:
             if not self._dynamic or self.verbose != 1:
                 return
-            if self._last_draw is not None and now - self._last_draw < self.interval:
+            if not force and self._last_draw is not None and now - self._last_draw < self.interval:
                 return
             self._draw("\r", self._line(current, now, final=False), "")
         elif self._dynamic and self.verbose == 1:
