@@ -1,6 +1,6 @@
 // libFuzzer target: IR text. Each input is parsed and verified; an accepted graph is also
 // optimized, turned into a train graph when its first output can be a loss, planned at two
-// batch sizes, and run once when its memory fits the harness cap, with inputs of small integer
+// batch sizes (named dynamic dims at length 2), and run once when its memory fits the harness cap, with inputs of small integer
 // values (so that gather and one_hot indices are in range sometimes and out of range others).
 #include "fuzz/harness.h"
 #include "runtime/compile.h"
@@ -16,15 +16,24 @@ size_t stored_bytes(const ir::Graph& g) {
   return total;
 }
 
+// The batch, and length 2 for every named dynamic dim of the graph.
+ir::Sizes sizes_at(const ir::Graph& g, int64_t batch) {
+  ir::Sizes s(batch);
+  for (const ir::Value& v : g.values)
+    for (int64_t d : v.type.dims)
+      if (ir::has_name(d)) s.set(ir::dim_parts(d).name, 2);
+  return s;
+}
+
 void run_small(const std::string& text, const rt::CompileOptions& o) {
   ir::Graph g = rt::compile_graph(text, o);
   for (int64_t batch : {int64_t(1), int64_t(3)}) {
-    memory::Plan p = memory::plan_memory(g, batch);
+    memory::Plan p = memory::plan_memory(g, sizes_at(g, batch));
     if (p.arena_bytes + stored_bytes(g) > fuzz::kMaxBytes / 2) return;
   }
   auto store = std::make_shared<rt::Store>();
   rt::Program program(store, g, 1);
-  rt::Program::Lease ex = program.acquire(3);
+  rt::Program::Lease ex = program.acquire(sizes_at(g, 3));
   for (size_t i = 0; i < ex->inputs.size(); ++i)
     for (int64_t k = 0; k < ex->inputs[i].numel; ++k) ex->inputs[i].f()[k] = static_cast<float>((k * 7 + i) % 5);
   program.run(*ex);

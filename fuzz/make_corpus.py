@@ -38,6 +38,10 @@ def models():
     m = merge([m, Lambda(lambda t: K.square(t))(m)], mode="sum")
     yield "merge", Model([a, b], Reshape((2, 4))(m)), "mse"
     yield "timedist", Model(seq, TimeDistributed(Dense(2))(RepeatVector(4)(Flatten()(seq)))), "mse"
+    any_words = Input(shape=(None,), dtype="int32")  # named dynamic dims (IR version 2)
+    yield "dynlstm", Model(any_words, Dense(1)(LSTM(3)(Embedding(10, 4, mask_zero=True)(any_words)))), "mse"
+    any_seq = Input(shape=(None, 3))
+    yield "dyntd", Model(any_seq, TimeDistributed(Dense(2))(GRU(2, return_sequences=True)(any_seq))), "mse"
 
 
 def main():
@@ -51,7 +55,8 @@ def main():
         model.compile(optimizer="adam", loss=loss)
         for kind in ("predict", "train"):
             (CORPUS / ("%s_%s.kir" % (name, kind))).write_text(model.ir(kind))
-    tokens = ["kiln", "graph", "input", "param", "state", "output", "f32", "i32", "?", "?*", "init", "seed"]
+    tokens = ["kiln", "graph", "input", "param", "state", "output", "f32", "i32", "?", "?*", "?t", "?*?t", "?u", "init",
+              "seed"]
     tokens += _core.op_names()
     for op in _core.op_names():
         tokens += _core.op_info(op)["attrs"]

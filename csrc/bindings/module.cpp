@@ -36,7 +36,8 @@ py::array_t<float> new_array(const std::vector<int64_t>& dims) {
 
 py::object type_to_py(const ir::Type& t) {
   py::list dims;
-  // None is the batch; a batch multiple ?*k travels as -k.
+  // None is the batch; other symbolic dims (?*k, ?t, ?*?t) travel as their negative encoding
+  // (ir/dims.h; kiln._core.dim_info decodes one).
   for (int64_t d : t.dims) dims.append(d == ir::kBatch ? py::none() : py::object(py::int_(d)));
   return py::make_tuple(ir::dtype_name(t.dtype), py::tuple(dims));
 }
@@ -72,10 +73,16 @@ py::object attr_to_py(const ir::AttrValue& v, ops::AttrKind kind) {
   return py::cast(std::get<std::vector<int64_t>>(v));
 }
 
-std::vector<int64_t> shape_of(const ir::Type& t, int64_t batch) {
+std::vector<int64_t> shape_of(const ir::Type& t, const ir::Sizes& sizes) {
   std::vector<int64_t> s;
-  for (int64_t d : t.dims) s.push_back(ir::concrete_dim(d, batch));
+  for (int64_t d : t.dims) s.push_back(ir::concrete_dim(d, sizes));
   return s;
+}
+
+std::vector<std::vector<int64_t>> shapes_of(const std::vector<F32Array>& arrays) {
+  std::vector<std::vector<int64_t>> out;
+  for (const auto& a : arrays) out.emplace_back(a.shape(), a.shape() + a.ndim());
+  return out;
 }
 
 std::vector<rt::HostArray> host_arrays(const std::vector<F32Array>& arrays) {
@@ -126,31 +133,16 @@ class PyProgram {
     const ir::Graph& g = p_->graph();
     if (arrays.size() != g.inputs.size())
       throw ValueError("the program takes " + std::to_string(g.inputs.size()) + " inputs, got " + std::to_string(arrays.size()));
-    // The batch size comes from the first input whose leading dim is the batch.
-    int64_t batch = 1;
-    for (size_t i = 0; i < arrays.size(); ++i) {
-      const ir::Type& t = g.values[g.inputs[i]].type;
-      if (t.rank() > 0 && t.dims[0] == ir::kBatch && arrays[i].ndim() > 0) {
-        batch = arrays[i].shape(0);
-        break;
-      }
-    }
-    for (size_t i = 0; i < arrays.size(); ++i) {
-      std::vector<int64_t> want = shape_of(g.values[g.inputs[i]].type, batch);
-      std::vector<int64_t> got(arrays[i].shape(), arrays[i].shape() + arrays[i].ndim());
-      if (want != got)
-        throw ShapeError("input %" + g.values[g.inputs[i]].name + " expects " + g.values[g.inputs[i]].type.str() +
-                         ", got an array of shape " + ir::Type{ir::DType::f32, got}.str().substr(3));
-    }
+    ir::Sizes sizes = p_->sizes_for(shapes_of(arrays));
     std::vector<py::array_t<float>> outs;
     std::vector<float*> dst;
     for (int v : g.outputs) {
-      outs.push_back(new_array(shape_of(g.values[v].type, batch)));
+      outs.push_back(new_array(shape_of(g.values[v].type, sizes)));
       dst.push_back(outs.back().mutable_data());
     }
     {
       py::gil_scoped_release nogil;
-      rt::Program::Lease ex = p_->acquire(batch);
+      rt::Program::Lease ex = p_->acquire(sizes);
       for (size_t i = 0; i < arrays.size(); ++i)
         std::memcpy(ex->inputs[i].data, arrays[i].data(), ex->inputs[i].numel * 4);
       p_->run(*ex);
@@ -165,6 +157,7 @@ class PyProgram {
   py::tuple run_epoch(const std::vector<F32Array>& arrays, int64_t batch_size, const py::object& order,
                       bool every_batch, double interval_s, py::object on_batch_begin, py::object on_progress) {
     std::vector<rt::HostArray> hs = host_arrays(arrays);
+    ir::Sizes dims = p_->sizes_for(shapes_of(arrays));
     std::vector<int64_t> ord;
     if (py::isinstance<py::int_>(order)) {
       ord = rt::shuffled_order(hs.empty() ? 0 : hs[0].rows, order.cast<uint64_t>());
@@ -190,7 +183,7 @@ class PyProgram {
     rt::EpochResult r;
     {
       py::gil_scoped_release nogil;
-      r = rt::run_epoch(*p_, hs, batch_size, ord, hooks);
+      r = rt::run_epoch(*p_, hs, batch_size, ord, hooks, dims);
     }
     return py::make_tuple(r.means, r.seen, r.stopped);
   }
@@ -198,16 +191,18 @@ class PyProgram {
   py::list predict(const std::vector<F32Array>& arrays, int64_t batch_size) {
     const ir::Graph& g = p_->graph();
     int64_t n = arrays.empty() ? 0 : (arrays[0].ndim() ? arrays[0].shape(0) : 1);
+    ir::Sizes dims = p_->sizes_for(shapes_of(arrays));
+    dims.batch = n;
     std::vector<py::array_t<float>> outs;
     std::vector<char*> ptrs;
     for (int v : g.outputs) {
-      outs.push_back(new_array(shape_of(g.values[v].type, n)));
+      outs.push_back(new_array(shape_of(g.values[v].type, dims)));
       ptrs.push_back(reinterpret_cast<char*>(outs.back().mutable_data()));
     }
     std::vector<rt::HostArray> hs = host_arrays(arrays);
     {
       py::gil_scoped_release nogil;
-      rt::run_predict(*p_, hs, batch_size, ptrs, signal_poll());
+      rt::run_predict(*p_, hs, batch_size, ptrs, signal_poll(), dims);
     }
     py::list result;
     for (auto& o : outs) result.append(o);
@@ -221,8 +216,11 @@ class PyProgram {
     return out;
   }
 
-  py::dict plan(int64_t batch) {
-    std::shared_ptr<const memory::Plan> p = p_->plan(batch);
+  // The plan at a batch size and, for a graph with named dims, their lengths ({"t1": 120}).
+  py::dict plan(int64_t batch, const std::map<std::string, int64_t>& dims) {
+    ir::Sizes sizes(batch);
+    for (const auto& [name, n] : dims) sizes.set(ir::dim_name_code(name), n);
+    std::shared_ptr<const memory::Plan> p = p_->plan(sizes);
     py::dict d;
     d["arena_bytes"] = p->arena_bytes;
     d["naive_bytes"] = p->naive_bytes;
@@ -230,6 +228,7 @@ class PyProgram {
   }
 
   uint64_t runs() const { return p_->runs(); }
+  const rt::Program& program() const { return *p_; }
   void set_runs(uint64_t n) { p_->set_runs(n); }
 
  private:
@@ -274,6 +273,19 @@ PYBIND11_MODULE(_core, m) {
     for (auto& t : ops::infer(op, in, attrs_from_py(attrs))) out.append(type_to_py(t));
     return out;
   });
+  // Dims (ir/dims.h): dim("t") is ?t, dim("t", batch=True) is ?*?t, dim(batch=True, factor=3) ?*3.
+  m.def(
+      "dim",
+      [](const std::string& name, bool batch, int64_t factor) {
+        return ir::make_dim({batch, name.empty() ? 0 : ir::dim_name_code(name), factor});
+      },
+      py::arg("name") = "", py::arg("batch") = false, py::arg("factor") = 1);
+  m.def("dim_info", [](int64_t d) {  // (batch, name or "", factor) of a symbolic dim
+    if (d >= 0) throw ValueError(std::to_string(d) + " is a static dim");
+    ir::DimParts p = ir::dim_parts(d);
+    return py::make_tuple(p.batch, p.name ? ir::dim_name(p.name) : std::string(), p.factor);
+  });
+  m.def("dim_text", [](int64_t d) { return ir::dim_text(d); });
   m.def("op_names", [] { return ops::Registry::get().names(); });
   m.def("op_info", [](const std::string& name) {
     const ops::Schema& s = ops::Registry::get().at(name);
@@ -368,7 +380,8 @@ PYBIND11_MODULE(_core, m) {
       .def("run", &PyProgram::run)
       .def("run_epoch", &PyProgram::run_epoch)
       .def("predict", &PyProgram::predict)
-      .def("plan", &PyProgram::plan)
+      .def("plan", &PyProgram::plan, py::arg("batch"), py::arg("dims") = std::map<std::string, int64_t>{})
+      .def("cached_plans", [](const PyProgram& p) { return p.program().cached_plans(); })
       .def("runs", &PyProgram::runs)
       .def("set_runs", &PyProgram::set_runs)
       .def("set_profiling", &PyProgram::set_profiling)

@@ -9,10 +9,17 @@ namespace kiln::ir {
 
 const char* dtype_name(DType t) { return t == DType::f32 ? "f32" : "i32"; }
 
-int64_t Type::numel(int64_t batch) const {
+int64_t Type::numel(const Sizes& sizes) const {
   int64_t n = 1;
-  for (int64_t d : dims) n *= concrete_dim(d, batch);
+  for (int64_t d : dims)
+    if (__builtin_mul_overflow(n, concrete_dim(d, sizes), &n)) throw ShapeError(str() + " overflows at " + sizes.str());
   return n;
+}
+
+bool Type::has_names() const {
+  for (int64_t d : dims)
+    if (has_name(d)) return true;
+  return false;
 }
 
 std::string Type::str() const {
@@ -20,8 +27,7 @@ std::string Type::str() const {
   s += "[";
   for (size_t i = 0; i < dims.size(); ++i) {
     if (i) s += ",";
-    int64_t d = dims[i];
-    s += d == kBatch ? std::string("?") : d < 0 ? "?*" + std::to_string(-d) : std::to_string(d);
+    s += dim_text(dims[i]);
   }
   return s + "]";
 }

@@ -4,7 +4,8 @@
 // definition: a graph input, a persistent param/state (owned by the Store, shared by every
 // program), or an output of exactly one node. Node order is the schedule: the executor runs nodes
 // as listed, and side-effecting nodes (optimizer updates) are placed after every read of the
-// state they write. A dim of -1 (`?` in text) is the batch size, fixed per memory plan.
+// state they write. A dim of -1 (`?` in text) is the batch size and `?t` a named dynamic dim
+// (ir/dims.h), both fixed per memory plan.
 #pragma once
 
 #include <cstdint>
@@ -16,16 +17,14 @@
 #include <vector>
 
 #include "base/errors.h"
+#include "ir/dims.h"
 
 namespace kiln::ir {
 
 enum class DType { f32, i32 };
 const char* dtype_name(DType t);
-// Dims are sizes >= 0, or negative for batch dims: -1 (`?`) is the batch size and -k (`?*k`) is
-// the batch size times k, the shape of a time axis folded into the batch (merge_batch).
-constexpr int64_t kBatch = -1;
-inline bool is_batch(int64_t d) { return d < 0; }
-inline int64_t concrete_dim(int64_t d, int64_t batch) { return d < 0 ? batch * -d : d; }
+// Dims are sizes >= 0, or negative for symbolic dims (ir/dims.h): -1 (`?`) is the batch size,
+// -k (`?*k`) the batch size times k (a time axis folded into the batch), `?t` a named dynamic dim.
 
 struct Type {
   DType dtype = DType::f32;
@@ -34,8 +33,9 @@ struct Type {
   int rank() const { return static_cast<int>(dims.size()); }
   bool operator==(const Type& o) const { return dtype == o.dtype && dims == o.dims; }
   bool operator!=(const Type& o) const { return !(*this == o); }
-  // Number of elements with the batch dim (-1) replaced by `batch`.
-  int64_t numel(int64_t batch) const;
+  // Number of elements at the run's sizes (overflow is a ShapeError).
+  int64_t numel(const Sizes& sizes) const;
+  bool has_names() const;  // some dim carries a named dynamic dim
   std::string str() const;
 };
 

@@ -60,29 +60,56 @@ class LineParser {
     expect('[', "after the dtype");
     if (!accept(']')) {
       for (;;) {
-        if (accept('?')) {
-          int64_t k = 1;
-          if (accept('*')) {
-            int c = peek().col;
-            std::string f = expect_kind(Tok::integer, "a batch multiple after '?*'");
-            long long v = std::strtoll(f.c_str(), nullptr, 10);
-            if (v < 1 || f.size() > 9) fail("batch multiple out of range: " + f, c);
-            k = v;
-          }
-          t.dims.push_back(-k);
-        } else {
-          int c = peek().col;
-          std::string d = expect_kind(Tok::integer, "a dimension (a non-negative integer or ?)");
-          long long v = std::strtoll(d.c_str(), nullptr, 10);
-          if (v < 0 || d.size() > 12) fail("dimension out of range: " + d, c);
-          t.dims.push_back(v);
-        }
+        t.dims.push_back(parse_dim());
         if (accept(']')) break;
         expect(',', "or ']' in the dimension list");
       }
     }
     if (t.dims.size() > 8) fail("more than 8 dimensions", col);
     return t;
+  }
+
+  // dim := INT | term ('*' term)*, term := '?' | '?NAME' | INT, with at least one '?', at most one
+  // batch, one name and one factor (dims.h). Printed canonically: ?, ?*3, ?t, ?t*3, ?*?t, ?*?t*3.
+  int64_t parse_dim() {
+    int col = peek().col;
+    if (peek().kind == Tok::integer) {
+      std::string d = next().text;
+      long long v = std::strtoll(d.c_str(), nullptr, 10);
+      if (v < 0 || d.size() > 12) fail("dimension out of range: " + d, col);
+      if (!(peek().kind == Tok::punct && peek().text == "*")) return v;
+      fail("a static factor comes last in a symbolic dim, as in ?*" + d, col);
+    }
+    DimParts p;
+    bool factor = false;
+    for (;;) {
+      int c = peek().col;
+      if (accept('?')) {
+        if (peek().kind == Tok::ident && peek().col == c + 1) {
+          std::string name = next().text;
+          if (p.name) fail("a dim holds at most one named dynamic dim", c);
+          try {
+            p.name = dim_name_code(name);
+          } catch (const ShapeError& e) {
+            fail(e.what(), c);
+          }
+        } else {
+          if (p.batch) fail("a dim holds the batch ? at most once", c);
+          p.batch = true;
+        }
+      } else if (peek().kind == Tok::integer && !factor) {
+        std::string f = next().text;
+        long long v = std::strtoll(f.c_str(), nullptr, 10);
+        if (v < 1 || v > kMaxDimFactor || f.size() > 9) fail("factor out of range (1 .. 2^24-1): " + f, c);
+        p.factor = v;
+        factor = true;
+      } else {
+        fail("expected a dimension (a non-negative integer, ?, ?name, or their product such as ?*?t*2)", c);
+      }
+      if (!accept('*')) break;
+    }
+    if (!p.batch && !p.name) fail("a factor needs ? or ?name before it", col);
+    return make_dim(p);
   }
 
   AttrValue parse_attr_value() {
@@ -229,6 +256,14 @@ Graph parse(const std::string& text) {
     if (!cur.empty()) lines.push_back(cur);
   }
   enum { kHeader, kGraph, kBody, kAfterOutput, kDone } state = kHeader;
+  int version = 2;
+  // Version 2 adds named dynamic dims (?t); a version 1 file cannot hold them.
+  auto type_at = [&](LineParser& p) {
+    int col = p.peek().col;
+    Type t = p.parse_type();
+    if (version == 1 && t.has_names()) p.fail("named dynamic dims such as ?t need the header 'kiln 2'", col);
+    return t;
+  };
   for (size_t li = 0; li < lines.size(); ++li) {
     int lineno = static_cast<int>(li) + 1;
     LineParser p(lines[li], lineno);
@@ -241,7 +276,8 @@ Graph parse(const std::string& text) {
         p.next();
         int col = p.peek().col;
         std::string v = p.expect_kind(Tok::integer, "the IR version after 'kiln'");
-        if (v != "1") p.fail("unsupported IR version " + v + " (this runtime reads version 1)", col);
+        if (v != "1" && v != "2") p.fail("unsupported IR version " + v + " (this runtime reads versions 1 and 2)", col);
+        version = v == "1" ? 1 : 2;
         p.expect_end();
         state = kGraph;
         break;
@@ -272,7 +308,7 @@ Graph parse(const std::string& text) {
           std::string name = p.expect_kind(Tok::value, "a value name such as %x");
           if (g.find(name) >= 0) p.fail("value %" + name + " is already defined", col);
           p.expect(':', "after the value name");
-          Type t = p.parse_type();
+          Type t = type_at(p);
           Attrs a = p.parse_attrs();
           p.expect_end();
           ValueKind k = first.text == "input" ? ValueKind::input
@@ -280,7 +316,7 @@ Graph parse(const std::string& text) {
           if (k == ValueKind::input && !a.empty()) p.fail("inputs take no attributes", col);
           if (k != ValueKind::input) {
             for (int64_t d : t.dims)
-              if (is_batch(d)) p.fail("a " + first.text + " cannot have a batch dimension (?)", col);
+              if (is_batch(d)) p.fail("a " + first.text + " cannot have a symbolic dimension (? or ?name)", col);
           }
           define(g.add_decl(name, k, t, std::move(a)));
           break;
@@ -332,7 +368,7 @@ Graph parse(const std::string& text) {
         std::vector<Type> types;
         if (p.accept(':')) {
           for (;;) {
-            types.push_back(p.parse_type());
+            types.push_back(type_at(p));
             if (p.at_end()) break;
             p.expect(',', "between result types");
           }

@@ -38,7 +38,10 @@ static std::string attrs_text(const Attrs& a) {
 
 std::string print(const Graph& g) {
   std::ostringstream o;
-  o << "kiln 1\ngraph @" << g.name << " {\n";
+  // Version 1 unless a type needs version 2's named dims, so such files stay readable by version 1.
+  bool named = false;
+  for (const Value& v : g.values) named = named || v.type.has_names();
+  o << (named ? "kiln 2" : "kiln 1") << "\ngraph @" << g.name << " {\n";
   auto decl = [&](const char* kw, int id) {
     const Value& v = g.values[id];
     o << "  " << kw << " %" << v.name << " : " << v.type.str() << attrs_text(v.attrs) << "\n";

@@ -18,7 +18,7 @@ constexpr int64_t kMaxElements = int64_t(1) << 40;
 static void check_size(const Value& v) {
   int64_t n = 1;
   for (int64_t d : v.type.dims) {
-    if (is_batch(d)) continue;
+    if (is_batch(d)) d = dim_parts(d).factor;  // per sample and per unit of each dynamic dim
     if (d != 0 && n > kMaxElements / d)
       throw ShapeError((v.line ? "line " + std::to_string(v.line) + ": " : std::string()) + "%" + v.name + " : " +
                        v.type.str() + " has more than 2^40 elements per sample");

@@ -6,7 +6,7 @@
 
 namespace kiln::memory {
 
-Plan plan_memory(const ir::Graph& g, int64_t batch) {
+Plan plan_memory(const ir::Graph& g, const ir::Sizes& sizes) {
   const int64_t kAlign = 64;
   size_t nv = g.values.size();
   int nn = static_cast<int>(g.nodes.size());
@@ -21,7 +21,8 @@ Plan plan_memory(const ir::Graph& g, int64_t batch) {
     if (first[v] != -2) last[v] = nn;
 
   Plan p;
-  p.batch = batch;
+  p.sizes = sizes;
+  p.batch = sizes.batch;
   p.offset.assign(nv, -1);
   struct Item {
     int v;
@@ -30,11 +31,11 @@ Plan plan_memory(const ir::Graph& g, int64_t batch) {
   std::vector<Item> items;
   for (size_t v = 0; v < nv; ++v) {
     if (first[v] == -2) continue;
-    int64_t per_sample = g.values[v].type.numel(1);
-    if (batch > 0 && per_sample > (int64_t(1) << 50) / batch)
-      throw ShapeError("%" + g.values[v].name + " : " + g.values[v].type.str() + " at batch " + std::to_string(batch) +
+    int64_t n = g.values[v].type.numel(sizes);  // a ShapeError on overflow
+    if (n > (int64_t(1) << 50))
+      throw ShapeError("%" + g.values[v].name + " : " + g.values[v].type.str() + " at " + sizes.str() +
                        " needs more than 2^52 bytes");
-    int64_t bytes = g.values[v].type.numel(batch) * 4;
+    int64_t bytes = n * 4;
     int64_t size = std::max<int64_t>((bytes + kAlign - 1) / kAlign * kAlign, kAlign);
     items.push_back({static_cast<int>(v), size});
     p.naive_bytes += size;

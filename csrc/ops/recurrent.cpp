@@ -7,7 +7,7 @@
 // backward pass needs, in natural time order: hs [B, T, u] (every step's h), and per op cs
 // (lstm's cells), gates [B, T, G*u] (activated), rh (gru's r * h_prev).
 // Attributes: activation (tanh), inner_activation (hard_sigmoid; not simple_rnn's),
-// go_backwards (0), return_sequences (0).
+// go_backwards (0), return_sequences (0), dropout_W and dropout_U (0: rates), seed (0).
 #include "ops/activations.h"
 #include "ops/common.h"
 
@@ -39,7 +39,8 @@ std::array<int64_t, 3> check_forward(const Cell& c, const std::vector<Type>& in,
   for (size_t i = at; i < in.size(); ++i) require_f32(in[i], "every operand");
   if (x.rank() != 3) throw ShapeError("x must be [B, T, D] (rank 3), got " + x.str());
   int64_t B = x.dims[0], T = x.dims[1], D = x.dims[2];
-  if (ir::is_batch(T) || ir::is_batch(D)) throw ShapeError("x " + x.str() + ": only its first dim may be the batch");
+  if ((ir::is_batch(T) && !ir::is_named(T)) || ir::is_batch(D))
+    throw ShapeError("x " + x.str() + ": its first dim may be the batch, its time axis static or a named dynamic dim (?t)");
   if (U.rank() != 2 || U.dims[1] != mul_dims(c.gates, U.dims[0]) || ir::is_batch(U.dims[0]))
     throw ShapeError("U must be [u, " + std::to_string(c.gates) + "u] (the gates side by side), got " + U.str());
   int64_t u = U.dims[0], G = U.dims[1];
@@ -58,6 +59,10 @@ std::array<int64_t, 3> check_forward(const Cell& c, const std::vector<Type>& in,
       throw ShapeError("an initial state must be [B, u] = " + Type{ir::DType::f32, {B, u}}.str() + ", got " + in[i].str());
   check_activation(a, "activation");
   if (c.gates > 1) check_activation(a, "inner_activation");
+  for (const char* key : {"dropout_W", "dropout_U"}) {
+    double rate = a.get_float(key);
+    if (!(rate >= 0.0 && rate < 1.0)) throw ValueError(std::string(key) + " must be in [0, 1), got " + ir::format_float(rate));
+  }
   return {B, T, u};
 }
 
@@ -118,12 +123,16 @@ GradFn grad_of(const Cell& c) {
   };
 }
 
+// dropout_W / dropout_U: Keras 1's rates (one mask per sequence and gate on x and on h_prev),
+// drawn from `seed` and `seed + 1` in each run (kernels/cpu/recurrent.h).
+void dropout_attrs(Schema& s) { s.attr_float("dropout_W", 0.0).attr_float("dropout_U", 0.0).attr_int("seed", 0); }
 void gated_attrs(Schema& s) {
   s.attr_str("activation", "tanh").attr_str("inner_activation", "hard_sigmoid").attr_bool("go_backwards", false)
-      .attr_bool("return_sequences", false);
+      .attr_bool("return_sequences", false).with(dropout_attrs);
 }
 void rnn_attrs(Schema& s) {
-  s.attr_str("activation", "tanh").attr_bool("go_backwards", false).attr_bool("return_sequences", false);
+  s.attr_str("activation", "tanh").attr_bool("go_backwards", false).attr_bool("return_sequences", false)
+      .with(dropout_attrs);
 }
 // A gradient op: its forward op's attributes, and whether to compute dx.
 void gated_grad_attrs(Schema& s) { gated_attrs(s.attr_bool("input_grad", true)); }

@@ -123,6 +123,10 @@ int GradBuilder::scalar(double v) { return emit("constant", {}, {{"value", v}});
 
 std::string shape_str(const Type& t) { return t.str(); }
 
+bool may_equal(int64_t a, int64_t b) {
+  return a == b || (ir::is_named(a) && (b >= 0 || ir::is_named(b))) || (ir::is_named(b) && a >= 0);
+}
+
 Type broadcast(const Type& a, const Type& b, const char* op) {
   if (a.dtype != b.dtype)
     throw ShapeError(std::string("operands have different dtypes: ") + a.str() + " and " + b.str());
@@ -136,6 +140,7 @@ Type broadcast(const Type& a, const Type& b, const char* op) {
     if (da == db) t.dims[i] = da;
     else if (da == 1) t.dims[i] = db;
     else if (db == 1) t.dims[i] = da;
+    else if (may_equal(da, db)) t.dims[i] = db >= 0 ? db : da;  // checked when the lengths are known
     else
       throw ShapeError(std::string("shapes cannot be broadcast together: ") + a.str() + " and " + b.str());
   }

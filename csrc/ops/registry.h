@@ -138,6 +138,11 @@ class GradBuilder {
 
 // Shared shape helpers for schema files.
 std::string shape_str(const Type& t);
+// Whether two dims can be equal at run time: the same dim, or a named dynamic dim (?t) against a
+// static size or another name. Ops accept such pairs symbolically; Program::plan re-infers with
+// the lengths put in, so a mismatch is an error naming the node before anything runs.
+bool may_equal(int64_t a, int64_t b);
+// NumPy broadcasting of two types (dims that may_equal count as equal; the static one is kept).
 Type broadcast(const Type& a, const Type& b, const char* op);
 int norm_axis(int64_t axis, int rank, const char* op);
 

@@ -103,11 +103,15 @@ std::vector<Type> infer_concat(const std::vector<Type>& in, const AttrReader& a)
   out.dims[ax] = 0;
   for (const Type& t : in) {
     if (ir::is_batch(t.dims[ax]))
-      throw ShapeError("axis " + std::to_string(ax) + " is the batch dim ?, which cannot be concatenated; got " +
-                       all_shapes(in));
-    for (int i = 0; i < r; ++i)
-      if (i != ax && t.dims[i] != in[0].dims[i])
+      throw ShapeError("axis " + std::to_string(ax) + " is the " + (ir::has_batch(t.dims[ax]) ? "batch" : "dynamic") +
+                       " dim " + ir::dim_text(t.dims[ax]) +
+                       ", which cannot be concatenated; got " + all_shapes(in));
+    for (int i = 0; i < r; ++i) {
+      if (i == ax) continue;
+      if (!may_equal(t.dims[i], in[0].dims[i]))
         throw ShapeError("operands must agree on every dim but axis " + std::to_string(ax) + ", got " + all_shapes(in));
+      if (t.dims[i] >= 0) out.dims[i] = t.dims[i];  // a static size pins a named dim
+    }
     out.dims[ax] = add_dims(out.dims[ax], t.dims[ax]);
   }
   return {out};
@@ -159,7 +163,7 @@ KILN_OP(concat).inputs({"x"}).variadic(1).attr_int("axis", -1).set_infer(infer_c
 static std::vector<Type> infer_reverse(const std::vector<Type>& in, const AttrReader& a) {
   require_f32(in[0], "operand");
   int ax = norm_axis(a.get_int("axis"), in[0].rank(), "reverse");
-  if (ir::is_batch(in[0].dims[ax]))
+  if (ir::has_batch(in[0].dims[ax]))  // a named dynamic axis (?t) reverses at its run-time length
     throw ShapeError("axis " + std::to_string(a.get_int("axis")) + " of " + in[0].str() + " is the batch dim ?");
   return {in[0]};
 }

@@ -48,7 +48,7 @@ static void gather(Execution& b, const std::vector<HostArray>& arrays, const int
 }
 
 EpochResult run_epoch(const Program& p, const std::vector<HostArray>& arrays, int64_t batch_size,
-                      const std::vector<int64_t>& order, const EpochHooks& hooks) {
+                      const std::vector<int64_t>& order, const EpochHooks& hooks, const ir::Sizes& dims) {
   using clock = std::chrono::steady_clock;
   if (batch_size <= 0) throw ValueError("batch_size must be positive");
   int64_t n = static_cast<int64_t>(order.size());
@@ -73,7 +73,9 @@ EpochResult run_epoch(const Program& p, const std::vector<HostArray>& arrays, in
     }
     if (!ex || (*ex)->batch != size) {
       ex.reset();
-      ex.emplace(p.acquire(size));
+      ir::Sizes sz = dims;
+      sz.batch = size;
+      ex.emplace(p.acquire(sz));
     }
     Execution& b = **ex;
     if (bi == 0) check_arrays(b, arrays);
@@ -121,7 +123,7 @@ std::vector<int64_t> shuffled_order(int64_t n, uint64_t seed) {
 }
 
 void run_predict(const Program& p, const std::vector<HostArray>& arrays, int64_t batch_size, const std::vector<char*>& outs,
-                 const Poll& poll_spec) {
+                 const Poll& poll_spec, const ir::Sizes& dims) {
   Poller poll(poll_spec);
   if (batch_size <= 0) throw ValueError("batch_size must be positive");
   int64_t n = arrays.empty() ? 0 : arrays[0].rows;
@@ -133,7 +135,9 @@ void run_predict(const Program& p, const std::vector<HostArray>& arrays, int64_t
     for (int64_t r = 0; r < size; ++r) idx[r] = start + r;
     if (!ex || (*ex)->batch != size) {
       ex.reset();
-      ex.emplace(p.acquire(size));
+      ir::Sizes sz = dims;
+      sz.batch = size;
+      ex.emplace(p.acquire(sz));
     }
     Execution& b = **ex;
     if (start == 0) check_arrays(b, arrays);

@@ -41,9 +41,10 @@ struct EpochResult {
 
 // Every program output must be a scalar. `order` lists the rows to visit (a permutation for
 // shuffled epochs). Progress is also reported at once after a batch whose first output is
-// not finite.
+// not finite. `dims` gives the named dynamic dims' lengths (Program::sizes_for on the whole
+// arrays); its batch is ignored.
 EpochResult run_epoch(const Program& p, const std::vector<HostArray>& arrays, int64_t batch_size,
-                      const std::vector<int64_t>& order, const EpochHooks& hooks);
+                      const std::vector<int64_t>& order, const EpochHooks& hooks, const ir::Sizes& dims = {});
 
 // A permutation of [0, n) drawn from `seed` (Fisher-Yates over a splitmix64 stream): the same
 // seed gives the same order on every platform.
@@ -51,6 +52,6 @@ std::vector<int64_t> shuffled_order(int64_t n, uint64_t seed);
 
 // Runs every batch in order and writes each output's rows to outs[j] (row_bytes each).
 void run_predict(const Program& p, const std::vector<HostArray>& arrays, int64_t batch_size, const std::vector<char*>& outs,
-                 const Poll& poll = {});
+                 const Poll& poll = {}, const ir::Sizes& dims = {});
 
 }  // namespace kiln::rt

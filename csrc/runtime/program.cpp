@@ -51,27 +51,55 @@ Program::Program(std::shared_ptr<Store> store, ir::Graph g, uint64_t seed, bool 
       if (i < static_cast<int>(n.inputs.size()) && persistent_[n.inputs[i]]) written[persistent_[n.inputs[i]].get()] = true;
   }
   for (auto& [t, w] : written) access_.push_back({t, w});  // std::map orders by address
+  for (const ir::Value& v : g_.values) named_ = named_ || v.type.has_names();
 }
 
 Program::~Program() = default;
 
-std::shared_ptr<const memory::Plan> Program::plan(int64_t batch) const {
+// Re-infers every node with the named dims' lengths put in (the batch stays symbolic, as the
+// shape rules expect it): what the symbolic verifier let through because ?t and ?u may be equal
+// is checked here, once per plan.
+void Program::check_sizes(const ir::Sizes& sizes) const {
+  auto bound = [&](const ir::Type& t) {
+    ir::Type b = t;
+    for (int64_t& d : b.dims) d = ir::bind_names(d, sizes);
+    return b;
+  };
+  for (const ir::Node& n : g_.nodes) {
+    std::vector<ir::Type> in, want;
+    for (int v : n.inputs) in.push_back(bound(g_.values[v].type));
+    for (int v : n.outputs) want.push_back(bound(g_.values[v].type));
+    std::vector<ir::Type> got;
+    try {
+      got = ops::infer(n.op, in, n.attrs);
+    } catch (const Error& e) {
+      throw ShapeError(where(n) + "at " + sizes.str() + ": " + e.what());
+    }
+    for (size_t i = 0; i < got.size() && i < want.size(); ++i)
+      if (got[i] != want[i])
+        throw ShapeError(where(n) + "at " + sizes.str() + " result " + std::to_string(i) + " is " + got[i].str() +
+                         ", not " + want[i].str());
+  }
+}
+
+std::shared_ptr<const memory::Plan> Program::plan(const ir::Sizes& sizes) const {
   {
     std::lock_guard<std::mutex> lock(mu_);
-    auto it = plans_.find(batch);
+    auto it = plans_.find(sizes);
     if (it != plans_.end()) {
-      plan_order_.erase(std::find(plan_order_.begin(), plan_order_.end(), batch));
-      plan_order_.push_back(batch);
+      plan_order_.erase(std::find(plan_order_.begin(), plan_order_.end(), sizes));
+      plan_order_.push_back(sizes);
       return it->second;
     }
   }
-  auto p = std::make_shared<const memory::Plan>(memory::plan_memory(g_, batch));  // outside the lock: pure
+  if (named_) check_sizes(sizes);
+  auto p = std::make_shared<const memory::Plan>(memory::plan_memory(g_, sizes));  // outside the lock: pure
   std::lock_guard<std::mutex> lock(mu_);
-  auto [it, inserted] = plans_.emplace(batch, p);
+  auto [it, inserted] = plans_.emplace(sizes, p);
   if (!inserted) return it->second;  // another thread planned it meanwhile
-  plan_order_.push_back(batch);
+  plan_order_.push_back(sizes);
   if (plans_.size() > kMaxPlans) {
-    int64_t old = plan_order_.front();
+    ir::Sizes old = plan_order_.front();
     plan_order_.erase(plan_order_.begin());
     plans_.erase(old);
     idle_.erase(old);  // their arenas go with the plan
@@ -79,17 +107,23 @@ std::shared_ptr<const memory::Plan> Program::plan(int64_t batch) const {
   return p;
 }
 
-std::unique_ptr<Execution> Program::make_execution(int64_t batch) const {
+size_t Program::cached_plans() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return plans_.size();
+}
+
+std::unique_ptr<Execution> Program::make_execution(const ir::Sizes& sizes) const {
   auto e = std::make_unique<Execution>();
-  e->batch = batch;
-  e->plan = plan(batch);
+  e->sizes = sizes;
+  e->batch = sizes.batch;
+  e->plan = plan(sizes);
   e->arena = std::make_unique<Buffer>(e->plan->arena_bytes, /*zero=*/false);
   auto view = [&](int v) {
     cpu::TensorView t;
     const ir::Value& val = g_.values[v];
     t.dtype = val.type.dtype;
-    for (int64_t d : val.type.dims) t.dims.push_back(ir::concrete_dim(d, batch));
-    t.numel = val.type.numel(batch);
+    for (int64_t d : val.type.dims) t.dims.push_back(ir::concrete_dim(d, sizes));
+    t.numel = val.type.numel(sizes);
     if (persistent_[v]) t.data = persistent_[v]->buf.data();
     else t.data = static_cast<char*>(e->arena->data()) + e->plan->offset[v];
     return t;
@@ -104,24 +138,67 @@ std::unique_ptr<Execution> Program::make_execution(int64_t batch) const {
   return e;
 }
 
-Program::Lease Program::acquire(int64_t batch) const {
-  if (batch < 0) throw ValueError("batch size must not be negative, got " + std::to_string(batch));
+ir::Sizes Program::sizes_for(const std::vector<std::vector<int64_t>>& shapes) const {
+  if (shapes.size() != g_.inputs.size())
+    throw ValueError("the program takes " + std::to_string(g_.inputs.size()) + " inputs, got " + std::to_string(shapes.size()));
+  ir::Sizes s(1);
+  bool have_batch = false;
+  std::vector<uint64_t> bound;
+  auto input_name = [&](size_t i) { return "%" + g_.values[g_.inputs[i]].name; };
+  for (size_t i = 0; i < shapes.size(); ++i) {
+    const ir::Type& t = g_.values[g_.inputs[i]].type;
+    if (static_cast<int>(shapes[i].size()) != t.rank()) continue;  // reported below
+    for (int k = 0; k < t.rank(); ++k) {
+      int64_t d = t.dims[k], n = shapes[i][k];
+      if (d == ir::kBatch && !have_batch && k == 0) {
+        s.batch = n;
+        have_batch = true;
+      } else if (ir::is_named(d)) {
+        uint64_t code = ir::dim_parts(d).name;
+        if (std::find(bound.begin(), bound.end(), code) != bound.end()) continue;
+        if (n < 1)
+          throw ShapeError("input " + input_name(i) + " gives dynamic dim ?" + ir::dim_name(code) + " the length " +
+                           std::to_string(n) + "; it must be at least 1");
+        s.set(code, n);
+        bound.push_back(code);
+      }
+    }
+  }
+  for (size_t i = 0; i < shapes.size(); ++i) {
+    const ir::Type& t = g_.values[g_.inputs[i]].type;
+    bool ok = static_cast<int>(shapes[i].size()) == t.rank();
+    try {
+      for (int k = 0; ok && k < t.rank(); ++k) ok = ir::concrete_dim(t.dims[k], s) == shapes[i][k];
+    } catch (const ShapeError&) {
+      ok = false;  // a named dim no input gives alone
+    }
+    if (!ok)
+      throw ShapeError("input " + input_name(i) + " expects " + t.str() + ", got an array of shape " +
+                       ir::Type{ir::DType::f32, shapes[i]}.str().substr(3) + " (" + s.str() + ")");
+  }
+  return s;
+}
+
+Program::Lease Program::acquire(const ir::Sizes& sizes) const {
+  if (sizes.batch < 0) throw ValueError("batch size must not be negative, got " + std::to_string(sizes.batch));
+  for (const auto& [code, n] : sizes.named)
+    if (n < 1) throw ValueError("dynamic dim ?" + ir::dim_name(code) + " must be at least 1, got " + std::to_string(n));
   {
     std::lock_guard<std::mutex> lock(mu_);
-    auto it = idle_.find(batch);
+    auto it = idle_.find(sizes);
     if (it != idle_.end()) {
       std::unique_ptr<Execution> e = std::move(it->second);
       idle_.erase(it);
       return Lease(this, std::move(e));
     }
   }
-  return Lease(this, make_execution(batch));
+  return Lease(this, make_execution(sizes));
 }
 
 void Program::release(std::unique_ptr<Execution> e) const {
   std::lock_guard<std::mutex> lock(mu_);
   // Keep it only while its plan is still cached and the size has room: memory stays bounded.
-  if (plans_.count(e->batch) && idle_.count(e->batch) < kMaxIdlePerBatch) idle_.emplace(e->batch, std::move(e));
+  if (plans_.count(e->sizes) && idle_.count(e->sizes) < kMaxIdlePerBatch) idle_.emplace(e->sizes, std::move(e));
 }
 
 Program::Lease::~Lease() {

@@ -1,7 +1,8 @@
 // A Program is one compiled graph: verified, bound to the Store's tensors, its kernels resolved.
 // Nothing about it changes after construction, so any number of threads may run it at once.
 // The state of one run (the arena, operand views, the run's counters) is an Execution, taken
-// from a small pool per batch size for the length of a call and given back after.
+// from a small pool per batch size (and set of dynamic dim lengths, ir::Sizes) for the length
+// of a call and given back after.
 //
 //   auto p = rt::compile(store, text, {});   // runtime/compile.h: the one compile pipeline
 //   rt::Program::Lease ex = p->acquire(32);   // an Execution for batch 32
@@ -20,12 +21,13 @@
 
 namespace kiln::rt {
 
-// Everything one run of a program needs besides the program: planned once per batch size.
+// Everything one run of a program needs besides the program: planned once per ir::Sizes.
 struct Execution {
   struct Step {
     std::vector<cpu::TensorView> in, out;
   };
-  int64_t batch = 0;
+  ir::Sizes sizes;
+  int64_t batch = 0;  // sizes.batch
   std::shared_ptr<const memory::Plan> plan;
   std::unique_ptr<Buffer> arena;
   std::vector<Step> steps;  // one per graph node, in order
@@ -62,14 +64,22 @@ class Program {
     const Program* p_;
     std::unique_ptr<Execution> e_;
   };
-  Lease acquire(int64_t batch) const;
+  Lease acquire(const ir::Sizes& sizes) const;
+
+  // The sizes that arrays of these shapes give the graph's inputs: the batch from the first
+  // batched leading dim, each named dim from the first input dim that is it alone. Every
+  // input's shape is checked against them; a mismatch is a ShapeError naming the input.
+  ir::Sizes sizes_for(const std::vector<std::vector<int64_t>>& input_shapes) const;
 
   // Runs every node once on `ex`. Holds the locks of the stored tensors the program touches for
   // the whole run: shared for those it only reads, exclusive for those it writes.
   void run(Execution& ex) const;
 
-  // The memory plan for a batch size (cached, a bounded number of sizes).
-  std::shared_ptr<const memory::Plan> plan(int64_t batch) const;
+  // The memory plan for these sizes (cached, a bounded number of them, least recently used
+  // evicted). A graph with named dims is re-inferred with their lengths put in the first time,
+  // so two dims that must agree at run time (?t + ?u, concat) fail here with a clear error.
+  std::shared_ptr<const memory::Plan> plan(const ir::Sizes& sizes) const;
+  size_t cached_plans() const;
 
   // Runs so far. Random ops mix the run number into their seed, so a seeded model repeats;
   // set_runs restores the count (a resumed fit continues the same mask sequence).
@@ -85,12 +95,13 @@ class Program {
   void set_profiling(bool on);
   std::vector<NodeTime> profile() const;
 
-  // Bounds of the caches: batch sizes whose plans are kept, and idle Executions per size.
+  // Bounds of the caches: sizes whose plans are kept, and idle Executions per sizes.
   static constexpr size_t kMaxPlans = 16;
   static constexpr size_t kMaxIdlePerBatch = 4;
 
  private:
-  std::unique_ptr<Execution> make_execution(int64_t batch) const;
+  std::unique_ptr<Execution> make_execution(const ir::Sizes& sizes) const;
+  void check_sizes(const ir::Sizes& sizes) const;
   void release(std::unique_ptr<Execution> e) const;
   std::string where(const ir::Node& n) const;
   void check_stored(const Execution& ex) const;
@@ -105,12 +116,13 @@ class Program {
   std::vector<cpu::Kernel> kernels_;                  // by node
   std::vector<Access> access_;                        // sorted by address: one global lock order
   const bool check_numerics_;
+  bool named_ = false;  // some value has a named dynamic dim
   std::vector<std::vector<int>> writes_;  // by node: operands it writes in place
 
   mutable std::mutex mu_;  // guards the caches and the profile below
-  mutable std::map<int64_t, std::shared_ptr<const memory::Plan>> plans_;
-  mutable std::vector<int64_t> plan_order_;  // least recently used first
-  mutable std::multimap<int64_t, std::unique_ptr<Execution>> idle_;
+  mutable std::map<ir::Sizes, std::shared_ptr<const memory::Plan>> plans_;
+  mutable std::vector<ir::Sizes> plan_order_;  // least recently used first
+  mutable std::multimap<ir::Sizes, std::unique_ptr<Execution>> idle_;
   mutable std::atomic<uint64_t> runs_{0};
   std::atomic<bool> profiling_{false};
   mutable std::vector<NodeTime> times_;

@@ -49,7 +49,8 @@ def get(identifier):
         return linear
     if callable(identifier):
         return identifier
-    fn = _NAMES.get(identifier)
+    from .utils.custom_objects import lookup
+    fn = lookup(identifier) or _NAMES.get(identifier)
     if fn is None:
         raise ValueError("Invalid activation function: %s (accepted: %s)" % (identifier, ", ".join(sorted(_NAMES))))
     return fn

@@ -19,6 +19,10 @@ class Initializer:
     def get_config(self):
         return {}
 
+    @classmethod
+    def from_config(cls, config):
+        return cls(**config)
+
 
 class _Native(Initializer):
     kind = None
@@ -48,6 +52,9 @@ class Constant(Initializer):
     def __init__(self, value=0):
         self.value = value
 
+    def get_config(self):
+        return {"value": self.value}
+
     def __call__(self, shape, dtype=None):
         return np.full(shape, self.value, np.float32)
 
@@ -55,6 +62,9 @@ class Constant(Initializer):
 class RandomUniform(Initializer):
     def __init__(self, minval=-0.05, maxval=0.05, seed=None):
         self.minval, self.maxval, self.seed = minval, maxval, seed
+
+    def get_config(self):
+        return {"minval": self.minval, "maxval": self.maxval, "seed": self.seed}
 
     def __call__(self, shape, dtype=None):
         half = (self.maxval - self.minval) / 2.0
@@ -65,6 +75,9 @@ class RandomUniform(Initializer):
 class RandomNormal(Initializer):
     def __init__(self, mean=0.0, stddev=0.05, seed=None):
         self.mean, self.stddev, self.seed = mean, stddev, seed
+
+    def get_config(self):
+        return {"mean": self.mean, "stddev": self.stddev, "seed": self.seed}
 
     def __call__(self, shape, dtype=None):
         return (_core.initialize("normal", list(shape), _seed(self.seed), self.stddev) + np.float32(self.mean)).astype(
@@ -98,12 +111,18 @@ class Orthogonal(_Native):
     def __init__(self, gain=1.0, seed=None):
         super().__init__(seed, gain)
 
+    def get_config(self):
+        return {"gain": self.scale, "seed": self.seed}
+
 
 class Identity(_Native):
     kind = "identity"
 
     def __init__(self, gain=1.0):
         super().__init__(0, gain)
+
+    def get_config(self):
+        return {"gain": self.scale}
 
 
 def _named(kind, scale=0.0):
@@ -138,11 +157,36 @@ _CLASSES = {c.__name__: c for c in (Zeros, Ones, Constant, RandomUniform, Random
                                     HeUniform, HeNormal, LecunUniform, Orthogonal, Identity)}
 
 
+def serialize(init):
+    """Keras 1.2 writes an initializer as its name ('glorot_uniform'); an Initializer object
+    that is not one of the named ones becomes {class_name, config} (Keras 2), and any other
+    callable its __name__ (found again through custom_objects)."""
+    for name, obj in _BY_NAME.items():
+        if obj is init:
+            return name
+    if isinstance(init, Initializer):
+        return {"class_name": type(init).__name__, "config": init.get_config()}
+    return getattr(init, "__name__", None) or type(init).__name__
+
+
 def get(identifier):
-    """An initializer from a name, an Initializer object or any callable `f(shape)`."""
+    """An initializer from a name, a {class_name, config} dict, an Initializer object or any
+    callable `f(shape)`."""
+    from .utils.custom_objects import lookup
     if identifier is None:
         return Zeros()
+    if isinstance(identifier, dict) and "class_name" in identifier:
+        name = identifier["class_name"]
+        cls = lookup(name) or _CLASSES.get(name)
+        if cls is None:
+            raise ValueError("Unknown initializer class: %s (kiln has %s; pass your own in custom_objects)"
+                             % (name, ", ".join(sorted(_CLASSES))))
+        return cls.from_config(dict(identifier.get("config") or {})) if hasattr(cls, "from_config") \
+            else cls(**(identifier.get("config") or {}))
     if isinstance(identifier, str):
+        custom = lookup(identifier)
+        if custom is not None:
+            return custom() if isinstance(custom, type) else custom
         if identifier in _BY_NAME:
             return _BY_NAME[identifier]
         if identifier in _CLASSES:

@@ -99,7 +99,8 @@ def deserialize(name, custom_objects=None):
 def get(identifier):
     if callable(identifier):
         return identifier
-    fn = _ALL.get(identifier)
+    from .utils.custom_objects import lookup
+    fn = lookup(identifier) or _ALL.get(identifier)
     if fn is None:
         raise ValueError("Invalid objective: %s" % (identifier,))
     return fn

@@ -7,16 +7,18 @@ native side re-infers and verifies every type, so this file holds no shape rule.
 """
 import re
 
+from . import _core
 from .backend.tensor import PhaseSwitch, Placeholder, Tensor
 from .backend.variables import Variable
 
 _SAFE = re.compile(r"[^A-Za-z0-9_.]")
+_NAMED_DIM = re.compile(r"\?[a-z]")
 
 
 def _dim_text(d):
     if d is None:
         return "?"
-    return "?*%d" % -d if d < 0 else str(d)
+    return _core.dim_text(d) if d < 0 else str(d)  # ?*3, ?t, ?*?t: ir/dims.h
 
 
 def _type_text(t):
@@ -132,6 +134,8 @@ def lower(outputs, inputs, training, name="main", return_names=False, updates=()
         lines.append("  assign(%%%s, %%%s)" % (name_of(var), name_of(resolve(value))))
     lines.append("  output " + ", ".join("%" + name_of(resolve(t)) for t in outputs))
     lines.append("}")
+    if any(_NAMED_DIM.search(line.partition(" : ")[2]) for line in lines[2:]):
+        lines[0] = "kiln 2"  # named dynamic dims (?t) are version 2 (docs/ir.md)
     text = "\n".join(lines) + "\n"
     return (text, variables, names) if return_names else (text, variables)
 

@@ -92,7 +92,8 @@ def get(identifier):
     """A metric function from its name (or the function itself); any loss name works too."""
     if callable(identifier):
         return identifier
-    fn = _OWN.get(identifier)
+    from .utils.custom_objects import lookup
+    fn = lookup(identifier) or _OWN.get(identifier)
     if fn is not None:
         return fn
     try:

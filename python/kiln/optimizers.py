@@ -49,9 +49,14 @@ class Optimizer:
         return self.kind, h, self.name
 
     def get_config(self):
-        c = dict(self.hyper)
+        """Keras 1.2's config: the current lr and the hyper-parameters (booleans as booleans)."""
+        c = {k: (bool(v) if isinstance(self.defaults.get(k), bool) else v) for k, v in self.hyper.items()}
         c["lr"] = float(K.get_value(self.lr))
         return c
+
+    @classmethod
+    def from_config(cls, config):
+        return cls(**config)
 
 
 class SGD(Optimizer):
@@ -93,9 +98,26 @@ sgd, rmsprop, adagrad, adadelta, adam, adamax, nadam = SGD, RMSprop, Adagrad, Ad
 _BY_NAME = {c.kind: c for c in (SGD, RMSprop, Adagrad, Adadelta, Adam, Adamax, Nadam)}
 
 
+def serialize(optimizer):
+    return {"class_name": type(optimizer).__name__, "config": optimizer.get_config()}
+
+
 def get(identifier):
+    """An optimizer from an instance, a name ('adam'), or a {class_name, config} dict (the
+    class name matched case-insensitively, as Keras 1.2's optimizer_from_config)."""
+    from .utils.custom_objects import lookup
     if isinstance(identifier, Optimizer):
         return identifier
+    if isinstance(identifier, dict) and "class_name" in identifier:
+        name = identifier["class_name"]
+        cls = lookup(name) or (_BY_NAME.get(name.lower()) if isinstance(name, str) else None)
+        if cls is None:
+            raise ValueError("Unknown optimizer class: %r (kiln has %s; pass your own in custom_objects)"
+                             % (name, ", ".join(c.__name__ for c in _BY_NAME.values())))
+        return cls.from_config(dict(identifier.get("config") or {}))
+    custom = lookup(identifier)
+    if custom is not None:
+        return custom() if isinstance(custom, type) else custom
     if isinstance(identifier, str) and identifier.lower() in _BY_NAME:
         return _BY_NAME[identifier.lower()]()
     raise ValueError("Invalid optimizer: %r (accepted: an Optimizer or one of %s)"

@@ -12,7 +12,12 @@ class Regularizer:
         return 0.0
 
     def get_config(self):
+        """Keras 1.2's layout: the class name under 'name', beside the arguments."""
         return {"name": self.__class__.__name__}
+
+    @classmethod
+    def from_config(cls, config):
+        return cls(**config)
 
 
 class L1L2Regularizer(Regularizer):
@@ -59,10 +64,38 @@ _BY_NAME = {"l1": l1, "l2": l2, "l1l2": l1l2, "l1_l2": l1l2, "activity_l1": l1, 
             "activity_l1l2": l1l2}
 
 
+_CLASSES = {"Regularizer": Regularizer, "L1L2Regularizer": L1L2Regularizer, "WeightRegularizer": L1L2Regularizer,
+            "ActivityRegularizer": L1L2Regularizer, "L1L2": L1L2Regularizer}
+
+
+def serialize(regularizer):
+    """A regularizer as a config value: its get_config() dict ({'name': 'L1L2Regularizer', 'l1':
+    ..., 'l2': ...}, as Keras 1.2), or a function's name; None stays None."""
+    if regularizer is None:
+        return None
+    if isinstance(regularizer, Regularizer) or hasattr(regularizer, "get_config"):
+        return regularizer.get_config()
+    return getattr(regularizer, "__name__", type(regularizer).__name__)
+
+
 def get(identifier):
+    from .utils.custom_objects import lookup
     if identifier is None or isinstance(identifier, Regularizer) or callable(identifier) and \
             not isinstance(identifier, str):
         return identifier
+    if isinstance(identifier, dict):
+        config = dict(identifier)
+        name = config.pop("name", None)
+        if name is None and "class_name" in config:  # Keras 2: {class_name, config}
+            name, config = config["class_name"], dict(config.get("config") or {})
+        cls = lookup(name) or _CLASSES.get(name)
+        if cls is None:
+            raise ValueError("Unknown regularizer: %r (kiln has %s; pass your own in custom_objects)"
+                             % (name, ", ".join(sorted(_CLASSES))))
+        return cls.from_config(config) if hasattr(cls, "from_config") else cls(**config)
+    custom = lookup(identifier)
+    if custom is not None:
+        return custom() if isinstance(custom, type) else custom
     if identifier in _BY_NAME:
         return _BY_NAME[identifier]()
     raise ValueError("Invalid regularizer: %r (accepted: %s)" % (identifier, ", ".join(sorted(_BY_NAME))))

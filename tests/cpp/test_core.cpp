@@ -245,7 +245,8 @@ int main(int argc, char** argv) {
 
   // Malformed IR: each names the problem and the line.
   expect_error("", "header", "empty text");
-  expect_error("kiln 2\ngraph @g {\n}\n", "unsupported IR version 2", "version");
+  expect_error("kiln 3\ngraph @g {\n}\n", "unsupported IR version 3", "version");
+  expect_error("kiln 1\ngraph @g {\n  input %x : f32[?,?t]\n  output %x\n}\n", "need the header 'kiln 2'", "named dim in v1");
   expect_error("kiln 1\ngraph @g {\n  input %x : f32[?,3]\n  %y = relu(%q) : f32[?,3]\n  output %y\n}\n",
                "line 4, col 13: operand %q is used before it is defined", "undefined operand");
   expect_error("kiln 1\ngraph @g {\n  input %x : f32[?,3]\n  %y = relu(%x) : f32[?,4]\n  output %y\n}\n",
@@ -266,7 +267,7 @@ int main(int argc, char** argv) {
                "after the end of the graph", "trailing text");
   expect_error("kiln 1\ngraph @g {\n  input %x : f32[?,3]\n  %y = clip(%x) {min=\"a} : f32[?,3]\n  output %y\n}\n",
                "unterminated string", "unterminated string");
-  expect_error("kiln 1\ngraph @g {\n  param %w : f32[?,3]\n  output %w\n}\n", "cannot have a batch dimension", "batch param");
+  expect_error("kiln 1\ngraph @g {\n  param %w : f32[?,3]\n  output %w\n}\n", "cannot have a symbolic dimension", "batch param");
   expect_error("kiln 1\ngraph @g {\n  param %w : f32[100000000,100000000]\n  output %w\n}\n",
                "line 3: %w : f32[100000000,100000000] has more than 2^40 elements", "huge shape");
 

@@ -418,6 +418,24 @@ def dropout_mask(x, rate=0.5, seed=0):
     return np.ones_like(x, dtype=np.float64)
 
 
+def _mix64(z):
+    """splitmix64's finalizer on uint64 arrays (NumPy wraps mod 2^64, as C++ does)."""
+    with np.errstate(over="ignore"):
+        z = z + np.uint64(0x9E3779B97F4A7C15)
+        z = (z ^ (z >> np.uint64(30))) * np.uint64(0xBF58476D1CE4E5B9)
+        z = (z ^ (z >> np.uint64(27))) * np.uint64(0x94D049BB133111EB)
+        return z ^ (z >> np.uint64(31))
+
+
+def dropout_values(n, rate, seed, step):
+    """The exact values of dropout_mask's first n elements in run `step` (kernels/cpu/random.h):
+    0 where the top 24 bits of hash(seed, step, i), as a fraction of 2^24, are below rate."""
+    base = _mix64(np.uint64(seed) ^ _mix64(np.uint64(step)))
+    with np.errstate(over="ignore"):
+        r = _mix64(base + np.arange(n, dtype=np.uint64)) >> np.uint64(40)
+    return np.where(r >= np.uint64(int(rate * 16777216.0)), 1.0 / (1.0 - rate), 0.0)
+
+
 def dropout_mask_support(rate=0.5):
     return (0.0, 1.0 / (1.0 - rate))
 
@@ -512,9 +530,20 @@ def merge_batch(x):
     return np.reshape(x, (x.shape[0] * x.shape[1],) + x.shape[2:]).astype(np.float64)
 
 
-def split_batch(x, size):
-    """[B*T, ...] -> [B, T, ...] with T = size."""
+def split_batch(x, like=None, size=None):
+    """[B*T, ...] -> [B, T, ...] with T = size, or like's second dim."""
+    size = like.shape[1] if size is None else size
     return np.reshape(x, (x.shape[0] // size, size) + x.shape[1:]).astype(np.float64)
+
+
+def fix_batch(x, size):
+    """The same elements, the batch dim fixed to `size` (checked)."""
+    assert x.shape[0] == size
+    return x.astype(np.float64)
+
+
+def free_batch(x):
+    return x.astype(np.float64)
 
 
 def assign(dst, src):

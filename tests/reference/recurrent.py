@@ -6,7 +6,7 @@ import numpy as np
 
 from numeric import numeric_grad  # tests/python/numeric.py: the one central-difference helper
 
-from .ops import elu, hard_sigmoid, relu, sigmoid, softplus, softsign
+from .ops import dropout_values, elu, hard_sigmoid, relu, sigmoid, softplus, softsign
 
 ACT = {"linear": lambda x: x, "relu": relu, "sigmoid": sigmoid, "hard_sigmoid": hard_sigmoid, "tanh": np.tanh,
        "softsign": softsign, "softplus": softplus, "elu": elu}
@@ -21,17 +21,19 @@ def _output(hs, order, return_sequences):
 
 
 def lstm(x, W, U, b, mask=None, h0=None, c0=None, activation="tanh", inner_activation="hard_sigmoid",
-         go_backwards=0, return_sequences=0, z_offset=None):
-    """z_offset [B, T, 4u], added to the pre-activations (the grad reference's probe of dz)."""
+         go_backwards=0, return_sequences=0, z_offset=None, dropout_W=0.0, dropout_U=0.0, seed=0, step=1):
+    """z_offset [B, T, 4u], added to the pre-activations (the grad reference's probe of dz).
+    step: the run whose dropout masks to draw (a fresh program's first run is 1)."""
     act, inner = ACT[activation], ACT[inner_activation]
-    B, T, _ = x.shape
+    B, T, D = x.shape
     u = U.shape[0]
+    mW, mU = _dropout(B, 4, D, u, dropout_W, dropout_U, seed, step)
     h = np.zeros((B, u)) if h0 is None else np.array(h0, np.float64)
     c = np.zeros((B, u)) if c0 is None else np.array(c0, np.float64)
     hs, cs, gates = np.zeros((B, T, u)), np.zeros((B, T, u)), np.zeros((B, T, 4 * u))
     order = _steps(T, go_backwards)
     for t in order:
-        z = x[:, t] @ W + b + h @ U + (0 if z_offset is None else z_offset[:, t])
+        z = _by_gate(x[:, t], mW, W) + b + _by_gate(h, mU, U) + (0 if z_offset is None else z_offset[:, t])
         i, f, g, o = inner(z[:, :u]), inner(z[:, u:2 * u]), act(z[:, 2 * u:3 * u]), inner(z[:, 3 * u:])
         gates[:, t] = np.concatenate([i, f, g, o], axis=1)
         c_new = f * c + i * g
@@ -41,6 +43,22 @@ def lstm(x, W, U, b, mask=None, h0=None, c0=None, activation="tanh", inner_activ
         h = np.where(keep != 0, h_new, h)
         hs[:, t], cs[:, t] = h, c
     return _output(hs, order, return_sequences), hs, cs, gates
+
+
+def _dropout(B, G, D, u, dropout_W, dropout_U, seed, step):
+    """Keras 1's per-sequence, per-gate masks [B, G, D] on x and [B, G, u] on h_prev (ones without
+    dropout), drawn as the kernels draw them: dropout_mask's values for seeds seed and seed + 1."""
+    ones = lambda n: np.ones((B, G, n))
+    mW = dropout_values(B * G * D, dropout_W, seed, step).reshape(B, G, D) if dropout_W else ones(D)
+    mU = dropout_values(B * G * u, dropout_U, seed + 1, step).reshape(B, G, u) if dropout_U else ones(u)
+    return mW, mU
+
+
+def _by_gate(v, m, M):
+    """[v * m_g @ M_g for each gate g], side by side: v [B, n], m [B, G, n], M [n, G*u]."""
+    G = m.shape[1]
+    u = M.shape[1] // G
+    return np.concatenate([(v * m[:, g]) @ M[:, g * u:(g + 1) * u] for g in range(G)], axis=1)
 
 
 def _previous_states(hs, h0, go_backwards):
@@ -70,19 +88,20 @@ def lstm_grad(dy, x, W, U, b, hs, cs, gates, mask=None, h0=None, c0=None, input_
 
 
 def gru(x, W, U, b, mask=None, h0=None, activation="tanh", inner_activation="hard_sigmoid", go_backwards=0,
-        return_sequences=0, z_offset=None):
+        return_sequences=0, z_offset=None, dropout_W=0.0, dropout_U=0.0, seed=0, step=1):
     act, inner = ACT[activation], ACT[inner_activation]
-    B, T, _ = x.shape
+    B, T, D = x.shape
     u = U.shape[0]
+    mW, mU = _dropout(B, 3, D, u, dropout_W, dropout_U, seed, step)
     h = np.zeros((B, u)) if h0 is None else np.array(h0, np.float64)
     hs, gates, rh = np.zeros((B, T, u)), np.zeros((B, T, 3 * u)), np.zeros((B, T, u))
     order = _steps(T, go_backwards)
     for t in order:
         off = 0 if z_offset is None else z_offset[:, t]
-        zx = x[:, t] @ W + b + off
-        zr = zx[:, :2 * u] + h @ U[:, :2 * u]
+        zx = _by_gate(x[:, t], mW, W) + b + off
+        zr = zx[:, :2 * u] + _by_gate(h, mU[:, :2], U[:, :2 * u])
         z, r = inner(zr[:, :u]), inner(zr[:, u:])
-        rh[:, t] = r * h
+        rh[:, t] = r * h * mU[:, 2]
         hh = act(zx[:, 2 * u:] + rh[:, t] @ U[:, 2 * u:])
         gates[:, t] = np.concatenate([z, r, hh], axis=1)
         keep = np.ones((B, 1)) if mask is None else mask[:, t:t + 1]
@@ -102,15 +121,17 @@ def gru_grad(dy, x, W, U, b, hs, gates, rh, mask=None, h0=None, input_grad=1, **
     return dx if input_grad else np.float64(0), dW, dU, db, dh0, dz, _previous_states(hs, h0, attrs.get("go_backwards", 0))
 
 
-def simple_rnn(x, W, U, b, mask=None, h0=None, activation="tanh", go_backwards=0, return_sequences=0, z_offset=None):
+def simple_rnn(x, W, U, b, mask=None, h0=None, activation="tanh", go_backwards=0, return_sequences=0, z_offset=None,
+               dropout_W=0.0, dropout_U=0.0, seed=0, step=1):
     act = ACT[activation]
-    B, T, _ = x.shape
+    B, T, D = x.shape
     u = U.shape[0]
+    mW, mU = _dropout(B, 1, D, u, dropout_W, dropout_U, seed, step)
     h = np.zeros((B, u)) if h0 is None else np.array(h0, np.float64)
     hs = np.zeros((B, T, u))
     order = _steps(T, go_backwards)
     for t in order:
-        z = x[:, t] @ W + b + h @ U + (0 if z_offset is None else z_offset[:, t])
+        z = _by_gate(x[:, t], mW, W) + b + _by_gate(h, mU, U) + (0 if z_offset is None else z_offset[:, t])
         keep = np.ones((B, 1)) if mask is None else mask[:, t:t + 1]
         h = np.where(keep != 0, act(z), h)
         hs[:, t] = h

@@ -1,5 +1,7 @@
-// merge_batch / split_batch (same elements, new labels: a copy), assign, shape_of.
+// merge_batch / split_batch / fix_batch / free_batch (same elements, new labels: a copy),
+// assign, shape_of.
 #include <cstring>
+#include <string>
 
 #include "kernels/cpu/kernel.h"
 
@@ -7,6 +9,17 @@ namespace kiln::cpu {
 
 static void copy_k(const KernelArgs& a) {
   std::memcpy(a.out[0].data, a.in[0].data, static_cast<size_t>(a.out[0].numel) * 4);
+}
+
+// fix_batch / free_batch: a copy once the run's batch is the fixed size.
+static void rebatch_k(const KernelArgs& a) {
+  bool fixing = a.node.op == "fix_batch";
+  int64_t fixed = (fixing ? a.out : a.in)[0].dims[0], batch = (fixing ? a.in : a.out)[0].dims[0];
+  if (fixed != batch)
+    throw ValueError("this graph holds state for batches of exactly " + std::to_string(fixed) +
+                     " rows (a stateful layer's batch size), got a batch of " + std::to_string(batch) +
+                     "; pass batch_size=" + std::to_string(fixed) + " and a sample count it divides");
+  copy_k(a);
 }
 
 static void assign_k(const KernelArgs& a) {
@@ -20,6 +33,8 @@ static void shape_of_k(const KernelArgs& a) {
 KILN_CPU_KERNEL(shape_of, shape_of_k);
 KILN_CPU_KERNEL(merge_batch, copy_k);
 KILN_CPU_KERNEL(split_batch, copy_k);
+KILN_CPU_KERNEL(fix_batch, rebatch_k);
+KILN_CPU_KERNEL(free_batch, rebatch_k);
 KILN_CPU_KERNEL(assign, assign_k);
 
 }  // namespace kiln::cpu

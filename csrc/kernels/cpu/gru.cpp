@@ -16,19 +16,20 @@ void gru_k(const KernelArgs& a) {
   const int64_t u = s.u, G = 3 * u, T = s.T;
   float *hs = a.out[1].f(), *gates = a.out[2].f(), *rh = a.out[3].f();
   if (rnn::empty_sequence(p, a)) return;
-  rnn::input_projection(s, p.x, p.W, p.b, gates);
+  rnn::input_projection(s, p.x, p.W, p.b, gates, p.mW);
   rnn::for_blocks(s.B, [&](int64_t b0, int64_t b1) {
     for (int64_t k = 0; k < T; ++k) {
       int64_t t = s.time(k);
       rnn::Prev hp = rnn::previous(s, hs, p.h0, k, b0);
       float* z = gates + (b0 * T + t) * G;
-      if (hp.p) rnn::step_gemm(b1 - b0, 2 * u, u, hp.p, hp.stride, p.U, G, z, T * G);
+      rnn::recurrent_step(s, hp, p.U, p.mU, b0, b1, 0, 2, z);
       for (int64_t r = b0; r < b1; ++r) {
         float* g = gates + (r * T + t) * G;
         rnn::apply(p.inner, g, 2 * u);  // z, r
         const float* hprev = hp.row(r - b0);
         float* rhr = rh + (r * T + t) * u;
-        for (int64_t j = 0; j < u; ++j) rhr[j] = hprev ? g[u + j] * hprev[j] : 0.f;
+        const float* m = p.mU ? p.mU + r * G + 2 * u : nullptr;  // dropout_U's mask of the hh gate
+        for (int64_t j = 0; j < u; ++j) rhr[j] = hprev ? g[u + j] * hprev[j] * (m ? m[j] : 1.f) : 0.f;
       }
       if (hp.p)
         rnn::step_gemm(b1 - b0, u, u, rh + (b0 * T + t) * u, T * u, p.U + 2 * u, G, z + 2 * u, T * G);
@@ -97,18 +98,20 @@ void gru_grad_k(const KernelArgs& a) {
         float *dhr = dh + r * u, *dzr = dz + (r * T + t) * G;
         if (rnn::kept(p.mask, s, r, t) == 0.f) continue;
         const float *gr = gates + (r * T + t) * G + u, *hp = prev_of(r), *d = drh + (r - b0) * u;
+        const float* m = p.mU ? p.mU + r * G + 2 * u : nullptr;
         for (int64_t j = 0; j < u; ++j) {
-          dzr[u + j] = d[j] * (hp ? hp[j] : 0.f);
-          dhr[j] += d[j] * gr[j];
+          float dj = m ? d[j] * m[j] : d[j];  // rh = r * h_prev * mask
+          dzr[u + j] = dj * (hp ? hp[j] : 0.f);
+          dhr[j] += dj * gr[j];
         }
         rnn::times_grad(p.inner, gr, dzr + u, u);
       }
-      rnn::step_gemm(b1 - b0, u, 2 * u, dz + (b0 * T + t) * G, T * G, UzrT, u, dh + b0 * u, u);
+      rnn::recurrent_step_back(s, dz + (b0 * T + t) * G, UzrT, p.mU, b0, b1, 0, 2, dh + b0 * u);
     }
   });
   rnn::previous_states(s, hs, p.h0, hprev);
-  rnn::input_gradients(s, dz, p.x, p.W, dx, dW, db);
-  sgemm(true, false, u, 2 * u, s.B * T, 1.f, hprev, u, dz, G, 0.f, dU, G);
+  rnn::input_gradients(s, dz, p.x, p.W, dx, dW, db, p.mW);
+  rnn::recurrent_weight_grad(s, hprev, dz, p.mU, 0, 2, dU);
   sgemm(true, false, u, u, s.B * T, 1.f, rh, u, dz + 2 * u, G, 0.f, dU + 2 * u, G);
 }
 

@@ -18,7 +18,7 @@ void lstm_k(const KernelArgs& a) {
   const int64_t u = s.u, G = 4 * u, T = s.T;
   float *hs = a.out[1].f(), *cs = a.out[2].f(), *gates = a.out[3].f();
   if (rnn::empty_sequence(p, a)) return;
-  rnn::input_projection(s, p.x, p.W, p.b, gates);
+  rnn::input_projection(s, p.x, p.W, p.b, gates, p.mW);
   rnn::for_blocks(s.B, [&](int64_t b0, int64_t b1) {
     float* tc = workspace(kWsRecurrentRow, u);
     for (int64_t k = 0; k < T; ++k) {
@@ -26,10 +26,7 @@ void lstm_k(const KernelArgs& a) {
       // The state this step starts from: the previous step's, or h0/c0, or zeros (null).
       rnn::Prev hp = rnn::previous(s, hs, p.h0, k, b0), cp = rnn::previous(s, cs, p.c0, k, b0);
       float* z = gates + (b0 * T + t) * G;
-      {
-        rnn::PhaseTimer timer(rnn::kRecurrentGemm);
-        if (hp.p) rnn::step_gemm(b1 - b0, G, u, hp.p, hp.stride, p.U, G, z, T * G);
-      }
+      rnn::recurrent_step(s, hp, p.U, p.mU, b0, b1, 0, 4, z);
       rnn::PhaseTimer timer(rnn::kGates);
       for (int64_t r = b0; r < b1; ++r) {
         float* g = gates + (r * T + t) * G;
@@ -108,14 +105,12 @@ void lstm_grad_k(const KernelArgs& a) {
         rnn::times_grad(p.inner, go, dzo, u);
       }
       gates_timer.reset();
-      rnn::PhaseTimer timer(rnn::kRecurrentGemm);
-      rnn::step_gemm(b1 - b0, u, G, dz + (b0 * T + t) * G, T * G, UT, u, dh + b0 * u, u);
+      rnn::recurrent_step_back(s, dz + (b0 * T + t) * G, UT, p.mU, b0, b1, 0, 4, dh + b0 * u);
     }
   });
   rnn::previous_states(s, hs, p.h0, hprev);
-  rnn::input_gradients(s, dz, p.x, p.W, dx, dW, db);
-  rnn::PhaseTimer timer(rnn::kWeightGrads);
-  sgemm(true, false, u, G, s.B * T, 1.f, hprev, u, dz, G, 0.f, dU, G);
+  rnn::input_gradients(s, dz, p.x, p.W, dx, dW, db, p.mW);
+  rnn::recurrent_weight_grad(s, hprev, dz, p.mU, 0, 4, dU);
 }
 
 }  // namespace

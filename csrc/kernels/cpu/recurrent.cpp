@@ -3,6 +3,7 @@
 
 #include "kernels/cpu/parallel.h"
 #include "kernels/cpu/activations.h"
+#include "kernels/cpu/random.h"
 
 #include <atomic>
 #include <cstdlib>
@@ -146,23 +147,119 @@ CellArgs cell_args(const KernelArgs& a, size_t xi, size_t first_optional, int ga
   r.mask = operand_or_null(a, first_optional);
   r.h0 = operand_or_null(a, first_optional + 1);
   r.c0 = operand_or_null(a, first_optional + 2);
+  // Dropout masks, one per sequence and gate: the dropout_mask op's values for [B, G*D] and
+  // [B, G*u] (random.h), so an unrolled layer drawing those gets the same masks.
+  auto draw = [&](const char* rate_key, uint64_t seed, int64_t width, WorkspaceSlot slot) -> const float* {
+    double rate = attrs.get_float(rate_key);
+    if (rate <= 0.0) return nullptr;
+    DropoutStream keep(rate, seed, a.ctx.step);
+    int64_t n = r.s.B * r.s.G * width;
+    float* m = workspace(slot, n);
+    for (int64_t i = 0; i < n; ++i) m[i] = keep(static_cast<uint64_t>(i));
+    return m;
+  };
+  uint64_t seed = static_cast<uint64_t>(attrs.get_int("seed"));
+  r.mW = draw("dropout_W", seed, r.s.D, kWsDropoutW);
+  r.mU = draw("dropout_U", seed + 1, r.s.u, kWsDropoutU);
   return r;
 }
 
-void input_projection(const Seq& s, const float* x, const float* W, const float* b, float* z) {
+namespace {
+// rows[i] = src row i times gate g's mask for that row's sequence: src is [B, T, n] (T rows per
+// sequence) and m [B, G*n].
+void masked_rows(const Seq& s, const float* src, int64_t n, const float* m, int g, float* rows) {
+  int64_t G = s.G;
+#pragma omp parallel for schedule(static) if (s.B * s.T * n > kParallelMin)
+  for (int64_t b = 0; b < s.B; ++b)
+    for (int64_t t = 0; t < s.T; ++t) {
+      const float *x = src + (b * s.T + t) * n, *mg = m + (b * G + g) * n;
+      float* o = rows + (b * s.T + t) * n;
+      for (int64_t j = 0; j < n; ++j) o[j] = x[j] * mg[j];
+    }
+}
+}  // namespace
+
+void recurrent_step(const Seq& s, Prev hp, const float* U, const float* mU, int64_t b0, int64_t b1, int g0, int ng,
+                    float* z) {
+  if (!hp.p) return;
+  PhaseTimer timer(kRecurrentGemm);
+  const int64_t u = s.u, Gu = s.G * u, M = b1 - b0, ldz = s.T * Gu;
+  if (!mU) return step_gemm(M, ng * u, u, hp.p, hp.stride, U + g0 * u, Gu, z + g0 * u, ldz);
+  float* hm = workspace(kWsDropoutRows, M * u);
+  for (int g = g0; g < g0 + ng; ++g) {
+    for (int64_t r = 0; r < M; ++r) {
+      const float *h = hp.row(r), *m = mU + (b0 + r) * Gu + g * u;
+      for (int64_t j = 0; j < u; ++j) hm[r * u + j] = h[j] * m[j];
+    }
+    step_gemm(M, u, u, hm, u, U + g * u, Gu, z + g * u, ldz);
+  }
+}
+
+void recurrent_step_back(const Seq& s, const float* dz, const float* UT, const float* mU, int64_t b0, int64_t b1, int g0,
+                         int ng, float* dh) {
+  PhaseTimer timer(kRecurrentGemm);
+  const int64_t u = s.u, Gu = s.G * u, M = b1 - b0, ldz = s.T * Gu;
+  if (!mU) return step_gemm(M, u, ng * u, dz + g0 * u, ldz, UT, u, dh, u);
+  float* part = workspace(kWsDropoutRows, M * u);
+  for (int g = g0; g < g0 + ng; ++g) {
+    std::fill(part, part + M * u, 0.f);
+    step_gemm(M, u, u, dz + g * u, ldz, UT + (g - g0) * u * u, u, part, u);
+    for (int64_t r = 0; r < M; ++r) {
+      const float* m = mU + (b0 + r) * Gu + g * u;
+      for (int64_t j = 0; j < u; ++j) dh[r * u + j] += part[r * u + j] * m[j];
+    }
+  }
+}
+
+void recurrent_weight_grad(const Seq& s, const float* hprev, const float* dz, const float* mU, int g0, int ng, float* dU) {
+  PhaseTimer timer(kWeightGrads);
+  const int64_t u = s.u, Gu = s.G * u, rows = s.B * s.T;
+  if (!mU) return sgemm(true, false, u, ng * u, rows, 1.f, hprev, u, dz + g0 * u, Gu, 0.f, dU + g0 * u, Gu);
+  float* hm = workspace(kWsDropoutRows2, rows * u);
+  for (int g = g0; g < g0 + ng; ++g) {
+    masked_rows(s, hprev, u, mU, g, hm);
+    sgemm(true, false, u, u, rows, 1.f, hm, u, dz + g * u, Gu, 0.f, dU + g * u, Gu);
+  }
+}
+
+void input_projection(const Seq& s, const float* x, const float* W, const float* b, float* z, const float* mW) {
   PhaseTimer timer(kInputGemm);
   int64_t rows = s.B * s.T, n = s.G * s.u;
-  sgemm(false, false, rows, n, s.D, 1.f, x, s.D, W, n, 0.f, z, n);
+  if (!mW) {
+    sgemm(false, false, rows, n, s.D, 1.f, x, s.D, W, n, 0.f, z, n);
+  } else {
+    float* xm = workspace(kWsDropoutRows2, rows * s.D);
+    for (int g = 0; g < s.G; ++g) {
+      masked_rows(s, x, s.D, mW, g, xm);
+      sgemm(false, false, rows, s.u, s.D, 1.f, xm, s.D, W + g * s.u, n, 0.f, z + g * s.u, n);
+    }
+  }
 #pragma omp parallel for schedule(static) if (rows * n > kParallelMin)
   for (int64_t r = 0; r < rows; ++r)
     for (int64_t j = 0; j < n; ++j) z[r * n + j] += b[j];
 }
 
-void input_gradients(const Seq& s, const float* dz, const float* x, const float* W, float* dx, float* dW, float* db) {
+void input_gradients(const Seq& s, const float* dz, const float* x, const float* W, float* dx, float* dW, float* db,
+                     const float* mW) {
   PhaseTimer timer(kWeightGrads);
   int64_t rows = s.B * s.T, n = s.G * s.u;
-  if (dx) sgemm(false, true, rows, s.D, n, 1.f, dz, n, W, n, 0.f, dx, s.D);
-  sgemm(true, false, s.D, n, rows, 1.f, x, s.D, dz, n, 0.f, dW, n);
+  if (!mW) {
+    if (dx) sgemm(false, true, rows, s.D, n, 1.f, dz, n, W, n, 0.f, dx, s.D);
+    sgemm(true, false, s.D, n, rows, 1.f, x, s.D, dz, n, 0.f, dW, n);
+  } else {
+    // Gate by gate: dW_g = (x * mW_g)^T dz_g, and dx = sum over g of (dz_g W_g^T) * mW_g.
+    float* xm = workspace(kWsDropoutRows2, rows * s.D);
+    float* part = dx ? workspace(kWsDropoutRows, rows * s.D) : nullptr;
+    if (dx) std::fill(dx, dx + rows * s.D, 0.f);
+    for (int g = 0; g < s.G; ++g) {
+      masked_rows(s, x, s.D, mW, g, xm);
+      sgemm(true, false, s.D, s.u, rows, 1.f, xm, s.D, dz + g * s.u, n, 0.f, dW + g * s.u, n);
+      if (!dx) continue;
+      sgemm(false, true, rows, s.D, s.u, 1.f, dz + g * s.u, n, W + g * s.u, n, 0.f, part, s.D);
+      masked_rows(s, part, s.D, mW, g, part);  // in place: each element read once, then written
+      for (int64_t i = 0; i < rows * s.D; ++i) dx[i] += part[i];
+    }
+  }
   // Column sums, row after row: one fixed order whatever the thread count.
   std::fill(db, db + n, 0.f);
   for (int64_t r = 0; r < rows; ++r)

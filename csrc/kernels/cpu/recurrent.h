@@ -11,6 +11,11 @@
 // pre-activation gradients dz_t into a [B, T, G*u] buffer; then dx = dz W^T, dW = x^T dz,
 // dU = h_prev^T dz and db = sum dz are each one large GEMM (or sum) over all B*T rows.
 //
+// Dropout (Keras 1's dropout_W / dropout_U, attributes with a seed): one mask per sequence and
+// gate, [B, G*D] on x and [B, G*u] on h_prev, drawn as the dropout_mask op draws them (seeds
+// `seed` and `seed + 1`) and drawn again by the gradient kernel in the same run. With them the
+// input projection and the recurrent GEMMs run gate by gate on masked rows.
+//
 // The batch is cut into blocks fixed by its size (never by the thread count, so results do not
 // depend on it), and each block runs its whole time loop on one thread: one OpenMP region per
 // sequence instead of one per step.
@@ -55,6 +60,7 @@ struct CellArgs {
   Act act, inner;
   bool return_sequences;
   const float *x, *W, *U, *b, *mask, *h0, *c0;
+  const float *mW, *mU;  // dropout masks [B, G*D] and [B, G*u]; null without dropout
 };
 CellArgs cell_args(const KernelArgs& a, size_t xi, size_t first_optional, int gates);
 
@@ -92,12 +98,15 @@ void step_gemm(int64_t M, int64_t N, int64_t K, const float* A, int64_t lda, con
 // into `out`: the backward pass's U^T, made once per call so that step_gemm reads it by rows.
 const float* transposed(const float* B, int64_t rows, int64_t cols, int64_t ld, float* out);
 
-// z = x W + b for every step: [B*T, D] x [D, G*u] (+ b per row) into z [B, T, G*u].
-void input_projection(const Seq& s, const float* x, const float* W, const float* b, float* z);
+// z = x W + b for every step: [B*T, D] x [D, G*u] (+ b per row) into z [B, T, G*u]; with the
+// dropout mask mW, gate g's columns are (x * mW_g) W_g.
+void input_projection(const Seq& s, const float* x, const float* W, const float* b, float* z, const float* mW);
 
 // The weight gradients from the per-step dz [B, T, G*u]: dx = dz W^T (skipped when dx is null),
-// dW = x^T dz, db = sum dz.
-void input_gradients(const Seq& s, const float* dz, const float* x, const float* W, float* dx, float* dW, float* db);
+// dW = x^T dz, db = sum dz (gate by gate on masked x with mW).
+void input_gradients(const Seq& s, const float* dz, const float* x, const float* W, float* dx, float* dW, float* db,
+                     const float* mW);
+
 
 // hprev[b, t] = the state step t started from (h0 or zeros for the first step processed).
 void previous_states(const Seq& s, const float* hs, const float* h0, float* hprev);
@@ -122,6 +131,18 @@ inline Prev previous(const Seq& s, const float* states, const float* init, int64
   if (k) return {states + (b0 * s.T + s.time(k - 1)) * s.u, s.T * s.u};
   return {init ? init + b0 * s.u : nullptr, s.u};
 }
+
+// One step of the recurrence for rows [b0, b1): z += h_prev U over gates [g0, g0 + ng), where
+// z is row b0's gate vector at this step (row stride T*G*u) and h_prev is hp (nothing when hp is
+// null: zeros). With mU, gate g multiplies h_prev * mU_g.
+void recurrent_step(const Seq& s, Prev hp, const float* U, const float* mU, int64_t b0, int64_t b1, int g0, int ng,
+                    float* z);
+// Its transpose for the backward pass: dh (rows b0.., stride u) += dz U^T over gates [g0, g0+ng),
+// each gate's share times mU_g; dz is row b0's gate vector, UT those gates' rows of U^T [ng*u, u].
+void recurrent_step_back(const Seq& s, const float* dz, const float* UT, const float* mU, int64_t b0, int64_t b1, int g0,
+                         int ng, float* dh);
+// dU's columns of gates [g0, g0 + ng) = (hprev * mU_g)^T dz_g over all B*T rows.
+void recurrent_weight_grad(const Seq& s, const float* hprev, const float* dz, const float* mU, int g0, int ng, float* dU);
 
 // A sequence with no rows or no steps: y is zeros; returns true when there is nothing else to do.
 inline bool empty_sequence(const CellArgs& p, const KernelArgs& a) {

@@ -14,13 +14,13 @@ void simple_rnn_k(const KernelArgs& a) {
   const int64_t u = s.u, T = s.T;
   float* hs = a.out[1].f();
   if (rnn::empty_sequence(p, a)) return;
-  rnn::input_projection(s, p.x, p.W, p.b, hs);
+  rnn::input_projection(s, p.x, p.W, p.b, hs, p.mW);
   rnn::for_blocks(s.B, [&](int64_t b0, int64_t b1) {
     for (int64_t k = 0; k < T; ++k) {
       int64_t t = s.time(k);
       rnn::Prev hp = rnn::previous(s, hs, p.h0, k, b0);
       float* z = hs + (b0 * T + t) * u;
-      if (hp.p) rnn::step_gemm(b1 - b0, u, u, hp.p, hp.stride, p.U, u, z, T * u);
+      rnn::recurrent_step(s, hp, p.U, p.mU, b0, b1, 0, 1, z);
       for (int64_t r = b0; r < b1; ++r) {
         float* h = hs + (r * T + t) * u;
         if (rnn::kept(p.mask, s, r, t) == 0.f) {
@@ -65,12 +65,12 @@ void simple_rnn_grad_k(const KernelArgs& a) {
         rnn::times_grad(p.act, hs + (r * T + t) * u, dzr, u);
         std::fill(dhr, dhr + u, 0.f);
       }
-      rnn::step_gemm(b1 - b0, u, u, dz + (b0 * T + t) * u, T * u, UT, u, dh + b0 * u, u);
+      rnn::recurrent_step_back(s, dz + (b0 * T + t) * u, UT, p.mU, b0, b1, 0, 1, dh + b0 * u);
     }
   });
   rnn::previous_states(s, hs, p.h0, hprev);
-  rnn::input_gradients(s, dz, p.x, p.W, dx, dW, db);
-  sgemm(true, false, u, u, s.B * T, 1.f, hprev, u, dz, u, 0.f, dU, u);
+  rnn::input_gradients(s, dz, p.x, p.W, dx, dW, db, p.mW);
+  rnn::recurrent_weight_grad(s, hprev, dz, p.mU, 0, 1, dU);
 }
 
 }  // namespace

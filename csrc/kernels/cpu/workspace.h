@@ -7,7 +7,18 @@
 
 namespace kiln::cpu {
 
-enum WorkspaceSlot { kWsConvCol, kWsRecurrentWeights, kWsRecurrentWeights2, kWsRecurrentRow, kWsRecurrentRow2, kWsSlots };
+enum WorkspaceSlot {
+  kWsConvCol,
+  kWsRecurrentWeights,
+  kWsRecurrentWeights2,
+  kWsRecurrentRow,
+  kWsRecurrentRow2,
+  kWsDropoutW,    // a recurrent op's dropout masks, drawn once per call
+  kWsDropoutU,
+  kWsDropoutRows,  // rows of x or h_prev times one gate's mask
+  kWsDropoutRows2,
+  kWsSlots
+};
 
 float* workspace(WorkspaceSlot slot, int64_t n);
 

@@ -5,7 +5,7 @@ import numpy as np
 
 from . import image_layout
 from .ops import _arg, _reduce, multiply, sum
-from .tensor import make
+from .tensor import Tensor, make
 
 
 def _batched(x):
@@ -176,7 +176,10 @@ def merge_batch(x):
 
 
 def split_batch(x, size):
-    """[?*T, ...] -> [?, T, ...]: the inverse of merge_batch."""
+    """[?*T, ...] -> [?, T, ...]: the inverse of merge_batch. `size` is T as an int, or a tensor
+    [?, T, ...] whose T (static or a dynamic dim) is taken."""
+    if isinstance(size, Tensor):
+        return make("split_batch", [_arg(x, "split_batch"), size])
     return make("split_batch", [_arg(x, "split_batch")], {"size": int(size)})
 
 

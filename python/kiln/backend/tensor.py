@@ -44,6 +44,9 @@ class Tensor:
         self._keras_mask = None
         self._image_layout = None  # 'th' / 'tf' for an image whose layout is known (image_layout.py)
         self._uses_learning_phase = any(getattr(t, "_uses_learning_phase", False) for t in self.inputs)
+        # The batch size an Input(batch_shape=(32, ...)) fixed, carried to what is computed from it
+        # (a stateful layer sizes its states by it); the IR's batch dim stays `?`.
+        self._fixed_batch = next((t._fixed_batch for t in self.inputs if getattr(t, "_fixed_batch", None)), None)
         # For an op with several results: (the list of all its result tensors, this one's index).
         # Lowering prints the op once, naming every result.
         self.results = None
@@ -134,10 +137,29 @@ def _ops():
     return ops
 
 
+_dynamic_ids = itertools.count(1)
+
+
+def dynamic_dim():
+    """A fresh named dynamic dim (`?tN` in the IR): a length that may change from call to call,
+    such as the time axis of `Input(shape=(None, 8))`."""
+    n, name = next(_dynamic_ids), ""
+    while n:
+        n, r = divmod(n, 36)
+        name = "0123456789abcdefghijklmnopqrstuvwxyz"[r] + name
+    return _core.dim("t" + name)
+
+
 class Placeholder(Tensor):
-    """A graph input: fed with data at run time."""
+    """A graph input: fed with data at run time. In `shape`, a leading None is the batch and every
+    other None a dynamic dim of its own (its length taken from the data of each call)."""
 
     def __init__(self, shape, dtype="float32", name=None):
+        shape = tuple(shape)
+        if shape and shape[0] is None:
+            shape = (None,) + tuple(dynamic_dim() if d is None else d for d in shape[1:])
+        else:
+            shape = tuple(dynamic_dim() if d is None else d for d in shape)
         super().__init__(None, [], {}, _norm_dtype(dtype), shape, name)
 
 

@@ -41,6 +41,35 @@ class Callback(object):
     model = None
     validation_data = None
 
+    def __new__(cls, *args, **kwargs):
+        # The constructor's arguments, so that one get_config serves every callback.
+        obj = super().__new__(cls)
+        obj._init_args = (args, dict(kwargs))
+        return obj
+
+    def get_config(self):
+        """The constructor's arguments by name, defaults included (Keras callbacks have no
+        config of their own; `from_config(get_config())` makes an equal callback)."""
+        import inspect
+        args, kwargs = getattr(self, "_init_args", ((), {}))
+        try:
+            bound = inspect.signature(type(self).__init__).bind(None, *args, **kwargs)
+        except (TypeError, ValueError):
+            return dict(kwargs)
+        bound.apply_defaults()
+        config = dict(bound.arguments)
+        config.pop(next(iter(config)))  # self
+        for name, p in inspect.signature(type(self).__init__).parameters.items():
+            if p.kind == p.VAR_KEYWORD and name in config:
+                config.update(config.pop(name))
+            elif p.kind == p.VAR_POSITIONAL:
+                config.pop(name, None)
+        return config
+
+    @classmethod
+    def from_config(cls, config):
+        return cls(**config)
+
     def __init__(self):
         self.params = {}
         self.model = None

@@ -53,3 +53,25 @@ class Sequential(Model):
             self._set_graph(self.inputs, [layer.inbound_nodes[node_index].input_tensors[0]])
             self.layers = [l for l in self.layers if not isinstance(l, InputLayer)]
         self._programs = {}
+
+    def get_config(self):
+        """Keras 1.2's layout: the list of the layers' {class_name, config}, the first with its
+        batch_input_shape."""
+        from ..layers.serialization import serialize
+        return [serialize(layer) for layer in self.layers]
+
+    @classmethod
+    def from_config(cls, config, custom_objects=None):
+        """From Keras 1.2's list of layer configs, or Keras 2.2's {'name', 'layers'}."""
+        from ..layers.serialization import deserialize
+        from ..utils.custom_objects import custom_object_scope
+        name = None
+        if isinstance(config, dict):
+            name, config = config.get("name"), config.get("layers")
+        if not isinstance(config, list):
+            raise ValueError("Invalid Sequential config: expected a list of layer configs, got %r" % (config,))
+        with custom_object_scope(custom_objects):
+            model = cls(name=name)
+            for layer_config in config:
+                model.add(deserialize(layer_config))
+        return model

@@ -128,6 +128,8 @@ class Model(Container):
             raise NotImplementedError("sample_weight_mode is not supported yet")
         self.optimizer = optimizers.get(optimizer)
         self.loss = loss
+        self.metrics = metrics  # as given: model.save writes them into training_config
+        self.sample_weight_mode = sample_weight_mode
         self._check_numerics = bool(check_numerics)
         names = self.output_names
         loss_fns = [losses_mod.get(l) for l in _per_output(loss, names, "loss")]
@@ -138,7 +140,7 @@ class Model(Container):
 
         self.targets = []
         for out, fn, name in zip(self.outputs, loss_fns, names):
-            shape = tuple(out.shape)
+            shape = tuple(out.ir_shape)  # the output's own dims: a dynamic time axis stays the same dim
             if fn is losses_mod.sparse_categorical_crossentropy:
                 shape = shape[:-1] + (1,)
             self.targets.append(K.placeholder(shape=shape, name=name + "_target"))
@@ -186,6 +188,7 @@ class Model(Container):
         self._metric_tensors = tensors
         self._compiled_trainable = list(self.trainable_weights)  # read at compile, as Keras does
         self._compiled_updates = list(self.updates)
+        self._compiled_state_updates = list(self.state_updates)
         self._programs = {}
 
     def _require_compiled(self):
@@ -203,16 +206,19 @@ class Model(Container):
             train = None
             if kind == "predict":
                 text, _ = lower(self.outputs, self.inputs, training=False, name="predict",
-                                trainable=getattr(self, "_compiled_trainable", None))
+                                trainable=getattr(self, "_compiled_trainable", None),
+                                updates=getattr(self, "_compiled_state_updates", None) or self.state_updates)
             else:
                 self._require_compiled()
                 text, _ = lower(self._metric_tensors, self.inputs + self.targets + self.sample_weights,
                                 training=(kind == "train"), name=kind, trainable=self._compiled_trainable,
-                                updates=self._compiled_updates if kind == "train" else ())
+                                updates=self._compiled_updates if kind == "train" else self._compiled_state_updates)
                 if kind == "train":
                     train = self.optimizer.spec()
             program = _core.compile(store, text, train=train,
                                     check_numerics=getattr(self, "_check_numerics", False))
+            if kind == "train":  # a loaded model's dropout masks continue where the saved one's stopped
+                program.set_runs(self.__dict__.pop("_resume_runs", 0))
             self._programs[kind] = program
             return program
 
@@ -311,6 +317,9 @@ class Model(Container):
                                  % validation_split)
         program = self._program("train")
         n = len(arrays[0])
+        if self.stateful and n % batch_size:
+            raise ValueError("In a stateful network, you should only pass inputs with a number of samples that can be "
+                             "divided by the batch size. Found: %d samples. Batch size: %d." % (n, batch_size))
 
         self.history = History()
         cbs = [BaseLogger()] + ([ProgbarLogger()] if verbose else []) + list(callbacks or []) + [self.history]
@@ -341,6 +350,7 @@ class Model(Container):
             order = self._order(n, batch_size, shuffle)
             means, seen, stopped = program.run_epoch(arrays, batch_size, order, every, PROGRESS_INTERVAL_S,
                                                      on_batch_begin if every else None, on_progress)
+            self._epochs_trained = getattr(self, "_epochs_trained", 0) + 1
             logs = dict(zip(out_labels, means))
             if val_arrays is not None and not stopped:
                 val = self._evaluate_arrays(val_arrays, batch_size)
@@ -351,17 +361,22 @@ class Model(Container):
         cbl.on_train_end()
         return self.history
 
-    @staticmethod
-    def _order(n, batch_size, shuffle):
-        """The rows of one epoch: a seed (the native loop shuffles all rows with it; drawn from
-        NumPy's generator so that np.random.seed makes runs repeatable), or an explicit order."""
+    def _order(self, n, batch_size, shuffle):
+        """The rows of one epoch: a seed (the native loop shuffles all rows with it), or an
+        explicit order. Epoch k of a model shuffles with a hash of (the model's shuffle seed, k):
+        the seed is drawn from NumPy's generator at the first fit (np.random.seed makes runs
+        repeatable), and both it and k are saved by model.save, so a loaded model goes on with
+        the same orders as if training had not stopped (docs/persistence.md)."""
+        if not shuffle:
+            return np.arange(n, dtype=np.int64)
+        if getattr(self, "_shuffle_seed", None) is None:
+            self._shuffle_seed = int(np.random.randint(0, 2**62))
+        rng = np.random.default_rng([self._shuffle_seed, getattr(self, "_epochs_trained", 0)])
         if shuffle == "batch":
             blocks = np.arange(0, n, batch_size)
-            np.random.shuffle(blocks)
+            rng.shuffle(blocks)
             return np.concatenate([np.arange(b, min(b + batch_size, n)) for b in blocks]).astype(np.int64)
-        if shuffle:
-            return int(np.random.randint(0, 2**62))
-        return np.arange(n, dtype=np.int64)
+        return int(rng.integers(0, 2**62))
 
     def _evaluate_arrays(self, arrays, batch_size, progress=None):
         program = self._program("test")

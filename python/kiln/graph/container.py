@@ -213,6 +213,23 @@ class Container(Layer):
         pass  # derived from the layers
 
     @property
+    def stateful(self):
+        return any(getattr(layer, "stateful", False) for layer in self.layers)
+
+    @property
+    def state_updates(self):
+        """The updates of stateful layers (their kept states): every program applies them, so
+        predict and evaluate advance the states too, as in Keras 1."""
+        own = {id(layer) for layer in self.layers if getattr(layer, "stateful", False)}
+        keep = {id(v) for layer in self.layers if id(layer) in own for v, _ in layer.updates}
+        return [(v, value) for v, value in self.updates if id(v) in keep]
+
+    def reset_states(self):
+        for layer in self.layers:
+            if getattr(layer, "stateful", False):
+                layer.reset_states()
+
+    @property
     def weights(self):
         out = []
         for l in self.layers:
@@ -292,6 +309,31 @@ class Container(Layer):
                              % (input_shape, len(self.inputs)))
         return super().get_output_shape_for(input_shape)
 
+    # Configs and files (graph/config.py, saving/).
     def get_config(self):
-        return {"name": self.name, "input_layers": self.input_names, "output_layers": self.output_names,
-                "layers": [{"name": l.name, "class_name": l.__class__.__name__} for l in self.layers]}
+        """Keras 1.2's layout: name, layers (each with its config and inbound nodes),
+        input_layers, output_layers (graph/config.py)."""
+        from .config import container_config
+        return container_config(self)
+
+    @classmethod
+    def from_config(cls, config, custom_objects=None):
+        from .config import container_from_config
+        return container_from_config(cls, config, custom_objects)
+
+    def to_json(self, **kwargs):
+        """`{"class_name": ..., "config": ..., "keras_version": "1.2.2"}` as JSON text (kwargs go
+        to json.dumps). A model holding code (a Lambda) is refused, naming the layer."""
+        from ..saving.model_config import to_json
+        return to_json(self, **kwargs)
+
+    def to_yaml(self, **kwargs):
+        """The same as YAML (needs PyYAML: the `yaml` extra)."""
+        from ..saving.model_config import to_yaml
+        return to_yaml(self, **kwargs)
+
+    def save(self, filepath, overwrite=True):
+        """Config, weights, compile arguments and training state in one HDF5 file (Keras 1.2's
+        layout, written atomically); `kiln.models.load_model` continues training exactly."""
+        from ..saving.model_file import save_model
+        save_model(self, filepath, overwrite=overwrite)

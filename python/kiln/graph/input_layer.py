@@ -26,7 +26,12 @@ class InputLayer(Layer):
         self.batch_input_shape = tuple(batch_input_shape)
         self.input_dtype = input_dtype or dtype or "float32"
         if input_tensor is None:
-            input_tensor = K.placeholder(shape=self.batch_input_shape, dtype=self.input_dtype, name=self.name)
+            # A fixed batch size stays `?` in the graph (so losses and sample weights follow any
+            # batch); the tensor records it for stateful layers, which check it at run time.
+            fixed = self.batch_input_shape[0] if self.batch_input_shape else None
+            shape = (None,) + self.batch_input_shape[1:] if fixed is not None else self.batch_input_shape
+            input_tensor = K.placeholder(shape=shape, dtype=self.input_dtype, name=self.name)
+            input_tensor._fixed_batch = fixed
         input_tensor._uses_learning_phase = False
         input_tensor._keras_history = (self, 0, 0)
         input_tensor._keras_shape = self.batch_input_shape

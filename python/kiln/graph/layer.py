@@ -341,14 +341,30 @@ class Layer:
     def output_shape(self):
         return self._common_shape("output_shapes", "output shape", "get_output_shape_at")
 
+    # Configs (Keras 1.2 layout). A layer lists the attributes its config holds, each named as
+    # its Keras 1.2 constructor argument, so one generic get_config serves every layer and the
+    # config is exactly what from_config (cls(**config)) takes back.
+    config_keys = ()
+
     def get_config(self):
+        """The layer's config: `name`, `trainable`, `batch_input_shape` and `input_dtype` (when
+        the constructor was given an input shape), and the arguments in `config_keys`, with
+        objects written as Keras 1.2 does (activations and initializers by name, regularizers as
+        dicts)."""
+        from ..layers.serialization import config_value
         config = {"name": self.name, "trainable": self.trainable}
-        if hasattr(self, "batch_input_shape"):
-            config["batch_input_shape"] = self.batch_input_shape
-        if getattr(self, "input_dtype", None):
+        given = self._init_args[1] if hasattr(self, "_init_args") else {}
+        # Only a shape the caller gave: one a layer derives (Dense's input_dim, Embedding's
+        # input_length) comes back from those arguments, so the config stays a fixed point.
+        if hasattr(self, "batch_input_shape") and ("batch_input_shape" in given or "input_shape" in given):
+            config["batch_input_shape"] = tuple(self.batch_input_shape)
             config["input_dtype"] = self.input_dtype
+        for key in self.config_keys:
+            config[key] = config_value(getattr(self, key))
         return config
 
     @classmethod
     def from_config(cls, config):
+        """The layer that get_config describes (Keras: `cls(**config)`); names of custom
+        objects are found through `kiln.utils.custom_objects`."""
         return cls(**config)

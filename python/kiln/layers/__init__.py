@@ -10,3 +10,4 @@ from .recurrent import GRU, LSTM, Recurrent, SimpleRNN  # noqa: F401
 from .wrappers import Bidirectional, TimeDistributed  # noqa: F401
 from .merge import (Add, Average, Concatenate, Dot, Maximum, Merge, Minimum, Multiply, Subtract,  # noqa: F401
                     add, average, concatenate, dot, maximum, merge, minimum, multiply, subtract)
+from .serialization import deserialize, serialize  # noqa: F401,E402

@@ -46,6 +46,9 @@ class Convolution2D(Layer):
     Keras 2: `Conv2D(filters, kernel_size, strides=(1, 1), padding='valid', data_format=None,
     activation=None, use_bias=True, kernel_initializer=..., ...)`.
     """
+    config_keys = ("nb_filter", "nb_row", "nb_col", "init", "activation", "border_mode", "subsample", "dim_ordering",
+                   "W_regularizer", "b_regularizer", "activity_regularizer", "W_constraint", "b_constraint", "bias")
+    W_constraint = b_constraint = None  # constraints are not supported yet
 
     def __init__(self, nb_filter=None, nb_row=None, nb_col=None, init="glorot_uniform", activation=None,
                  weights=None, border_mode="valid", subsample=(1, 1), dim_ordering="default", W_regularizer=None,
@@ -125,12 +128,6 @@ class Convolution2D(Layer):
         y = self.activation(y)
         return image_layout.tag(K.permute_dimensions(y, (0, 3, 1, 2)) if th else y, layout)
 
-    def get_config(self):
-        c = {"nb_filter": self.nb_filter, "nb_row": self.nb_row, "nb_col": self.nb_col,
-             "activation": self.activation.__name__, "border_mode": self.border_mode,
-             "subsample": self.subsample, "dim_ordering": self.dim_ordering, "bias": self.bias}
-        c.update(super().get_config())
-        return c
 
 
 Conv2D = Convolution2D  # Keras 1.2 alias (Keras 1 names: convolution2d_N)
@@ -138,6 +135,7 @@ Conv2D = Convolution2D  # Keras 1.2 alias (Keras 1 names: convolution2d_N)
 
 class _Pooling2D(Layer):
     mode = None
+    config_keys = ("pool_size", "strides", "border_mode", "dim_ordering")
 
     def __init__(self, pool_size=(2, 2), strides=None, border_mode="valid", dim_ordering="default", padding=None,
                  data_format=None, **kwargs):
@@ -158,11 +156,6 @@ class _Pooling2D(Layer):
         layout = image_layout.resolve(x, self._stated_ordering, self.dim_ordering)
         return K.pool2d(x, self.pool_size, self.strides, self.border_mode, layout, self.mode)
 
-    def get_config(self):
-        c = {"pool_size": self.pool_size, "strides": self.strides, "border_mode": self.border_mode,
-             "dim_ordering": self.dim_ordering}
-        c.update(super().get_config())
-        return c
 
 
 class MaxPooling2D(_Pooling2D):

@@ -28,6 +28,9 @@ class Dense(Layer):
     Example:
         y = Dense(64, activation='relu')(x)
     """
+    config_keys = ("output_dim", "init", "activation", "W_regularizer", "b_regularizer", "activity_regularizer",
+                   "W_constraint", "b_constraint", "bias", "input_dim")
+    W_constraint = b_constraint = None  # constraints are not supported yet
 
     def __init__(self, output_dim=None, init="glorot_uniform", activation=None, weights=None, W_regularizer=None,
                  b_regularizer=None, activity_regularizer=None, W_constraint=None, b_constraint=None, bias=True,
@@ -82,15 +85,11 @@ class Dense(Layer):
             out = K.bias_add(out, self.b)
         return self.activation(out)
 
-    def get_config(self):
-        c = {"output_dim": self.output_dim, "activation": self.activation.__name__, "bias": self.bias,
-             "input_dim": self.input_dim}
-        c.update(super().get_config())
-        return c
 
 
 class Activation(Layer):
     """Applies an activation function (name or callable) to its input."""
+    config_keys = ("activation",)
 
     def __init__(self, activation, **kwargs):
         super().__init__(**kwargs)
@@ -100,15 +99,18 @@ class Activation(Layer):
     def call(self, x, mask=None):
         return self.activation(x)
 
-    def get_config(self):
-        c = {"activation": self.activation.__name__}
-        c.update(super().get_config())
-        return c
 
 
 class Dropout(Layer):
     """Sets a fraction `p` (Keras 2: `rate`) of inputs to 0 at train time, scaling the rest by
-    1/(1-p) (inverted dropout); the identity at test time."""
+    1/(1-p) (inverted dropout); the identity at test time.
+
+    The mask of each training step hashes (seed, step, element), so it is repeatable. Without a
+    `seed`, one is drawn from NumPy's global generator when the layer is made (np.random.seed
+    makes runs repeatable) and kept in the config, so a reloaded model draws the same masks.
+    The k-th call of a shared layer uses a seed derived from (seed, k): its masks differ.
+    """
+    config_keys = ("p", "seed")
 
     def __init__(self, p=None, noise_shape=None, seed=None, rate=None, **kwargs):
         super().__init__(**kwargs)
@@ -118,7 +120,8 @@ class Dropout(Layer):
         if noise_shape is not None:
             raise NotImplementedError("Dropout: noise_shape is not supported yet")
         self.p = float(p)
-        self.seed = seed
+        self.seed = int(seed) if seed is not None else int(np.random.randint(0, 2**31 - 1))
+        self._calls = 0
         self.supports_masking = True
         if 0.0 < self.p < 1.0:
             self.uses_learning_phase = True
@@ -129,14 +132,16 @@ class Dropout(Layer):
 
     def call(self, x, mask=None):
         if 0.0 < self.p < 1.0:
-            seed = self.seed if self.seed is not None else np.random.randint(0, 2**31 - 1)
+            seed = self.seed if self._calls == 0 else call_seed(self.seed, self._calls)
+            self._calls += 1
             return K.in_train_phase(K.dropout(x, self.p, seed=seed), x)
         return x
 
-    def get_config(self):
-        c = {"p": self.p}
-        c.update(super().get_config())
-        return c
+
+
+def call_seed(seed, k):
+    """The seed of the k-th call (k >= 1) of a layer seeded `seed`: a hash of both."""
+    return int(np.random.SeedSequence([int(seed), int(k)]).generate_state(1)[0]) & 0x7FFFFFFF
 
 
 def _positional_arity(fn, supplied=()):
@@ -210,9 +215,31 @@ class Lambda(Layer):
         return (batch,) + tuple(self._output_shape)
 
     def get_config(self):
-        c = {"function": getattr(self.function, "__name__", "lambda"), "arguments": self.arguments}
-        c.update(super().get_config())
+        """Keras 1.2's keys; the function itself stays a Python object, so a config can be used in
+        this process but not written to a file (serialization.dumps refuses code)."""
+        c = super().get_config()
+        c.update(function=self.function, function_type="lambda", output_shape=self._output_shape,
+                 output_shape_type="raw" if not callable(self._output_shape) else "lambda",
+                 arguments=dict(self.arguments))
         return c
+
+    @classmethod
+    def from_config(cls, config):
+        from ..utils.custom_objects import lookup
+        config = dict(config)
+        for k in ("function_type", "output_shape_type"):
+            kind, key = config.pop(k, None), k[:-len("_type")]
+            value = config.get(key)
+            if kind in (None, "raw") or callable(value):
+                continue
+            if kind == "function" and isinstance(value, str) and callable(lookup(value)):
+                config[key] = lookup(value)  # a named function of the user's, from custom_objects
+                continue
+            raise ValueError("Lambda %s: its %s is %s, which kiln does not load: loading a file never runs code from "
+                             "it. A named function can be passed as custom_objects={name: function}."
+                             % (config.get("name"), key, "serialized bytecode" if kind == "lambda" else
+                                "the function %r, not among the custom objects" % (value,)))
+        return cls(**config)
 
 
 class Flatten(Layer):
@@ -232,6 +259,7 @@ class Flatten(Layer):
 
 class Reshape(Layer):
     """Reshapes each sample to `target_shape` (batch dim excluded; one -1 is inferred)."""
+    config_keys = ("target_shape",)
 
     def __init__(self, target_shape, **kwargs):
         super().__init__(**kwargs)
@@ -240,14 +268,11 @@ class Reshape(Layer):
     def call(self, x, mask=None):
         return K.reshape(x, (-1,) + self.target_shape)
 
-    def get_config(self):
-        c = {"target_shape": self.target_shape}
-        c.update(super().get_config())
-        return c
 
 
 class Permute(Layer):
     """Permutes the non-batch dims: `dims` is 1-based, e.g. Permute((2, 1)) swaps the two."""
+    config_keys = ("dims",)
 
     def __init__(self, dims, **kwargs):
         super().__init__(**kwargs)
@@ -261,14 +286,11 @@ class Permute(Layer):
             raise ValueError("Permute %s: dims %s do not match an input of shape %s" % (self.name, self.dims, x.shape))
         return K.permute_dimensions(x, (0,) + self.dims)
 
-    def get_config(self):
-        c = {"dims": self.dims}
-        c.update(super().get_config())
-        return c
 
 
 class RepeatVector(Layer):
     """Repeats a vector n times: (None, f) -> (None, n, f)."""
+    config_keys = ("n",)
 
     def __init__(self, n, **kwargs):
         super().__init__(**kwargs)
@@ -278,10 +300,6 @@ class RepeatVector(Layer):
     def call(self, x, mask=None):
         return K.repeat(x, self.n)
 
-    def get_config(self):
-        c = {"n": self.n}
-        c.update(super().get_config())
-        return c
 
 
 # Keras 1.2 code imports Merge from here (`from keras.layers.core import Merge`).

@@ -1,5 +1,7 @@
 """Embedding: integer indices -> dense vectors, a lookup (`gather`) into a [input_dim, output_dim]
 table; its gradient scatters into the rows that were used."""
+import zlib
+
 import numpy as np
 
 from .. import backend as K, initializers, regularizers
@@ -19,6 +21,9 @@ class Embedding(Layer):
     Example:
         x = Input(shape=(100,), dtype='int32'); e = Embedding(10000, 64)(x)  # (None, 100, 64)
     """
+    config_keys = ("input_dim", "output_dim", "init", "input_length", "mask_zero", "W_regularizer",
+                   "activity_regularizer", "W_constraint", "dropout")
+    W_constraint = None  # constraints are not supported yet
 
     def __init__(self, input_dim=None, output_dim=None, init="uniform", input_length=None, W_regularizer=None,
                  activity_regularizer=None, W_constraint=None, mask_zero=False, weights=None, dropout=0.0,
@@ -58,15 +63,13 @@ class Embedding(Layer):
         W = self.W
         if 0.0 < self.dropout < 1.0:
             rows = K.constant(np.ones((self.input_dim, 1), np.float32))
-            W = K.in_train_phase(W * K.dropout(rows, self.dropout), W)
+            # Keras 1.2's Embedding takes no seed: the mask's seed comes from the layer's name, so a
+            # model rebuilt from its config (same names) draws the same masks.
+            seed = zlib.crc32(self.name.encode("utf8")) & 0x7FFFFFFF
+            W = K.in_train_phase(W * K.dropout(rows, self.dropout, seed=seed), W)
         return K.gather(W, x)
 
     def compute_mask(self, x, mask=None):
         """With mask_zero, index 0 is padding: the mask is 1 where x != 0."""
         return K.not_equal(x, 0.0) if self.mask_zero else None
 
-    def get_config(self):
-        c = {"input_dim": self.input_dim, "output_dim": self.output_dim, "input_length": self.input_length,
-             "dropout": self.dropout}
-        c.update(super().get_config())
-        return c

@@ -129,10 +129,25 @@ class Merge(Layer):
         return "<%s %s mode=%s>" % (type(self).__name__, self.name, self.mode)
 
     def get_config(self):
-        c = {"mode": self.mode if isinstance(self.mode, str) else getattr(self.mode, "__name__", "function"),
-             "concat_axis": self.concat_axis, "dot_axes": self.dot_axes}
-        c.update(super().get_config())
-        return c
+        """Keras 1.2's Merge config. A callable mode or output_shape stays a Python object: usable
+        in this process, refused when written to a file (serialization.dumps)."""
+        def kind(v):
+            return "raw" if not callable(v) else "lambda"
+        return {"name": self.name, "mode": self.mode, "mode_type": kind(self.mode), "concat_axis": self.concat_axis,
+                "dot_axes": self.dot_axes, "output_shape": self._output_shape,
+                "output_shape_type": kind(self._output_shape), "output_mask": None, "output_mask_type": "raw",
+                "arguments": dict(self.arguments)}
+
+    @classmethod
+    def from_config(cls, config):
+        config = dict(config)
+        for key in ("mode", "output_shape", "output_mask"):
+            kind = config.pop(key + "_type", "raw")
+            if kind != "raw" and not callable(config.get(key)):
+                raise ValueError("Merge %s: its %s is %s Python code, which kiln does not load (loading a file never "
+                                 "runs code from it)" % (config.get("name"), key, kind))
+        config.pop("trainable", None)
+        return cls(**config)
 
 
 def merge(inputs, mode="sum", concat_axis=-1, dot_axes=-1, output_shape=None, output_mask=None, arguments=None,
@@ -163,6 +178,9 @@ class _Keras2Merge(Merge):
         Layer.__init__(self, **kwargs)
         self.concat_axis, self.dot_axes, self._output_shape, self.arguments = -1, -1, None, {}
 
+    get_config = Layer.get_config  # Keras 2's layout: the base keys and config_keys
+    from_config = classmethod(Layer.from_config.__func__)
+
 
 class Add(_Keras2Merge):
     mode = "sum"
@@ -190,6 +208,7 @@ class Minimum(_Keras2Merge):
 
 class Concatenate(_Keras2Merge):
     mode = "concat"
+    config_keys = ("axis",)
 
     def __init__(self, axis=-1, **kwargs):
         super().__init__(**kwargs)
@@ -202,6 +221,7 @@ class Concatenate(_Keras2Merge):
 
 class Dot(_Keras2Merge):
     mode = "dot"
+    config_keys = ("axes", "normalize")
 
     def __init__(self, axes, normalize=False, **kwargs):
         super().__init__(**kwargs)

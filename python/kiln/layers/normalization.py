@@ -16,6 +16,9 @@ class BatchNormalization(Layer):
     Weights: gamma, beta (trainable), running_mean, running_std (which, as in Keras 1.2, holds the
     moving *variance*). Moving averages: `running = running * momentum + batch * (1 - momentum)`.
     """
+    config_keys = ("epsilon", "mode", "axis", "momentum", "gamma_regularizer", "beta_regularizer", "beta_init",
+                   "gamma_init")
+    mode = 0
 
     def __init__(self, epsilon=1e-3, mode=0, axis=None, momentum=0.99, weights=None, beta_init="zero",
                  gamma_init="one", gamma_regularizer=None, beta_regularizer=None, beta_initializer=None,
@@ -74,7 +77,3 @@ class BatchNormalization(Layer):
                          (self.running_std, self.running_std * m + var * (1.0 - m))])
         return K.in_train_phase(train, test)
 
-    def get_config(self):
-        c = {"epsilon": self.epsilon, "mode": 0, "axis": self.axis, "momentum": self.momentum}
-        c.update(super().get_config())
-        return c

@@ -10,8 +10,23 @@ gate (`lstm_1_W_i`, `lstm_1_U_i`, `lstm_1_b_i`, ...), in Keras' order, so weight
 the fused op reads them packed side by side.
 
 Masks (Embedding(mask_zero=True)) are honoured as Keras 1 does: a masked step repeats the
-previous output and carries the states. Not yet: `stateful`, `dropout_W`/`dropout_U`.
+previous output and carries the states.
+
+`stateful=True` keeps the last states of each batch for the next one (train, test and predict
+all advance them; `reset_states()` zeroes them), as Keras 1: the states are [B, u] state tensors
+for the batch size B fixed by `Input(batch_shape=...)` / `batch_input_shape`; the graph meets
+them through `free_batch` (the op's initial states) and `fix_batch` (the assigned final states),
+which check at run time that every batch has B rows.
+
+`dropout_W` / `dropout_U` (Keras 2: `dropout` / `recurrent_dropout`) drop inputs and previous
+states with one mask per sequence and gate, in the train phase only (Keras 1): the fused ops
+draw the masks in the kernel; the unrolled layer draws the same masks with dropout_mask ops.
+The time axis may have any length (`Input(shape=(None, d))`: a named dynamic dim in the IR).
 """
+import zlib
+
+import numpy as np
+
 from .. import activations, backend as K, initializers, regularizers
 from ..backend.tensor import make, make_multi
 from ..graph.layer import InputSpec, Layer
@@ -29,10 +44,10 @@ class Recurrent(Layer):
         output_dim = units if units is not None else output_dim
         if output_dim is None:
             raise TypeError("%s needs the number of units (output_dim= or units=)" % type(self).__name__)
-        if stateful:
-            raise NotImplementedError("%s(stateful=True) is not supported yet" % type(self).__name__)
-        if dropout_W or dropout_U or dropout or recurrent_dropout:
-            raise NotImplementedError("%s: dropout_W/dropout_U are not supported yet" % type(self).__name__)
+        dropout_W, dropout_U = float(dropout or dropout_W), float(recurrent_dropout or dropout_U)
+        for what, rate in (("dropout_W", dropout_W), ("dropout_U", dropout_U)):
+            if not 0.0 <= rate < 1.0:
+                raise ValueError("%s: %s must be in [0, 1), got %r" % (type(self).__name__, what, rate))
         if input_dim is not None and "input_shape" not in kwargs:
             kwargs["input_shape"] = (input_length, input_dim)
         super().__init__(**kwargs)
@@ -45,6 +60,10 @@ class Recurrent(Layer):
         self.b_regularizer = regularizers.get(b_regularizer if b_regularizer is not None else bias_regularizer)
         self.return_sequences = return_sequences
         self.go_backwards = go_backwards
+        self.stateful = bool(stateful)
+        self.states = None  # stateful: the [B, u] state variables, made on the first call
+        self.dropout_W, self.dropout_U = dropout_W, dropout_U
+        self.uses_learning_phase = bool(dropout_W or dropout_U)
         self.unroll = bool(unroll)
         self.supports_masking = True
         self.input_spec = [InputSpec(ndim=3)]
@@ -60,9 +79,6 @@ class Recurrent(Layer):
         steps, input_dim = input_shape[1], input_shape[2]
         if input_dim is None:
             raise ValueError("Layer %s: the last dimension of its input must be known, got %s"
-                             % (self.name, input_shape))
-        if steps is None:
-            raise ValueError("Layer %s needs a known number of timesteps (input_length), got input shape %s"
                              % (self.name, input_shape))
         self.input_spec = [InputSpec(shape=(None, steps, input_dim))]
         u = self.output_dim
@@ -92,27 +108,127 @@ class Recurrent(Layer):
 
     fused_op = None  # the op that runs this cell over a whole sequence, where there is one
 
-    def fused_attrs(self):
+    def fused_attrs(self, dropout=False):
         a = {"activation": self.activation.__name__, "return_sequences": int(self.return_sequences),
              "go_backwards": int(self.go_backwards)}
         if hasattr(self, "inner_activation"):  # GRU, LSTM
             a["inner_activation"] = self.inner_activation.__name__
+        if dropout:
+            a.update({"dropout_W": self.dropout_W, "dropout_U": self.dropout_U, "seed": self.dropout_seed})
         return a
 
+    @property
+    def dropout_seed(self):
+        """Keras 1.2's recurrent layers take no seed: the masks' seed comes from the layer's name
+        (the x masks use it, the h masks it + 1), so a reloaded model draws the same masks."""
+        return zlib.crc32(self.name.encode("utf8")) & 0x3FFFFFFF
+
     def call(self, x, mask=None):
+        init = self._stateful_init(x) if self.stateful else None
+        out, finals = self._sequence(x, mask, init, dropout=False)
+        if self.dropout_W or self.dropout_U:  # the masks apply in the train phase only
+            out_train, finals_train = self._sequence(x, mask, init, dropout=True)
+            out = K.in_train_phase(out_train, out)
+            finals = [K.in_train_phase(a, b) for a, b in zip(finals_train, finals)]
+        if init is not None:
+            self._keep_states(finals)
+        return out
+
+    def _sequence(self, x, mask, init, dropout):
+        """The layer over the sequence: (output, states after the last step processed)."""
         if self.fused_op and not self.unroll:
             W, U, b = self._packed(self.order)
+            extra = [mask] if mask is not None else []
+            if init is not None:
+                extra = [mask if mask is not None else self._ones_mask(x)] + init
             try:
-                return make_multi(self.fused_op, [x, W, U, b] + ([mask] if mask is not None else []),
-                                  self.fused_attrs())[0]
+                results = make_multi(self.fused_op, [x, W, U, b] + extra, self.fused_attrs(dropout))
             except ValueError:
-                pass  # e.g. an activation the fused op does not have: the unrolled ops take any
-        return self.unrolled(x, mask)
+                if x.shape[1] is None:
+                    raise
+                # e.g. an activation the fused op does not have: the unrolled ops take any
+            else:
+                return results[0], self._fused_finals(results, x.shape[1]) if init is not None else []
+        return self.unrolled(x, mask, init, dropout)
 
-    def unrolled(self, x, mask=None):
+    # Statefulness.
+    n_states = 1  # h (LSTM: h and c)
+
+    def _stateful_init(self, x):
+        """The initial states of a stateful layer: its state variables, made on the first call."""
+        if self.states is None:
+            batch = getattr(x, "_fixed_batch", None)
+            if batch is None:
+                raise ValueError("If a RNN is stateful, a complete input_shape must be provided (including batch "
+                                 "size): give layer %s's input a fixed batch size with Input(batch_shape=(%s)) or "
+                                 "batch_input_shape" % (self.name, ", ".join(["32"] + [str(d) for d in x.shape[1:]])))
+            if x.shape[1] is None:
+                raise ValueError("Layer %s: a stateful RNN needs a known number of timesteps, got input shape %s"
+                                 % (self.name, x.shape))
+            self.states = [K.Variable(np.zeros((batch, self.output_dim), np.float32),
+                                      name="%s_state_%d" % (self.name, k), trainable=False)
+                           for k in range(self.n_states)]
+        return [make("free_batch", [s]) for s in self.states]
+
+    @staticmethod
+    def _ones_mask(x):
+        """A mask that keeps every step: [batch, steps] ones (the op takes states after a mask)."""
+        first = K.squeeze(make("slice", [x], {"axis": 2, "begin": 0, "end": 1}), 2)
+        return make("broadcast_like", [K.constant(1.0), first])
+
+    def _fused_finals(self, results, steps):
+        """The states after the last step processed, from the op's per-step states (natural order)."""
+        last = 0 if self.go_backwards else steps - 1
+        at = lambda seq: K.squeeze(make("slice", [seq], {"axis": 1, "begin": last, "end": last + 1}), 1)
+        return [at(results[1 + k]) for k in range(self.n_states)]  # hs (and lstm's cs) follow y
+
+    def _keep_states(self, finals):
+        batch = self.states[0].shape[0]
+        self.add_update([(s, make("fix_batch", [f], {"size": batch})) for s, f in zip(self.states, finals)])
+
+    def reset_states(self):
+        if not self.stateful:
+            raise AttributeError("Layer %s is not stateful" % self.name)
+        for s in self.states or []:
+            s.set_value(np.zeros(s.shape, np.float32))
+
+    def _dropout_masks(self, x):
+        """Per-sequence, per-gate masks [batch, G*D] for x and [batch, G*u] for h_prev (None at rate
+        0), drawn by dropout_mask with the fused kernels' seeds, so both paths drop the same units."""
+        G, u, D = len(self.order), self.output_dim, x.shape[2]
+        step0 = K.squeeze(make("slice", [x], {"axis": 1, "begin": 0, "end": 1}), 1)
+        column = make("slice", [step0], {"axis": 1, "begin": 0, "end": 1})  # [batch, 1]: only its shape is read
+        draw = lambda n, rate, seed: make("dropout_mask", [K.repeat_elements(column, n, 1)], {"rate": rate, "seed": seed})
+        mW = draw(G * D, self.dropout_W, self.dropout_seed) if self.dropout_W else None
+        mU = draw(G * u, self.dropout_U, self.dropout_seed + 1) if self.dropout_U else None
+        return mW, mU
+
+    def _columns(self, t, g, width):
+        return make("slice", [t], {"axis": 1, "begin": g * width, "end": (g + 1) * width})
+
+    def unrolled(self, x, mask=None, init=None, dropout=False):
+        """The layer as backend ops over its known timesteps: (output, final states)."""
         steps = x.shape[1]
+        if steps is None:
+            raise ValueError("Layer %s: unroll=True needs a known number of timesteps (input_length), got input "
+                             "shape %s" % (self.name, x.shape))
         W, U, b = self._packed(self.order)
-        xw = K.bias_add(K.dot(x, W), b)  # [batch, steps, G*u]: every step's input projection at once
+        u, D = self.output_dim, x.shape[2]
+        mW, mU = self._dropout_masks(x) if dropout else (None, None)
+        if mW is None:
+            xw = K.bias_add(K.dot(x, W), b)  # [batch, steps, G*u]: every step's input projection at once
+        else:  # gate g sees x * mW_g, the same mask at every step
+            xw = K.bias_add(K.concatenate([K.dot(x * K.expand_dims(self._columns(mW, g, D), 1), self._columns(W, g, u))
+                                           for g in range(len(self.order))], axis=-1), b)
+
+        def hU(h, g0, ng):
+            """h_prev U for gates g0 .. g0+ng-1 (each times its mask mU_g with dropout_U)."""
+            if mU is None:
+                cols = U if ng == len(self.order) else make("slice", [U], {"axis": 1, "begin": g0 * u,
+                                                                           "end": (g0 + ng) * u})
+                return K.dot(h, cols)
+            return K.concatenate([K.dot(h * self._columns(mU, g, u), self._columns(U, g, u))
+                                  for g in range(g0, g0 + ng)], axis=1)
         order = range(steps - 1, -1, -1) if self.go_backwards else range(steps)
         state = None
         outputs = []
@@ -120,28 +236,49 @@ class Recurrent(Layer):
             zx = K.squeeze(make("slice", [xw], {"axis": 1, "begin": t, "end": t + 1}), 1)
             if state is None:
                 zero = make("broadcast_like", [K.constant(0.0), self._gate(zx, 0)])
-                state = self.initial_state(zero)
-            new_h, new_state = self.step(zx, state, U)
+                state = self.initial_state(zero) if init is None else (tuple(init) if len(init) > 1 else init[0])
+                prev_h = zero if init is None else init[0]
+            new_h, new_state = self.step(zx, state, hU)
             if mask is not None:
                 # Keras 1: at a masked step the output repeats the previous one and the states
                 # are carried unchanged, so padding on either side gives the same last output.
                 m = make("slice", [mask], {"axis": 1, "begin": t, "end": t + 1})  # [batch, 1]
                 keep = lambda new, old: new * m + old * (1.0 - m)
-                prev_h = outputs[-1] if outputs else zero
+                prev_h = outputs[-1] if outputs else prev_h
                 new_h = keep(new_h, prev_h)
                 new_state = tuple(keep(a, b) for a, b in zip(new_state, state)) if isinstance(new_state, tuple) \
                     else keep(new_state, state)
             h, state = new_h, new_state
             outputs.append(h)
+        finals = list(state) if isinstance(state, tuple) else [state]
         if not self.return_sequences:
-            return outputs[-1]
-        return K.concatenate([K.expand_dims(h, 1) for h in outputs], axis=1)
+            return outputs[-1], finals
+        return K.concatenate([K.expand_dims(h, 1) for h in outputs], axis=1), finals
 
-    def get_config(self):
-        c = {"output_dim": self.output_dim, "activation": self.activation.__name__,
-             "return_sequences": self.return_sequences, "go_backwards": self.go_backwards}
-        c.update(super().get_config())
-        return c
+    # Keras 1.2's keys (GRU adds inner_activation, LSTM forget_bias_init and inner_activation).
+    config_keys = ("output_dim", "init", "inner_init", "activation", "W_regularizer", "U_regularizer",
+                   "b_regularizer", "dropout_W", "dropout_U", "return_sequences", "go_backwards", "stateful", "unroll",
+                   "consume_less", "input_dim", "input_length")
+    stateful = False
+
+    @property
+    def consume_less(self):
+        return self._init_args[1].get("consume_less", "cpu")
+
+    @property
+    def input_dim(self):
+        return self._input_dims()[1]
+
+    @property
+    def input_length(self):
+        return self._input_dims()[0]
+
+    def _input_dims(self):
+        """(timesteps, features) of the input: as built, else as given."""
+        if self.built and self.input_spec and self.input_spec[0].shape is not None:
+            return tuple(self.input_spec[0].shape[1:3])
+        shape = getattr(self, "batch_input_shape", None)
+        return tuple(shape[1:3]) if shape is not None and len(shape) == 3 else (None, None)
 
 
 class SimpleRNN(Recurrent):
@@ -153,8 +290,8 @@ class SimpleRNN(Recurrent):
     def initial_state(self, zero):
         return zero
 
-    def step(self, zx, h, U):
-        h = self.activation(zx + K.dot(h, U))
+    def step(self, zx, h, hU):
+        h = self.activation(zx + hU(h, 0, 1))
         return h, h
 
 
@@ -164,6 +301,7 @@ class GRU(Recurrent):
     gates = ("z", "r", "h")
     order = ("z", "r", "h")
     fused_op = "gru"
+    config_keys = Recurrent.config_keys + ("inner_activation",)
 
     def __init__(self, output_dim=None, inner_activation="hard_sigmoid", recurrent_activation=None, **kwargs):
         super().__init__(output_dim, **kwargs)
@@ -173,14 +311,12 @@ class GRU(Recurrent):
     def initial_state(self, zero):
         return zero
 
-    def step(self, zx, h, U):
+    def step(self, zx, h, hU):
         u = self.output_dim
-        Uzr = make("slice", [U], {"axis": 1, "begin": 0, "end": 2 * u})
-        Uh = make("slice", [U], {"axis": 1, "begin": 2 * u, "end": 3 * u})
-        zr = make("slice", [zx], {"axis": 1, "begin": 0, "end": 2 * u}) + K.dot(h, Uzr)
+        zr = make("slice", [zx], {"axis": 1, "begin": 0, "end": 2 * u}) + hU(h, 0, 2)
         z = self.inner_activation(self._gate(zr, 0))
         r = self.inner_activation(self._gate(zr, 1))
-        hh = self.activation(self._gate(zx, 2) + K.dot(r * h, Uh))
+        hh = self.activation(self._gate(zx, 2) + hU(r * h, 2, 1))
         h = z * h + (1.0 - z) * hh
         return h, h
 
@@ -191,6 +327,7 @@ class LSTM(Recurrent):
     gates = ("i", "c", "f", "o")  # Keras 1.2's trainable_weights order
     order = ("i", "f", "c", "o")  # packing order of the fused projection
     fused_op = "lstm"
+    config_keys = Recurrent.config_keys + ("forget_bias_init", "inner_activation")
 
     def __init__(self, output_dim=None, forget_bias_init="one", inner_activation="hard_sigmoid",
                  recurrent_activation=None, unit_forget_bias=None, **kwargs):
@@ -204,12 +341,14 @@ class LSTM(Recurrent):
         return self.forget_bias_init if gate == "f" else initializers.get("zero")
 
 
+    n_states = 2
+
     def initial_state(self, zero):
         return (zero, zero)
 
-    def step(self, zx, state, U):
+    def step(self, zx, state, hU):
         h, c = state
-        z = zx + K.dot(h, U)
+        z = zx + hU(h, 0, 4)
         i = self.inner_activation(self._gate(z, 0))
         f = self.inner_activation(self._gate(z, 1))
         c = f * c + i * self.activation(self._gate(z, 2))

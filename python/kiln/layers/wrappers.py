@@ -25,9 +25,6 @@ class TimeDistributed(Layer):
         if len(input_shape) < 3:
             raise ValueError("TimeDistributed %s needs an input of rank >= 3 (batch, time, ...), got %s"
                              % (self.name, input_shape))
-        if input_shape[1] is None:
-            raise ValueError("TimeDistributed %s needs a known number of timesteps, got input shape %s"
-                             % (self.name, input_shape))
         inner = (input_shape[0],) + tuple(input_shape[2:])
         if not self.layer.built:
             self.layer.build(inner)
@@ -52,7 +49,7 @@ class TimeDistributed(Layer):
         pass
 
     def call(self, x, mask=None):
-        steps = x.shape[1]
+        steps = x.shape[1] if x.shape[1] is not None else x  # x gives a dynamic time axis (?t)
         flat = K.merge_batch(x)
         if isinstance(self.layer, Container):
             out = self.layer.run_internal_graph([flat])[0]
@@ -61,10 +58,14 @@ class TimeDistributed(Layer):
             out = self.layer.call(flat)
         return K.split_batch(out, steps)
 
-    def get_config(self):
-        c = {"layer": {"class_name": self.layer.__class__.__name__, "config": self.layer.get_config()}}
-        c.update(super().get_config())
-        return c
+    config_keys = ("layer",)  # {class_name, config}: a layer or a whole model
+
+    @classmethod
+    def from_config(cls, config):
+        from .serialization import deserialize
+        config = dict(config)
+        config["layer"] = deserialize(config["layer"])
+        return cls(**config)
 
 
 class Bidirectional(Layer):
@@ -86,6 +87,7 @@ class Bidirectional(Layer):
         kw = dict(kw, go_backwards=not layer.go_backwards, name="backward_" + layer.name)
         self.forward_layer = layer
         self.backward_layer = type(layer)(*args, **kw)
+        self._layer_name = layer.name  # the config holds the layer as it was given
         layer.name = "forward_" + layer.name
         self.merge_mode = merge_mode
         self.return_sequences = layer.return_sequences
@@ -143,7 +145,15 @@ class Bidirectional(Layer):
         return [y, y_rev]
 
     def get_config(self):
-        c = {"layer": {"class_name": self.forward_layer.__class__.__name__,
-                       "config": self.forward_layer.get_config()}, "merge_mode": self.merge_mode}
-        c.update(super().get_config())
+        c = super().get_config()
+        layer = self.forward_layer.get_config()
+        layer["name"] = self._layer_name
+        c.update(layer={"class_name": type(self.forward_layer).__name__, "config": layer}, merge_mode=self.merge_mode)
         return c
+
+    @classmethod
+    def from_config(cls, config):
+        from .serialization import deserialize
+        config = dict(config)
+        config["layer"] = deserialize(config["layer"])
+        return cls(**config)

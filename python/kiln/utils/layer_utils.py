@@ -1,12 +1,19 @@
-"""Keras 1.2's `keras.utils.layer_utils`: the summary table, parameter counts, and converting a
-model's conv kernels between Theano and TensorFlow conventions. The table itself is
-engine/summary.py's (the one `model.summary()` prints)."""
+"""Keras 1.2's `keras.utils.layer_utils`: `layer_from_config` (one registry of layer classes:
+kiln/layers/serialization.py), the summary table, parameter counts, and converting a model's conv
+kernels between Theano and TensorFlow conventions. The table itself is engine/summary.py's (the
+one `model.summary()` prints)."""
 import numpy as np
 
 from ..engine.summary import print_summary as _print_model_summary
+from ..layers.serialization import deserialize, get_class, layer_classes  # noqa: F401
 from .np_utils import convert_kernel
 
-__all__ = ["print_summary", "count_total_params", "convert_all_kernels_in_model"]
+__all__ = ["layer_from_config", "print_summary", "count_total_params", "convert_all_kernels_in_model"]
+
+
+def layer_from_config(config, custom_objects=None):
+    """A layer or model from `{'class_name': ..., 'config': ...}`."""
+    return deserialize(config, custom_objects=custom_objects)
 
 
 class _Layers:

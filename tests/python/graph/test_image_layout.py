@@ -267,9 +267,9 @@ def test_keras2_conv2d_on_channels_last_mnist_trains(mnist):
     model = Model(inputs=inputs, outputs=outputs)
     assert model.layers[1].get_weights()[0].shape == (3, 3, 1, 32)
     model.compile(optimizer="adam", loss="sparse_categorical_crossentropy", metrics=["accuracy"])
-    model.fit(x_train[:4000].reshape(-1, 28, 28, 1), y_train[:4000], batch_size=64, epochs=1, verbose=0)
+    model.fit(x_train[:6000].reshape(-1, 28, 28, 1), y_train[:6000], batch_size=32, epochs=1, verbose=0)
     acc = model.evaluate(x_test[:1000].reshape(-1, 28, 28, 1), y_test[:1000], verbose=0)[1]
-    assert acc > 0.85, acc
+    assert acc > 0.85, acc  # 0.88 to 0.90 measured
 
 
 def test_keras1_code_asking_the_ordering_trains_on_mnist(mnist):
@@ -278,4 +278,4 @@ def test_keras1_code_asking_the_ordering_trains_on_mnist(mnist):
     assert x.shape[1:] == (1, 28, 28)  # nothing chosen: 'th', as the guide's Keras
     model.fit(x, y_train[:6000], batch_size=32, nb_epoch=1, verbose=0)
     acc = model.evaluate(x_test[:1000].reshape(-1, 1, 28, 28), y_test[:1000], verbose=0)[1]
-    assert acc > 0.8, acc
+    assert acc > 0.8, acc  # 0.86 measured

@@ -45,6 +45,7 @@ REFERENCES = {
     "gather_grad": ref.gather_grad, "one_hot": ref.one_hot, "tile": ref.tile, "tile_grad": ref.tile_grad,
     "repeat": ref.repeat, "repeat_grad": ref.repeat_grad,
     "merge_batch": ref.merge_batch, "split_batch": ref.split_batch, "shape_of": ref.shape_of,
+    "fix_batch": ref.fix_batch, "free_batch": ref.free_batch,
     "conv2d": ref.conv2d, "conv2d_grad_input": ref.conv2d_grad_input, "conv2d_grad_filter": ref.conv2d_grad_filter,
     "pool2d": ref.pool2d, "pool2d_grad": ref.pool2d_grad,
 }
@@ -487,6 +488,11 @@ def shape_cases():
         out.append(Case("merge_batch", [U(*shape)]))
     for shape in [(3, 4), (5, 2, 3)]:
         out.append(Case("split_batch", [U(*shape)], {"size": 1}))
+        out.append(Case("split_batch", [U(*shape), U(shape[0], 1, 2)], batched=(0, 1), tag="like"))
+        out.append(Case("fix_batch", [U(*shape)], {"size": shape[0]}))
+    # free_batch: no operand has the batch dim, so the harness runs at batch 1
+    for shape in [(1, 4), (1, 2, 3)]:
+        out.append(Case("free_batch", [U(*shape)], batched=()))
     for shape in [(3, 4), (5, 2, 3), (1,)]:
         out.append(Case("shape_of", [U(*shape)]))
     for shapes, axis in [([(4, 3), (4, 2)], -1), ([(4, 3), (4, 3), (4, 1)], 1), ([(2, 3, 4), (2, 1, 4)], 1),
@@ -685,6 +691,15 @@ def _dropout_program(rate, seed, shape=(64, 1024)):
     g.input("x", (None,) + shape[1:])
     m = g.op("dropout_mask", "x", attrs={"rate": rate, "seed": seed})
     return _core.Program(_core.Store(), g.text(m)), np.zeros(shape, np.float32)
+
+
+def test_dropout_mask_values_are_the_documented_hash():
+    """Each value is a hash of (seed, run, index) (kernels/cpu/random.h), reimplemented in NumPy:
+    the recurrent kernels' dropout draws the same values, so their references can too."""
+    p, x = _dropout_program(0.3, seed=5, shape=(8, 100))
+    for step in (1, 2):
+        (m,) = p.run([x])
+        np.testing.assert_array_equal(m.ravel(), ref.dropout_values(800, 0.3, 5, step).astype(np.float32))
 
 
 @pytest.mark.parametrize("rate", [pytest.param(r, id="dropout_mask[f32-(64,1024)-rate=%s]" % r)

@@ -98,6 +98,13 @@ FORWARD += [
     ("lstm", 70, 6, 9, 17, "right", True, {"go_backwards": 1}),      # 4 blocks
     ("lstm", 16, 1, 3, 5, None, False, {}),                          # one step
 ]
+# Dropout (Keras 1's dropout_W / dropout_U): the references draw the kernels' exact masks.
+DROP = {"dropout_W": 0.3, "dropout_U": 0.4, "seed": 11}
+for op in ("lstm", "gru", "simple_rnn"):
+    FORWARD += [(op, 3, 5, 4, 3, "left", True, dict(DROP, return_sequences=1)),
+                (op, 33, 4, 3, 5, None, False, dict(DROP, go_backwards=1)),  # 2 batch blocks
+                (op, 2, 3, 2, 4, None, False, {"dropout_W": 0.5, "seed": 3}),
+                (op, 2, 3, 2, 4, "right", False, {"dropout_U": 0.5, "seed": 4, "return_sequences": 1})]
 
 
 def fid(c):
@@ -133,6 +140,13 @@ GRADS = [
     ("simple_rnn", 2, 3, 3, 2, None, False, {}),
     ("simple_rnn", 3, 4, 2, 3, "left", True, {"return_sequences": 1, "go_backwards": 1}),
     ("simple_rnn", 33, 3, 2, 2, "right", True, {"activation": "sigmoid"}),
+    ("lstm", 3, 4, 2, 3, "left", True, dict(DROP, return_sequences=1)),
+    ("lstm", 33, 3, 2, 2, None, False, dict(DROP, go_backwards=1)),
+    ("lstm", 2, 3, 3, 2, None, False, dict(DROP, input_grad=0)),
+    ("gru", 3, 4, 2, 3, "right", True, dict(DROP, return_sequences=1)),
+    ("gru", 33, 3, 2, 2, None, False, {"dropout_U": 0.5, "seed": 2}),
+    ("simple_rnn", 3, 4, 2, 3, "left", True, dict(DROP, go_backwards=1)),
+    ("simple_rnn", 2, 3, 3, 2, None, False, {"dropout_W": 0.5, "seed": 5}),
 ]
 
 
@@ -215,11 +229,37 @@ def test_shape_errors_say_what_is_wrong(ins, attrs, fragment):
     assert fragment in str(e.value), str(e.value)
 
 
+def test_dropout_masks_are_the_dropout_mask_ops_and_fixed_over_the_sequence():
+    """With x = 1 and U = 0 the projection shows the x-side masks: gate g's column j at every
+    step is sum_d mW[b, g, d] W[d, j], the same at every step of a sequence and exactly the
+    dropout_mask op's draw; the masks change from run to run and differ between rows."""
+    B, T, D, u = 4, 6, 3, 2
+    x = np.ones((B, T, D), np.float32)
+    W, Uw, b = U(D, u), np.zeros((u, u), np.float32), np.zeros(u, np.float32)
+    g = Graph()
+    names = [g.input("a0", [None, T, D])] + [g.input("a%d" % i, list(a.shape)) for i, a in ((1, W), (2, Uw), (3, b))]
+    y, hs = g.op("simple_rnn", *names, attrs={"dropout_W": 0.5, "seed": 9, "activation": "linear",
+                                              "return_sequences": 1})
+    p = _core.Program(_core.Store(), g.text(y))
+    first, second = p.run([x, W, Uw, b])[0], p.run([x, W, Uw, b])[0]
+    m = rref.dropout_values(B * D, 0.5, 9, 1).reshape(B, D)
+    np.testing.assert_allclose(first, np.repeat((m @ W)[:, None, :], T, axis=1), rtol=1e-6)
+    assert np.abs(first - second).max() > 0  # run 2 draws other masks
+    assert len({tuple(r) for r in m}) > 1
+
+
+def test_dropout_rates_are_checked():
+    with pytest.raises(ValueError, match=r"dropout_U must be in \[0, 1\), got 1.0"):
+        _core.infer("lstm", [("f32", s) for s in [(None, 5, 3), (3, 8), (2, 8), (8,)]], {"dropout_U": 1.0})
+
+
 def attr_cases():
     """(op, attrs, runner) for test_attrs.py: every recurrent op run with the attributes a case
     writes; runner(attrs) gives its results on fixed operands."""
     out = []
-    for case in FORWARD + GRADS:
+    # First, dropout with the default seed: the cases that tell seed=0 from another seed.
+    unseeded = [(op, 3, 4, 2, 3, None, False, {"dropout_W": 0.3, "dropout_U": 0.3}) for op in CELLS]
+    for case in unseeded + FORWARD + GRADS:
         op, B, T, D, u, mask, states, attrs = case
         ops = operands(op, B, T, D, u, mask_of(B, T, mask), states)
         fwd_attrs = {k: v for k, v in attrs.items() if k != "input_grad"}

@@ -1,0 +1,54 @@
+"""User classes and functions by name, for loading configs (Keras 2's `custom_object_scope`).
+
+A config names everything it holds (layers, activations, initializers, losses, ...). The
+`get` function of each kind looks a name up in kiln's own table and, when it is not there, in
+the custom objects in scope: those passed as `custom_objects=` to `model_from_json`,
+`load_model` or `from_config` (in scope while that call runs), then the global ones of
+`get_custom_objects()`. Custom objects win over kiln's names, as in Keras.
+"""
+import contextlib
+import threading
+
+_GLOBAL = {}
+_local = threading.local()
+
+
+def get_custom_objects():
+    """The process-wide dict of custom objects; add to it to make a name known everywhere."""
+    return _GLOBAL
+
+
+@contextlib.contextmanager
+def custom_object_scope(*dicts):
+    """`with custom_object_scope({'MyLayer': MyLayer}): model = model_from_json(s)`."""
+    stack = getattr(_local, "stack", None)
+    if stack is None:
+        stack = _local.stack = []
+    merged = {}
+    for d in dicts:
+        merged.update(d or {})
+    stack.append(merged)
+    try:
+        yield merged
+    finally:
+        stack.pop()
+
+
+CustomObjectScope = custom_object_scope
+
+
+def lookup(name):
+    """The custom object called `name` (innermost scope first, then the global dict), or None."""
+    if not isinstance(name, str):
+        return None
+    for scope in reversed(getattr(_local, "stack", None) or []):
+        if name in scope:
+            return scope[name]
+    return _GLOBAL.get(name)
+
+
+def known_names():
+    names = set(_GLOBAL)
+    for scope in getattr(_local, "stack", None) or []:
+        names.update(scope)
+    return sorted(names)
