@@ -1,5 +1,8 @@
 """Loss functions f(y_true, y_pred) -> per-sample loss (the last axis reduced), written with
-kiln.backend ops exactly as Keras 1.2 defines them. Any function of this form is a loss."""
+kiln.backend ops exactly as Keras 1.2 defines them (plus Keras 2's categorical_hinge and
+logcosh). Any function of this form is a loss. Keras 1 imports this as `kiln.objectives`."""
+import math
+
 from . import backend as K
 
 
@@ -28,6 +31,19 @@ def squared_hinge(y_true, y_pred):
 
 def hinge(y_true, y_pred):
     return K.mean(K.maximum(1.0 - y_true * y_pred, 0.0), axis=-1)
+
+
+def categorical_hinge(y_true, y_pred):
+    """Keras 2: max(0, 1 + the best wrong score - the true score)."""
+    pos = K.sum(y_true * y_pred, axis=-1)
+    neg = K.max((1.0 - y_true) * y_pred, axis=-1)
+    return K.maximum(neg - pos + 1.0, 0.0)
+
+
+def logcosh(y_true, y_pred):
+    """Keras 2: mean log(cosh(error)), as x + softplus(-2x) - log 2 so large errors do not overflow."""
+    x = y_pred - y_true
+    return K.mean(x + K.softplus(-2.0 * x) - math.log(2.0), axis=-1)
 
 
 def categorical_crossentropy(y_true, y_pred):
@@ -66,6 +82,18 @@ kld = KLD = kullback_leibler_divergence
 cosine = cosine_proximity
 
 _ALL = {k: v for k, v in dict(globals()).items() if callable(v) and not k.startswith("_") and k != "K"}
+
+
+def serialize(loss):
+    """Keras 2: the name a loss function is saved under."""
+    return loss.__name__
+
+
+def deserialize(name, custom_objects=None):
+    """Keras 2: the loss function of a name (custom_objects first)."""
+    if custom_objects and name in custom_objects:
+        return custom_objects[name]
+    return get(name)
 
 
 def get(identifier):

@@ -49,3 +49,17 @@ def reviews():
 @pytest.fixture(autouse=True)
 def _seeded():
     np.random.seed(1234)
+
+
+@pytest.fixture(autouse=True)
+def _image_layout_unset(monkeypatch, tmp_path_factory):
+    """Each test starts with no image layout chosen (no set_image_dim_ordering, no
+    KILN_IMAGE_DIM_ORDERING, no keras.json: KERAS_HOME points at an empty folder), whatever the
+    machine's ~/.keras says, and cannot leave a choice behind for the next test."""
+    from kiln.backend import image_layout
+
+    monkeypatch.delenv(image_layout.ENV_VAR, raising=False)
+    monkeypatch.setenv("KERAS_HOME", str(tmp_path_factory.getbasetemp() / "no-keras-home"))
+    image_layout.reset()
+    yield
+    image_layout.reset()

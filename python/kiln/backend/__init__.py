@@ -31,30 +31,10 @@ def clear_session():
     reset_uids()
 
 
-_image_dim_ordering = "tf"  # Keras 1.1+ default ('th' before 1.0.8: the guide's images are (3, 256, 256))
-
-
-def image_dim_ordering():
-    """'tf' (channels last, the default) or 'th' (channels first), for layers whose
-    dim_ordering / data_format is left at 'default'."""
-    return _image_dim_ordering
-
-
-def set_image_dim_ordering(ordering):
-    global _image_dim_ordering
-    if ordering not in ("tf", "th"):
-        raise ValueError("Unknown dim_ordering: %r (expected 'tf' or 'th')" % (ordering,))
-    _image_dim_ordering = ordering
-
-
-def image_data_format():
-    return "channels_last" if _image_dim_ordering == "tf" else "channels_first"
-
-
-def set_image_data_format(data_format):
-    if data_format not in ("channels_last", "channels_first"):
-        raise ValueError("Unknown data_format: %r" % (data_format,))
-    set_image_dim_ordering("tf" if data_format == "channels_last" else "th")
+# Image layout: Keras 1's image_dim_ordering() and Keras 2's image_data_format() (rule in
+# image_layout.py and docs/guide.md).
+from .image_layout import (image_data_format, image_dim_ordering, set_image_data_format,  # noqa: E402,F401
+                           set_image_dim_ordering)
 
 
 def is_keras_tensor(x):

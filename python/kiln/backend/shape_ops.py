@@ -3,6 +3,7 @@ batch-dim plumbing (merge_batch / split_batch / flatten / shape). A leading batc
 always stays the leading batch dim."""
 import numpy as np
 
+from . import image_layout
 from .ops import _arg, _reduce, multiply, sum
 from .tensor import Tensor, make
 
@@ -120,6 +121,20 @@ def one_hot(indices, nb_classes=None, num_classes=None):
     return make("one_hot", [_arg(indices, "one_hot")], {"depth": int(depth)})
 
 
+def in_top_k(predictions, targets, k):
+    """1.0 where the target class (an index per row) is among the k highest predictions of its
+    row, else 0.0; as TensorFlow's in_top_k, classes tied with the k-th all count as in. Composed:
+    the target is in the top k when fewer than k classes score strictly higher."""
+    predictions, targets = _arg(predictions, "in_top_k"), _arg(targets, "in_top_k")
+    if len(predictions.shape) != 2 or predictions.shape[-1] is None:
+        raise ValueError("K.in_top_k: predictions must be (batch, classes) with known classes, got %r"
+                         % (predictions,))
+    hot = one_hot(targets, predictions.shape[-1])
+    target_score = sum(multiply(hot, predictions), axis=-1, keepdims=True)
+    higher = sum(make("greater", [predictions, target_score]), axis=-1)
+    return make("less", [higher, _arg(float(k), "in_top_k")])
+
+
 def prod(x, axis=None, keepdims=False):
     return _reduce("reduce_prod", x, axis, keepdims, "prod")
 
@@ -184,16 +199,12 @@ def shape(x):
     return make("shape_of", [_arg(x, "shape")])
 
 
-# Convolution and pooling (NHWC inside; "th" data is transposed around the ops).
-def _ordering(dim_ordering):
-    if dim_ordering in (None, "default"):
-        from . import image_dim_ordering
-        return image_dim_ordering()
-    if dim_ordering in ("channels_last", "tf"):
-        return "tf"
-    if dim_ordering in ("channels_first", "th"):
-        return "th"
-    raise ValueError("dim_ordering must be in {tf, th}.")
+# Convolution and pooling (NHWC inside; "th" data is transposed around the ops). The layout is
+# the stated one, else the input's, else the spelling's default (image_layout.py); the result
+# carries it.
+def _ordering(dim_ordering, data_format=None, x=None, keras2=False):
+    stated = image_layout.explicit(dim_ordering, data_format)
+    return image_layout.resolve(x, stated, None) or image_layout.spelling_default(keras2)
 
 
 def _padding(border_mode, who):
@@ -207,23 +218,24 @@ def conv2d(x, kernel, strides=(1, 1), border_mode="valid", dim_ordering="default
     """2D cross-correlation. x: (batch, rows, cols, channels) for 'tf' or (batch, channels, rows,
     cols) for 'th'; kernel: (rows, cols, in, out) for 'tf', (out, in, rows, cols) for 'th'."""
     x, kernel = _arg(x, "conv2d"), _arg(kernel, "conv2d")
-    order = _ordering(data_format if data_format is not None else dim_ordering)
+    order = _ordering(dim_ordering, data_format, x, keras2=padding is not None)
     pad = _padding(padding if padding is not None else border_mode, "conv2d")
     if order == "th":
         x = permute_dimensions(x, (0, 2, 3, 1))
         kernel = permute_dimensions(kernel, (2, 3, 1, 0))
     y = make("conv2d", [x, kernel], {"strides": [int(s) for s in strides], "padding": pad})
-    return permute_dimensions(y, (0, 3, 1, 2)) if order == "th" else y
+    return image_layout.tag(permute_dimensions(y, (0, 3, 1, 2)) if order == "th" else y, order)
 
 
-def pool2d(x, pool_size, strides=(1, 1), border_mode="valid", dim_ordering="default", pool_mode="max"):
+def pool2d(x, pool_size, strides=(1, 1), border_mode="valid", dim_ordering="default", pool_mode="max",
+           padding=None, data_format=None):
     x = _arg(x, "pool2d")
     if pool_mode not in ("max", "avg"):
         raise ValueError("Invalid pooling mode: %r (expected 'max' or 'avg')" % (pool_mode,))
-    order = _ordering(dim_ordering)
-    pad = _padding(border_mode, "pool2d")
+    order = _ordering(dim_ordering, data_format, x, keras2=padding is not None)
+    pad = _padding(padding if padding is not None else border_mode, "pool2d")
     if order == "th":
         x = permute_dimensions(x, (0, 2, 3, 1))
     y = make("pool2d", [x], {"mode": pool_mode, "pool": [int(p) for p in pool_size],
                              "strides": [int(s) for s in strides], "padding": pad})
-    return permute_dimensions(y, (0, 3, 1, 2)) if order == "th" else y
+    return image_layout.tag(permute_dimensions(y, (0, 3, 1, 2)) if order == "th" else y, order)

@@ -10,6 +10,7 @@ import itertools
 import numpy as np
 
 from .. import _core
+from . import image_layout
 
 _ids = itertools.count()
 
@@ -41,6 +42,7 @@ class Tensor:
         self._keras_shape = self.shape
         self._keras_history = None
         self._keras_mask = None
+        self._image_layout = None  # 'th' / 'tf' for an image whose layout is known (image_layout.py)
         self._uses_learning_phase = any(getattr(t, "_uses_learning_phase", False) for t in self.inputs)
         # The batch size an Input(batch_shape=(32, ...)) fixed, carried to what is computed from it
         # (a stateful layer sizes its states by it); the IR's batch dim stays `?`.
@@ -167,6 +169,7 @@ class PhaseSwitch(Tensor):
     def __init__(self, train, test):
         super().__init__(None, [train, test], {}, train.dtype, train.ir_shape, None)
         self._uses_learning_phase = True
+        image_layout.propagate(self, [train, test])
 
 
 def _norm_dtype(dtype):
@@ -199,7 +202,8 @@ def make(op, inputs, attrs=None, name=None):
     """Creates the tensor for `op(inputs) {attrs}`; the core checks shapes and attributes."""
     attrs = dict(attrs or {})
     (dtype, shape), = infer(op, inputs, attrs)
-    return Tensor(op, inputs, attrs, dtype, shape, name)
+    t = Tensor(op, inputs, attrs, dtype, shape, name)
+    return image_layout.propagate(t, inputs) if op in image_layout.PRESERVING else t
 
 
 def make_multi(op, inputs, attrs=None, names=None):

@@ -4,11 +4,19 @@ The IR ops work channels last (NHWC); with dim_ordering 'th' (channels first, Ke
 default, the layout of the guide's `Input(shape=(3, 256, 256))`) the layer transposes around
 them, and its kernel keeps Keras' 'th' layout (filters, channels, rows, cols), so weights match
 Keras files of either ordering.
+
+Layout (backend/image_layout.py): a stated `dim_ordering` / `data_format` wins; else the layer
+follows the layout its input carries; else, on a raw Input, the spelling of its call decides
+(Keras 2 words read `image_data_format()`, Keras 1 words `image_dim_ordering()`). The output
+carries the layout used. `self.dim_ordering` is the layout of the first call (a conv kernel is
+stored in it).
 """
+import numbers
+
 import numpy as np
 
 from .. import activations, backend as K, initializers, regularizers
-from ..backend.shape_ops import _ordering
+from ..backend import image_layout
 from ..backend.tensor import make
 from ..graph.layer import InputSpec, Layer
 
@@ -52,6 +60,11 @@ class Convolution2D(Layer):
             raise NotImplementedError("Convolution2D: constraints are not supported yet")
         if _pair(dilation_rate, "dilation_rate") != (1, 1):
             raise NotImplementedError("Convolution2D: dilation_rate is not supported yet")
+        if kernel_size is None and nb_col is None and isinstance(nb_row, (tuple, list)):
+            kernel_size, nb_row = nb_row, None  # Conv2D(32, (3, 3)): the kernel size, Keras 2
+        # Keras 2 words (a kernel_size, filters, padding, strides) or Keras 1's (nb_row, nb_col, ...)
+        keras2 = (kernel_size is not None or filters is not None or padding is not None or strides is not None
+                  or not isinstance(nb_row, numbers.Integral) or nb_col is None)
         filters = filters if filters is not None else nb_filter
         if filters is None:
             raise TypeError("Convolution2D needs the number of filters (nb_filter= or filters=)")
@@ -64,7 +77,8 @@ class Convolution2D(Layer):
         self.nb_row, self.nb_col = _pair(kernel_size, "kernel_size")
         self.border_mode = _border(padding if padding is not None else border_mode, "Convolution2D")
         self.subsample = _pair(strides if strides is not None else subsample, "strides")
-        self.dim_ordering = _ordering(data_format if data_format is not None else dim_ordering)
+        self._stated_ordering = image_layout.explicit(dim_ordering, data_format)
+        self.dim_ordering = self._stated_ordering or image_layout.spelling_default(keras2)
         self.init = initializers.get(kernel_initializer if kernel_initializer is not None else init)
         self.bias_init = initializers.get(bias_initializer)
         self.activation = activations.get(activation)
@@ -73,6 +87,11 @@ class Convolution2D(Layer):
         self.b_regularizer = regularizers.get(b_regularizer if b_regularizer is not None else bias_regularizer)
         self.activity_regularizer = regularizers.get(activity_regularizer)
         self.input_spec = [InputSpec(ndim=4)]
+
+    def __call__(self, x, mask=None, **kwargs):
+        if not self.built:  # the kernel is stored in the layout of the first input
+            self.dim_ordering = image_layout.resolve(x, self._stated_ordering, self.dim_ordering)
+        return super().__call__(x, mask, **kwargs)
 
     def build(self, input_shape):
         channels = input_shape[1] if self.dim_ordering == "th" else input_shape[3]
@@ -98,15 +117,16 @@ class Convolution2D(Layer):
         return self.W
 
     def call(self, x, mask=None):
-        th = self.dim_ordering == "th"
+        layout = image_layout.resolve(x, self._stated_ordering, self.dim_ordering)
+        th = layout == "th"  # the data's layout; the kernel's is self.dim_ordering
         nhwc = K.permute_dimensions(x, (0, 2, 3, 1)) if th else x
-        kernel = K.permute_dimensions(self.W, (2, 3, 1, 0)) if th else self.W
+        kernel = K.permute_dimensions(self.W, (2, 3, 1, 0)) if self.dim_ordering == "th" else self.W
         y = make("conv2d", [nhwc, kernel],
                              {"strides": list(self.subsample), "padding": self.border_mode})
         if self.bias:
             y = K.bias_add(y, self.b)
         y = self.activation(y)
-        return K.permute_dimensions(y, (0, 3, 1, 2)) if th else y
+        return image_layout.tag(K.permute_dimensions(y, (0, 3, 1, 2)) if th else y, layout)
 
 
 
@@ -123,11 +143,18 @@ class _Pooling2D(Layer):
         self.pool_size = _pair(pool_size, "pool_size")
         self.strides = _pair(strides, "strides") if strides is not None else self.pool_size
         self.border_mode = _border(padding if padding is not None else border_mode, "pooling")
-        self.dim_ordering = _ordering(data_format if data_format is not None else dim_ordering)
+        self._stated_ordering = image_layout.explicit(dim_ordering, data_format)
+        self.dim_ordering = self._stated_ordering or image_layout.spelling_default(padding is not None)
         self.input_spec = [InputSpec(ndim=4)]
 
+    def __call__(self, x, mask=None, **kwargs):
+        if not self.inbound_nodes:  # the layout of the first call, for the config
+            self.dim_ordering = image_layout.resolve(x, self._stated_ordering, self.dim_ordering)
+        return super().__call__(x, mask, **kwargs)
+
     def call(self, x, mask=None):
-        return K.pool2d(x, self.pool_size, self.strides, self.border_mode, self.dim_ordering, self.mode)
+        layout = image_layout.resolve(x, self._stated_ordering, self.dim_ordering)
+        return K.pool2d(x, self.pool_size, self.strides, self.border_mode, layout, self.mode)
 
 
 

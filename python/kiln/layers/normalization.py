@@ -1,7 +1,11 @@
 """BatchNormalization (Keras 1.2, mode 0): batch statistics while training, moving averages
 otherwise. The moving averages are updated by `assign` nodes of the train program, so they move
-once per training step, natively, like every other piece of state."""
+once per training step, natively, like every other piece of state.
+
+Without a stated `axis`, the features are the channels of the input's layout (axis 1 of a 'th'
+image, backend/image_layout.py), else the last axis, as Keras' default."""
 from .. import backend as K, initializers, regularizers
+from ..backend import image_layout
 from ..backend.tensor import make
 from ..graph.layer import Layer
 
@@ -16,14 +20,15 @@ class BatchNormalization(Layer):
                    "gamma_init")
     mode = 0
 
-    def __init__(self, epsilon=1e-3, mode=0, axis=-1, momentum=0.99, weights=None, beta_init="zero",
+    def __init__(self, epsilon=1e-3, mode=0, axis=None, momentum=0.99, weights=None, beta_init="zero",
                  gamma_init="one", gamma_regularizer=None, beta_regularizer=None, beta_initializer=None,
                  gamma_initializer=None, **kwargs):
         if mode != 0:
             raise NotImplementedError("BatchNormalization(mode=%r) is not supported yet (only mode 0)" % (mode,))
         super().__init__(weights=weights, **kwargs)
         self.epsilon = float(epsilon)
-        self.axis = int(axis)
+        self._axis_stated = axis is not None
+        self.axis = -1 if axis is None else int(axis)
         self.momentum = float(momentum)
         self.beta_init = initializers.get(beta_initializer if beta_initializer is not None else beta_init)
         self.gamma_init = initializers.get(gamma_initializer if gamma_initializer is not None else gamma_init)
@@ -31,6 +36,11 @@ class BatchNormalization(Layer):
         self.beta_regularizer = regularizers.get(beta_regularizer)
         self.uses_learning_phase = True
         self.supports_masking = True
+
+    def __call__(self, x, mask=None, **kwargs):
+        if not self.built and not self._axis_stated and image_layout.layout_of(x) == "th":
+            self.axis = 1  # the channels of a channels-first image
+        return super().__call__(x, mask, **kwargs)
 
     def build(self, input_shape):
         axis = self.axis % len(input_shape)

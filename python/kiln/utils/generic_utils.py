@@ -15,7 +15,7 @@ import time
 
 import numpy as np
 
-__all__ = ["Progbar"]
+__all__ = ["Progbar", "get_from_module", "make_tuple"]
 
 
 def _is_dynamic_display():
@@ -103,7 +103,7 @@ class Progbar(object):
         self._finished = False
         self._dynamic = _is_dynamic_display()
 
-    def update(self, current, values=None, finalize=None):
+    def update(self, current, values=None, finalize=None, force=False):
         """Moves the bar to `current` and shows `values`.
 
         Args:
@@ -115,6 +115,7 @@ class Progbar(object):
                 finishes it when `current >= target`. False never does,
                 even at the target (a caller that adds validation values at
                 the end of an epoch uses this until then).
+            force: redraw now even if `interval` has not passed (Keras 1.2).
         """
         if self._finished:
             return
@@ -133,7 +134,7 @@ class Progbar(object):
         if not finalize:
             if not self._dynamic or self.verbose != 1:
                 return
-            if self._last_draw is not None and now - self._last_draw < self.interval:
+            if not force and self._last_draw is not None and now - self._last_draw < self.interval:
                 return
             self._draw("\r", self._line(current, now, final=False), "")
         elif self._dynamic and self.verbose == 1:
@@ -184,3 +185,42 @@ class Progbar(object):
         if filled > 0:
             bar = "=" * (filled - 1) + (">" if current < self.target else "=")
         return "[" + bar + "." * (self.width - len(bar)) + "]"
+
+
+def get_from_module(identifier, module_params, module_name, instantiate=False, kwargs=None):
+    """Keras 1.2's lookup of a name in a module's globals (how `optimizers.get`, `activations.get`
+    and user code resolve strings).
+
+    Args:
+        identifier: a name, a dict `{'name': ..., **arguments}` (a config: the object is made
+            with the arguments), or anything else (returned as is).
+        module_params: the namespace to look in, usually `globals()`.
+        module_name: what is looked up, for the error message ('optimizer', 'activation').
+        instantiate: for a name, call what it names (with `kwargs` if given).
+
+    Example:
+
+    ```python
+    get_from_module('relu', vars(kiln.activations), 'activation')   # the relu function
+    ```
+    """
+    if isinstance(identifier, str):
+        res = module_params.get(identifier)
+        if not res:
+            raise ValueError("Invalid " + str(module_name) + ": " + str(identifier))
+        if instantiate:
+            return res(**kwargs) if kwargs else res()
+        return res
+    if isinstance(identifier, dict):
+        identifier = dict(identifier)
+        name = identifier.pop("name", None)
+        res = module_params.get(name) if name is not None else None
+        if not res:
+            raise ValueError("Invalid " + str(module_name) + ": " + str(identifier))
+        return res(**identifier)
+    return identifier
+
+
+def make_tuple(*args):
+    """Keras 1.2: its arguments as a tuple."""
+    return args

@@ -1,7 +1,9 @@
-"""NumPy helpers for preparing targets (Keras' ``keras.utils.np_utils``)."""
+"""NumPy helpers (Keras 1.2's ``keras.utils.np_utils``): label encoding, normalization, kernel
+flipping, convolution lengths."""
 import numpy as np
 
-__all__ = ["to_categorical"]
+__all__ = ["to_categorical", "normalize", "convert_kernel", "conv_output_length", "conv_input_length",
+           "categorical_probas_to_classes", "probas_to_classes", "accuracy"]
 
 
 def to_categorical(y, nb_classes=None, num_classes=None):
@@ -48,3 +50,88 @@ def to_categorical(y, nb_classes=None, num_classes=None):
     out = np.zeros((flat.size, classes), dtype=np.float32)
     out[np.arange(flat.size), flat] = 1.0
     return out.reshape(tuple(shape) + (classes,))
+
+
+def normalize(x, axis=-1, order=2):
+    """`x` divided by its `order`-norm along `axis` (rows of norm 0 are left as they are).
+
+    Example:
+
+    ```python
+    normalize([[3.0, 4.0]])   # array([[0.6, 0.8]])
+    ```
+    """
+    x = np.asarray(x)
+    norms = np.atleast_1d(np.linalg.norm(x, order, axis))
+    norms[norms == 0] = 1
+    return x / np.expand_dims(norms, axis)
+
+
+def convert_kernel(kernel, dim_ordering=None):
+    """Flips a convolution kernel's spatial axes: Theano's convolution <-> TensorFlow's
+    cross-correlation (its own inverse). Keras 1.2's function, for weights trained with Theano.
+
+    Args:
+        kernel: a 4D (2D conv) or 5D (3D conv) NumPy kernel.
+        dim_ordering: 'th' (kernel (filters, channels, rows, cols)) or 'tf' (rows, cols,
+            channels, filters); `channels_first` / `channels_last` too; default
+            `K.image_dim_ordering()`.
+
+    Returns:
+        A new array of the same shape.
+    """
+    from ..backend import image_layout
+
+    ordering = image_layout.image_dim_ordering() if dim_ordering in (None, "default") \
+        else image_layout.normalize(dim_ordering)
+    kernel = np.asarray(kernel)
+    if not 4 <= kernel.ndim <= 5:
+        raise ValueError("[convert_kernel] Invalid kernel shape: %s (expected a 4D or 5D kernel)" % (kernel.shape,))
+    flip = [slice(None, None, -1)] * kernel.ndim
+    keep = [slice(None)] * 2
+    if ordering == "th":  # (filters, channels, spatial...)
+        flip[:2] = keep
+    else:                 # (spatial..., channels, filters)
+        flip[-2:] = keep
+    return np.copy(kernel[tuple(flip)])
+
+
+def conv_output_length(input_length, filter_size, border_mode, stride, dilation=1):
+    """Keras 1.2: the length of a convolution's output along one axis (None stays None)."""
+    if input_length is None:
+        return None
+    if border_mode not in ("same", "valid", "full"):
+        raise ValueError("[conv_output_length] border_mode must be 'same', 'valid' or 'full', got %r"
+                         % (border_mode,))
+    size = filter_size + (filter_size - 1) * (dilation - 1)
+    length = {"same": input_length, "valid": input_length - size + 1, "full": input_length + size - 1}[border_mode]
+    return (length + stride - 1) // stride
+
+
+def conv_input_length(output_length, filter_size, border_mode, stride):
+    """Keras 1.2: the input length that gives `output_length` (the inverse of conv_output_length)."""
+    if output_length is None:
+        return None
+    if border_mode not in ("same", "valid", "full"):
+        raise ValueError("[conv_input_length] border_mode must be 'same', 'valid' or 'full', got %r"
+                         % (border_mode,))
+    pad = {"same": filter_size // 2, "valid": 0, "full": filter_size - 1}[border_mode]
+    return (output_length - 1) * stride - 2 * pad + filter_size
+
+
+def categorical_probas_to_classes(p):
+    """Keras 1.2: the class of each row of probabilities (argmax)."""
+    return np.argmax(p, axis=1)
+
+
+def probas_to_classes(y_pred):
+    """Keras 1.2: argmax over classes, or for one probability per row, 1 above 0.5 else 0."""
+    y_pred = np.asarray(y_pred)
+    if y_pred.ndim > 1 and y_pred.shape[1] > 1:
+        return categorical_probas_to_classes(y_pred)
+    return (y_pred.reshape(len(y_pred), -1)[:, 0] > 0.5).astype(np.int64)
+
+
+def accuracy(p, y):
+    """Keras 1.2: the fraction of positions where two label sequences agree."""
+    return np.mean([a == b for a, b in zip(p, y)])

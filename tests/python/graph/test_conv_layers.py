@@ -14,8 +14,7 @@ from kiln.optimizers import Adam
 def th():
     """Channels-first, as the guide's (3, 256, 256) images assume (Keras 1.0's default)."""
     K.set_image_dim_ordering("th")
-    yield
-    K.set_image_dim_ordering("tf")
+    yield  # conftest.py resets the layout after each test
 
 
 def np_conv(x, w, stride, padding):
@@ -91,7 +90,7 @@ def test_pooling_matches_numpy_in_both_orderings(layer, mode, padding, pool, str
     data = np.random.randn(2, 7, 5, 3).astype(np.float32)
     want = np_pool(data.astype(np.float64), pool, stride or pool, padding, mode)
     x = Input(shape=(7, 5, 3))
-    out = Model(input=x, output=layer(pool, stride, padding)(x)).predict(data)
+    out = Model(input=x, output=layer(pool, stride, padding, dim_ordering="tf")(x)).predict(data)
     np.testing.assert_allclose(out, want, rtol=1e-5, atol=1e-6)
     xt = Input(shape=(3, 7, 5))
     out_t = Model(input=xt, output=layer(pool, stride, padding, dim_ordering="th")(xt)).predict(

@@ -14,8 +14,7 @@ from kiln.optimizers import Adam
 @pytest.fixture
 def th():
     K.set_image_dim_ordering("th")
-    yield
-    K.set_image_dim_ordering("tf")
+    yield  # conftest.py resets the layout after each test
 
 
 def vision_model(shape, filters, dense):

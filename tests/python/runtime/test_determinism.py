@@ -26,7 +26,8 @@ def guide_mlp():
 
 def convnet():
     x = Input(shape=(28, 28, 1))
-    h = Convolution2D(8, 3, 3, activation="relu", border_mode="same")(x)
+    # channels last, stated once: the layers after it follow their input's layout
+    h = Convolution2D(8, 3, 3, activation="relu", border_mode="same", dim_ordering="tf")(x)
     h = BatchNormalization()(h)
     h = MaxPooling2D((2, 2))(h)
     h = Convolution2D(8, 3, 3, activation="relu", subsample=(2, 2))(h)

@@ -310,7 +310,7 @@ def test_guide_shared_vision_model_and_residual_round_trip():
     classification_model = Model([digit_a, digit_b], out)
     # residual connection: y = x + conv(x)
     img = Input(shape=(5, 5, 3))
-    y = Convolution2D(3, 3, 3, border_mode="same")(img)
+    y = Convolution2D(3, 3, 3, border_mode="same", dim_ordering="tf")(img)  # channels last, stated
     residual = Model(img, merge([img, y], mode="sum"))
     for model in (classification_model, residual):
         rebuilt = model_from_json(model.to_json())
