@@ -99,8 +99,9 @@ std::vector<rt::HostArray> host_arrays(const std::vector<F32Array>& arrays) {
 using TrainSpec = std::tuple<std::string, std::map<std::string, double>, std::string>;
 
 rt::CompileOptions compile_options(const std::optional<TrainSpec>& train, bool optimize, uint64_t seed,
-                                   bool check_numerics = false) {
+                                   bool check_numerics = false, const std::string& device = "cpu") {
   rt::CompileOptions o;
+  o.device = kernels::device_named(device);
   o.check_numerics = check_numerics;
   if (train) o.train = passes::OptimizerSpec{std::get<0>(*train), std::get<1>(*train), std::get<2>(*train)};
   o.optimize = optimize;
@@ -310,7 +311,10 @@ PYBIND11_MODULE(_core, m) {
     d["differentiable"] = s.differentiable;
     d["has_grad"] = static_cast<bool>(s.grad);
     d["side_effect"] = s.side_effect;
-    d["cpu_kernel"] = cpu::find_kernel(name) != nullptr;
+    d["cpu_kernel"] = kernels::find_kernel(kernels::Device::cpu, name) != nullptr;
+    py::list devices;  // the devices with a kernel for this op
+    for (kernels::Device dev : kernels::devices_with_kernel(name)) devices.append(kernels::device_name(dev));
+    d["devices"] = devices;
     return d;
   });
   m.def("build_train", [](const std::string& text, const std::string& opt, const std::map<std::string, double>& hyper,
@@ -337,11 +341,17 @@ PYBIND11_MODULE(_core, m) {
   m.def(
       "compile",
       [](std::shared_ptr<rt::Store> store, const std::string& text, const std::optional<TrainSpec>& train, bool optimize,
-         uint64_t seed, bool check_numerics) {
-        return PyProgram(rt::compile(std::move(store), text, compile_options(train, optimize, seed, check_numerics)));
+         uint64_t seed, bool check_numerics, const std::string& device) {
+        return PyProgram(
+            rt::compile(std::move(store), text, compile_options(train, optimize, seed, check_numerics, device)));
       },
       py::arg("store"), py::arg("text"), py::arg("train") = py::none(), py::arg("optimize") = true, py::arg("seed") = 0,
-      py::arg("check_numerics") = false);
+      py::arg("check_numerics") = false, py::arg("device") = "cpu");
+  m.def("devices", [] {  // the devices a program can run on here
+    std::vector<std::string> d{"cpu"};
+    if (cuda::device_count() > 0) d.push_back("cuda");
+    return d;
+  });
   m.def("count_nonfinite", [](const py::array_t<float, py::array::c_style>& a) {
     py::gil_scoped_release nogil;
     return cpu::count_nonfinite(a.data(), static_cast<int64_t>(a.size()));

@@ -3,6 +3,8 @@
 
 #include <cstdlib>
 
+#include "cuda/device.h"
+
 namespace kiln::rt {
 
 ir::Graph compile_graph(const std::string& text, const CompileOptions& options) {
@@ -24,9 +26,11 @@ ir::Graph compile_graph(const std::string& text, const CompileOptions& options) 
 }
 
 std::shared_ptr<Program> compile(std::shared_ptr<Store> store, const std::string& text, const CompileOptions& options) {
+  if (options.device == kernels::Device::cuda && cuda::device_count() == 0)
+    throw ValueError("device 'cuda' is not usable: " + cuda::status());
   const char* env = std::getenv("KILN_CHECK_NUMERICS");
   bool check = options.check_numerics || (env && std::string(env) == "1");
-  return std::make_shared<Program>(std::move(store), compile_graph(text, options), options.seed, check);
+  return std::make_shared<Program>(std::move(store), compile_graph(text, options), options.seed, check, options.device);
 }
 
 }  // namespace kiln::rt

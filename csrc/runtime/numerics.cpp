@@ -17,7 +17,7 @@ bool is_backward(const std::string& name) { return name.rfind("g.", 0) == 0 || n
 namespace {
 
 // "%name holds 3 non-finite values of 640, the first NaN at [0, 5]", or "" when all finite.
-std::string describe(const ir::Graph& g, int v, const cpu::TensorView& t) {
+std::string describe(const ir::Graph& g, int v, const kernels::TensorView& t) {
   if (t.dtype != ir::DType::f32 || t.numel == 0) return "";
   int64_t bad = cpu::count_nonfinite(t.f(), t.numel);
   if (!bad) return "";
@@ -45,7 +45,7 @@ std::string where(const ir::Graph& g, const ir::Node& n) {
 
 }  // namespace
 
-void check_inputs(const ir::Graph& g, const std::vector<int>& values, const std::vector<cpu::TensorView>& views) {
+void check_inputs(const ir::Graph& g, const std::vector<int>& values, const std::vector<kernels::TensorView>& views) {
   for (size_t k = 0; k < values.size(); ++k) {
     std::string d = describe(g, values[k], views[k]);
     if (!d.empty()) {
@@ -57,8 +57,8 @@ void check_inputs(const ir::Graph& g, const std::vector<int>& values, const std:
   }
 }
 
-void check_node(const ir::Graph& g, const ir::Node& n, const std::vector<cpu::TensorView>& in,
-                const std::vector<cpu::TensorView>& out, const std::vector<int>& writes) {
+void check_node(const ir::Graph& g, const ir::Node& n, const std::vector<kernels::TensorView>& in,
+                const std::vector<kernels::TensorView>& out, const std::vector<int>& writes) {
   std::string d;
   for (size_t k = 0; k < out.size() && d.empty(); ++k) d = describe(g, n.outputs[k], out[k]);
   for (size_t k = 0; k < writes.size() && d.empty(); ++k)

@@ -8,7 +8,7 @@
 #include <vector>
 
 #include "ir/ir.h"
-#include "kernels/cpu/kernel.h"
+#include "kernels/kernel.h"
 
 namespace kiln::rt {
 
@@ -19,11 +19,11 @@ bool is_backward(const std::string& value_name);
 
 // Throws NumericsError when an operand of the graph (a graph input or a stored tensor) that
 // node `n` reads holds a non-finite value. Used once per run before the first node.
-void check_inputs(const ir::Graph& g, const std::vector<int>& values, const std::vector<cpu::TensorView>& views);
+void check_inputs(const ir::Graph& g, const std::vector<int>& values, const std::vector<kernels::TensorView>& views);
 
 // Throws NumericsError when a result of node `n` (or a stored operand it writes) holds a
 // non-finite value.
-void check_node(const ir::Graph& g, const ir::Node& n, const std::vector<cpu::TensorView>& in,
-                const std::vector<cpu::TensorView>& out, const std::vector<int>& writes);
+void check_node(const ir::Graph& g, const ir::Node& n, const std::vector<kernels::TensorView>& in,
+                const std::vector<kernels::TensorView>& out, const std::vector<int>& writes);
 
 }  // namespace kiln::rt

@@ -11,9 +11,17 @@
 
 namespace kiln::rt {
 
-Program::Program(std::shared_ptr<Store> store, ir::Graph g, uint64_t seed, bool check_numerics)
-    : store_(std::move(store)), g_(std::move(g)), check_numerics_(check_numerics) {
+Program::Program(std::shared_ptr<Store> store, ir::Graph g, uint64_t seed, bool check_numerics, kernels::Device device)
+    : store_(std::move(store)), g_(std::move(g)), check_numerics_(check_numerics), device_(device) {
   ir::verify(g_);
+  for (const ir::Node& n : g_.nodes) {
+    kernels::Kernel k = kernels::find_kernel(device_, n.op);
+    if (!k)
+      throw ValueError("[" + n.op + "] has no " + (device_ == kernels::Device::cpu ? "CPU" : "CUDA") +
+                       " kernel, so this graph cannot run on " + kernels::device_name(device_) +
+                       " (a program runs on one device, with no fallback to another)");
+    kernels_.push_back(k);
+  }
   persistent_.resize(g_.values.size());
   auto bind_decl = [&](int v) {
     const ir::Value& val = g_.values[v];
@@ -43,9 +51,6 @@ Program::Program(std::shared_ptr<Store> store, ir::Graph g, uint64_t seed, bool 
   for (size_t v = 0; v < persistent_.size(); ++v)
     if (persistent_[v]) written.emplace(persistent_[v].get(), false);
   for (const ir::Node& n : g_.nodes) {
-    cpu::Kernel k = cpu::find_kernel(n.op);
-    if (!k) throw ValueError("[" + n.op + "] has no CPU kernel");
-    kernels_.push_back(k);
     writes_.push_back(ops::Registry::get().at(n.op).writes);
     for (int i : writes_.back())
       if (i < static_cast<int>(n.inputs.size()) && persistent_[n.inputs[i]]) written[persistent_[n.inputs[i]].get()] = true;
@@ -119,7 +124,7 @@ std::unique_ptr<Execution> Program::make_execution(const ir::Sizes& sizes) const
   e->plan = plan(sizes);
   e->arena = std::make_unique<Buffer>(e->plan->arena_bytes, /*zero=*/false);
   auto view = [&](int v) {
-    cpu::TensorView t;
+    kernels::TensorView t;
     const ir::Value& val = g_.values[v];
     t.dtype = val.type.dtype;
     for (int64_t d : val.type.dims) t.dims.push_back(ir::concrete_dim(d, sizes));
@@ -263,11 +268,11 @@ std::string Program::where(const ir::Node& n) const {
 void Program::check_stored(const Execution& ex) const {
   check_inputs(g_, g_.inputs, ex.inputs);
   std::vector<int> ids;
-  std::vector<cpu::TensorView> views;
+  std::vector<kernels::TensorView> views;
   for (size_t v = 0; v < persistent_.size(); ++v)
     if (persistent_[v]) {
       ids.push_back(static_cast<int>(v));
-      cpu::TensorView t;
+      kernels::TensorView t;
       t.data = persistent_[v]->buf.data();
       t.dims = persistent_[v]->type.dims;
       t.numel = persistent_[v]->numel();
@@ -290,7 +295,7 @@ void Program::run(Execution& ex) const {
     Execution::Step& s = ex.steps[i];
     try {
       auto t0 = profiling ? std::chrono::steady_clock::now() : std::chrono::steady_clock::time_point{};
-      kernels_[i](cpu::KernelArgs{n, s.in, s.out, ex.ctx});
+      kernels_[i](kernels::KernelArgs{n, s.in, s.out, ex.ctx});
       if (profiling) seconds[i] = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
       if (check_numerics_) check_node(g_, n, s.in, s.out, writes_[i]);
     } catch (const OutOfMemory& e) {

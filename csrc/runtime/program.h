@@ -15,7 +15,7 @@
 #include <memory>
 #include <mutex>
 
-#include "kernels/cpu/kernel.h"
+#include "kernels/kernel.h"
 #include "memory/planner.h"
 #include "runtime/store.h"
 
@@ -24,15 +24,15 @@ namespace kiln::rt {
 // Everything one run of a program needs besides the program: planned once per ir::Sizes.
 struct Execution {
   struct Step {
-    std::vector<cpu::TensorView> in, out;
+    std::vector<kernels::TensorView> in, out;
   };
   ir::Sizes sizes;
   int64_t batch = 0;  // sizes.batch
   std::shared_ptr<const memory::Plan> plan;
   std::unique_ptr<Buffer> arena;
   std::vector<Step> steps;  // one per graph node, in order
-  std::vector<cpu::TensorView> inputs, outputs;
-  cpu::ExecContext ctx;
+  std::vector<kernels::TensorView> inputs, outputs;
+  kernels::ExecContext ctx;
 };
 
 class Program {
@@ -42,12 +42,16 @@ class Program {
   // whose declaration has none of its own. Use compile() (runtime/compile.h) rather than this.
   // With `check_numerics`, every run scans each node's results and stops at the first NaN or
   // inf with a NumericsError naming the op, its line and its layer (runtime/numerics.h).
-  Program(std::shared_ptr<Store> store, ir::Graph g, uint64_t seed = 0, bool check_numerics = false);
+  // Every node must have a kernel for `device`, or construction fails naming the op, before
+  // anything is bound or created in the Store.
+  Program(std::shared_ptr<Store> store, ir::Graph g, uint64_t seed = 0, bool check_numerics = false,
+          kernels::Device device = kernels::Device::cpu);
   ~Program();
   Program(const Program&) = delete;
   Program& operator=(const Program&) = delete;
 
   const ir::Graph& graph() const { return g_; }
+  kernels::Device device() const { return device_; }
   Store& store() const { return *store_; }
 
   // An Execution on loan from the program's pool; returned to it on destruction.
@@ -113,9 +117,10 @@ class Program {
   const std::shared_ptr<Store> store_;
   const ir::Graph g_;
   std::vector<std::shared_ptr<Tensor>> persistent_;  // by value id; null for non-persistent
-  std::vector<cpu::Kernel> kernels_;                  // by node
+  std::vector<kernels::Kernel> kernels_;                  // by node
   std::vector<Access> access_;                        // sorted by address: one global lock order
   const bool check_numerics_;
+  const kernels::Device device_;
   bool named_ = false;  // some value has a named dynamic dim
   std::vector<std::vector<int>> writes_;  // by node: operands it writes in place
 

@@ -22,6 +22,7 @@ from . import activations, initializers, losses, metrics, objectives, optimizers
 from . import layers, models  # noqa: E402,F401
 from .layers import Input  # noqa: E402,F401
 from .models import Model  # noqa: E402,F401
+from .device import devices, get_device, set_device  # noqa: E402,F401
 
 initializations = initializers
 

@@ -8,6 +8,7 @@
 #include <thread>
 #include <vector>
 
+#include "cuda/device.h"
 #include "runtime/compile.h"
 #include "testing.h"
 
@@ -150,6 +151,32 @@ int main() {
       threw = true;
     }
     check(threw, "a negative batch size is refused");
+  }
+
+  // A program for a device runs that device's kernels only: with no CUDA kernel for its ops, a
+  // CUDA program is refused naming the first op, before the Store gains anything.
+  {
+    auto store = std::make_shared<rt::Store>();
+    std::string why;
+    try {
+      rt::Program p(store, rt::compile_graph(kPredict, {}), 0, false, kernels::Device::cuda);
+    } catch (const ValueError& e) {
+      why = e.what();
+    }
+    check(why.find("has no CUDA kernel") != std::string::npos && why.find("[") == 0, "CUDA program refused: " + why);
+    check(store->names().empty(), "a refused program creates nothing in the Store");
+    rt::CompileOptions o;
+    o.device = kernels::Device::cuda;
+    bool usable = true;
+    try {
+      rt::compile(store, kPredict, o);
+    } catch (const ValueError& e) {
+      usable = std::string(e.what()).find("is not usable") == std::string::npos;
+    }
+    check(!usable || cuda::device_count() > 0, "compile for CUDA without a GPU says the device is not usable");
+    check(kernels::devices_with_kernel("relu") == std::vector<kernels::Device>{kernels::Device::cpu} ||
+              cuda::compiled(),
+          "relu has a CPU kernel (and a CUDA one only in a CUDA build)");
   }
 
   return kiln::testing::summary();

@@ -10,6 +10,7 @@ import numpy as np
 
 from .. import _core
 from ..lower import lower
+from ..device import get_device
 from .tensor import Placeholder, Tensor, make, make_multi
 from .variables import Variable, store
 
@@ -65,7 +66,7 @@ class Function:
         if phase not in self._programs:
             text, _ = lower(self.outputs, self._feeds, training=bool(phase), name="function",
                             updates=[(v, _arg_value(v, x)) for v, x in self.updates])
-            self._programs[phase] = _core.compile(store, text)
+            self._programs[phase] = _core.compile(store, text, device=get_device())
         return self._programs[phase]
 
     def __call__(self, values):

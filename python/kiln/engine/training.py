@@ -15,6 +15,7 @@ from ..backend.variables import store
 from ..callbacks import BaseLogger, CallbackList, History, ProgbarLogger
 from ..graph.container import Container
 from ..lower import lower
+from ..device import check as check_device, get_device
 from . import data as data_utils
 from .summary import print_summary
 
@@ -110,7 +111,7 @@ class Model(Container):
 
     # Compilation.
     def compile(self, optimizer, loss, metrics=None, loss_weights=None, sample_weight_mode=None,
-                check_numerics=False, **kwargs):
+                check_numerics=False, device=None, **kwargs):
         """Configures training.
 
         Args:
@@ -123,10 +124,14 @@ class Model(Container):
                 or inf stops fit/predict with a kiln.errors.NumericsError (a FloatingPointError)
                 naming the op, its line in `model.ir(kind)` and its layer. Also on for every
                 program when the environment sets KILN_CHECK_NUMERICS=1.
+            device: 'cpu' or 'cuda' (default: kiln.get_device()); an unusable one is a
+                ValueError saying why, and the model is left as it was.
         """
+        device = check_device(device or get_device())
         if sample_weight_mode is not None:
             raise NotImplementedError("sample_weight_mode is not supported yet")
         self.optimizer = optimizers.get(optimizer)
+        self._device = device
         self.loss = loss
         self.metrics = metrics  # as given: model.save writes them into training_config
         self.sample_weight_mode = sample_weight_mode
@@ -216,7 +221,8 @@ class Model(Container):
                 if kind == "train":
                     train = self.optimizer.spec()
             program = _core.compile(store, text, train=train,
-                                    check_numerics=getattr(self, "_check_numerics", False))
+                                    check_numerics=getattr(self, "_check_numerics", False),
+                                    device=getattr(self, "_device", None) or get_device())
             if kind == "train":  # a loaded model's dropout masks continue where the saved one's stopped
                 program.set_runs(self.__dict__.pop("_resume_runs", 0))
             self._programs[kind] = program
