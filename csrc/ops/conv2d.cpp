@@ -2,15 +2,18 @@
 // computes it (no kernel flip; Theano's flipped convolution is a Python-side kernel flip).
 // Shape letters: x [B, H, W, C] (B may be ? or ?*k), W [KH, KW, C, F], y [B, OH, OW, F];
 // OH, OW and the padding follow window.h (valid / same, TensorFlow's split).
+#include "ops/activations.h"
 #include "ops/common.h"
 #include "ops/window.h"
 
 namespace kiln::ops {
 namespace {
 
-// conv2d(x, W) {strides=[1,1], padding="valid"}:
-//   y[b, oh, ow, f] = sum over kh, kw, c of x[b, oh*SH - top + kh, ow*SW - left + kw, c] * W[kh, kw, c, f]
-// with x read as 0 outside [0, H) x [0, W).
+// conv2d(x, W [, b]) {strides=[1,1], padding="valid", activation="linear"}:
+//   y[b, oh, ow, f] = act(sum over kh, kw, c of x[b, oh*SH - top + kh, ow*SW - left + kw, c] * W[kh, kw, c, f]
+//                         + b[f])
+// with x read as 0 outside [0, H) x [0, W). The bias and activation (dense's list) are the
+// epilogue the fusion pass folds in (passes/fuse_dense.cpp); written by hand they work the same.
 std::vector<Type> infer_conv2d(const std::vector<Type>& in, const AttrReader& a) {
   const Type &x = in[0], &w = in[1];
   require_f32(x, "x");
@@ -25,10 +28,22 @@ std::vector<Type> infer_conv2d(const std::vector<Type>& in, const AttrReader& a)
   if (w.dims[0] < 1 || w.dims[1] < 1) throw ShapeError("the kernel of W " + w.str() + " must be at least 1x1");
   std::string kernel = "the " + std::to_string(w.dims[0]) + "x" + std::to_string(w.dims[1]) + " kernel of W " + w.str();
   std::array<int64_t, 2> o = window_2d(x, w.dims[0], w.dims[1], a, kernel);
-  return {Type{ir::DType::f32, {x.dims[0], o[0], o[1], w.dims[3]}}};
+  Type y{ir::DType::f32, {x.dims[0], o[0], o[1], w.dims[3]}};
+  if (in.size() == 3 && in[2] != Type{ir::DType::f32, {w.dims[3]}})
+    throw ShapeError("b must be [F] = [" + std::to_string(w.dims[3]) + "] for W " + w.str() + ", got " + in[2].str());
+  return {y};
+}
+
+// conv2d's own rule: the geometry above, and an activation from dense's list.
+std::vector<Type> infer_conv2d_op(const std::vector<Type>& in, const AttrReader& a) {
+  std::string act = a.get_str("activation");
+  if (!dense_activation(act))
+    throw ValueError("unsupported activation '" + act + "' (accepted: " + dense_activation_names() + ")");
+  return infer_conv2d(in, a);
 }
 
 // The helpers take the forward operands as well as dy: dy must be exactly conv2d(x, W)'s type.
+// (Their attributes are conv2d's geometry: the fused epilogue is differentiated before them.)
 void check_cotangent(const Type& dy, const Type& x, const Type& w, const AttrReader& a) {
   Type y = infer_conv2d({x, w}, a)[0];
   if (dy != y)
@@ -38,17 +53,25 @@ void check_cotangent(const Type& dy, const Type& x, const Type& w, const AttrRea
 
 std::vector<int> grad_conv2d(GradBuilder& b, const ir::Node& n, const std::vector<int>& dy) {
   int x = n.inputs[0], w = n.inputs[1];
-  return {b.emit("conv2d_grad_input", {dy[0], w, x}, n.attrs), b.emit("conv2d_grad_filter", {dy[0], x, w}, n.attrs)};
+  std::string act = attrs_of(n).get_str("activation");
+  int dz = dy[0];  // through the epilogue first: the activation (from y), then the bias
+  if (act == "softmax") dz = b.emit("softmax_grad", {dz, n.outputs[0]}, {{"axis", int64_t(-1)}});
+  else if (act != "linear") dz = b.emit(act + "_grad", {dz, n.outputs[0]});
+  ir::Attrs geometry = n.attrs;
+  geometry.erase("activation");
+  std::vector<int> g = {b.emit("conv2d_grad_input", {dz, w, x}, geometry), b.emit("conv2d_grad_filter", {dz, x, w}, geometry)};
+  if (n.inputs.size() == 3) g.push_back(b.emit("sum_like", {dz, n.inputs[2]}));
+  return g;
 }
 
 }  // namespace
 
-KILN_OP(conv2d).inputs({"x", "W"}).attr_ints("strides", {1, 1}).attr_str("padding", "valid")
-    .set_infer(infer_conv2d).set_grad(grad_conv2d);
+KILN_OP(conv2d).inputs({"x", "W", "b"}, 1).attr_ints("strides", {1, 1}).attr_str("padding", "valid")
+    .attr_str("activation", "linear").set_infer(infer_conv2d_op).set_grad(grad_conv2d);
 
 // conv2d_grad_input(dy, W, x) {strides, padding} -> dx, x's type: dy correlated back through W
 // (each dy[b, oh, ow, :] @ W^T scattered over its window, padding dropped).
-KILN_OP(conv2d_grad_input).inputs({"dy", "W", "x"}).attrs_like("conv2d")
+KILN_OP(conv2d_grad_input).inputs({"dy", "W", "x"}).attrs_like("conv2d", {"strides", "padding"})
     .set_infer([](const std::vector<Type>& in, const AttrReader& a) {
       check_cotangent(in[0], in[2], in[1], a);
       return std::vector<Type>{in[2]};
@@ -56,7 +79,7 @@ KILN_OP(conv2d_grad_input).inputs({"dy", "W", "x"}).attrs_like("conv2d")
 
 // conv2d_grad_filter(dy, x, W) {strides, padding} -> dW, W's type: the sum over b, oh, ow of
 // each window of x (zero padded) times dy[b, oh, ow, :].
-KILN_OP(conv2d_grad_filter).inputs({"dy", "x", "W"}).attrs_like("conv2d")
+KILN_OP(conv2d_grad_filter).inputs({"dy", "x", "W"}).attrs_like("conv2d", {"strides", "padding"})
     .set_infer([](const std::vector<Type>& in, const AttrReader& a) {
       check_cotangent(in[0], in[1], in[2], a);
       return std::vector<Type>{in[2]};

@@ -1,7 +1,9 @@
 // matmul(x, W) [-> bias_add(., b)] [-> act(.)]  ==>  dense(x, W[, b]) {activation=act}
+// conv2d(x, W) [-> bias_add(., b)] [-> act(.)]  ==>  conv2d(x, W[, b]) {..., activation=act}
 // Applies when each intermediate has exactly one use and is not a graph output, so nothing
 // (the backward pass included) needs the unfused values. The activations that qualify are
-// dense's own list (ops/activations.h), softmax only on the last axis.
+// dense's own list (ops/activations.h), softmax only on the last axis. The GEMM kernels apply
+// the bias and activation to each block of rows while it is in cache (kernels/cpu/epilogue.h).
 #include <cstdlib>
 
 #include "ops/activations.h"
@@ -23,10 +25,14 @@ void fuse_dense(ir::Graph& g) {
   std::vector<bool> dead(g.nodes.size(), false);
   for (size_t i = 0; i < g.nodes.size(); ++i) {
     ir::Node& m = g.nodes[i];
-    if (dead[i] || m.op != "matmul") continue;
-    ops::AttrReader ma = ops::attrs_of(m);  // {transpose_b=0} written out is still a plain matmul
-    if (ma.get_bool("transpose_a") || ma.get_bool("transpose_b")) continue;
-    if (g.values[m.inputs[1]].type.rank() != 2) continue;
+    if (dead[i] || (m.op != "matmul" && m.op != "conv2d")) continue;
+    ops::AttrReader ma = ops::attrs_of(m);
+    if (m.op == "matmul") {  // {transpose_b=0} written out is still a plain matmul
+      if (ma.get_bool("transpose_a") || ma.get_bool("transpose_b")) continue;
+      if (g.values[m.inputs[1]].type.rank() != 2) continue;
+    } else if (m.inputs.size() != 2 || ma.get_str("activation") != "linear") {
+      continue;  // a conv2d with its epilogue already
+    }
     std::vector<int> ins = {m.inputs[0], m.inputs[1]};
     int last = static_cast<int>(i), cur = m.outputs[0];
     std::vector<int> absorbed = {static_cast<int>(i)};
@@ -57,7 +63,8 @@ void fuse_dense(ir::Graph& g) {
     }
     if (absorbed.size() == 1) continue;  // a bare matmul gains nothing
     ir::Node fused;
-    fused.op = "dense";
+    fused.op = m.op == "matmul" ? "dense" : "conv2d";
+    if (m.op == "conv2d") fused.attrs = m.attrs;  // strides, padding
     fused.inputs = ins;
     fused.outputs = {cur};
     fused.line = g.nodes[last].line;

@@ -35,8 +35,8 @@ void dead_code_elimination(ir::Graph& g);
 void common_subexpressions(ir::Graph& g);
 // transpose(transpose(x, p1), p2) -> transpose(x, p1 o p2), dropped when that is the identity.
 void fold_transposes(ir::Graph& g);
-// Fuses matmul -> bias_add -> activation chains into one dense node when the intermediates have
-// no other use.
+// Fuses matmul -> bias_add -> activation chains into one dense node, and conv2d -> bias_add ->
+// activation into one conv2d with its epilogue, when the intermediates have no other use.
 void fuse_dense(ir::Graph& g);
 // The standard pipeline: dce, cse, fold_transposes, fuse_dense, dce. Re-verifies after each pass when the
 // environment sets KILN_CHECK_IR=1 (and then also re-parses the printed text and compares).

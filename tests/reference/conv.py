@@ -25,8 +25,9 @@ def _geometry(x_shape, KH, KW, strides, padding):
     return OH, OW, ((0, 0), (top, bottom), (left, right), (0, 0))
 
 
-def conv2d(x, W, strides=(1, 1), padding="valid"):
-    """Cross-correlation (TensorFlow's convention: no kernel flip) over the zero-padded x."""
+def conv2d(x, W, b=None, strides=(1, 1), padding="valid", activation="linear"):
+    """Cross-correlation (TensorFlow's convention: no kernel flip) over the zero-padded x, then
+    the optional epilogue: + b per filter, and an activation of dense's list."""
     KH, KW, C, F = W.shape
     OH, OW, pads = _geometry(x.shape, KH, KW, strides, padding)
     xp, (sh, sw) = np.pad(x, pads), strides
@@ -34,7 +35,18 @@ def conv2d(x, W, strides=(1, 1), padding="valid"):
     for i in range(OH):
         for j in range(OW):
             y[:, i, j, :] = np.tensordot(xp[:, i * sh:i * sh + KH, j * sw:j * sw + KW, :], W, axes=3)
-    return y
+    if b is not None:
+        y = y + b
+    return _EPILOGUE[activation](y)
+
+
+def _softmax_last(y):
+    e = np.exp(y - y.max(axis=-1, keepdims=True))
+    return e / e.sum(axis=-1, keepdims=True)
+
+
+_EPILOGUE = {"linear": lambda y: y, "relu": lambda y: np.maximum(y, 0), "sigmoid": lambda y: 1 / (1 + np.exp(-y)),
+             "tanh": np.tanh, "softmax": _softmax_last}
 
 
 def conv2d_grad_input(dy, W, x, strides=(1, 1), padding="valid"):

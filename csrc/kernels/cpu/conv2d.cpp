@@ -17,6 +17,7 @@
 #include <vector>
 
 #include "kernels/cpu/gemm.h"
+#include "kernels/cpu/epilogue.h"
 #include "kernels/cpu/kernel.h"
 #include "kernels/cpu/workspace.h"
 #include "ops/window.h"
@@ -99,17 +100,19 @@ void col2im(const ConvGeometry& g, const float* dcol, int64_t b0, int64_t nb, fl
   }
 }
 
+// conv2d(x, W [, b]) -> y, with the bias and activation applied to each block of output rows
+// right after its GEMM, while it is in cache.
 void conv2d_k(const KernelArgs& a) {
   const TensorView &x = a.in[0], &w = a.in[1], &y = a.out[0];
   ConvGeometry g = geometry(a.node, x, w);
   const int64_t P = g.P(), K = g.K();
+  const float* bias = a.in.size() == 3 ? a.in[2].f() : nullptr;
+  const ops::Activation act = epilogue_activation("conv2d", a.attrs().get_str("activation"));
   if (y.numel == 0) return;
-  if (K == 0) {  // C = 0: empty sums
-    std::fill(y.f(), y.f() + y.numel, 0.f);
-    return;
-  }
-  if (g.pointwise()) {
-    sgemm(false, false, g.B * P, g.F, K, 1.f, x.f(), K, w.f(), g.F, 0.f, y.f(), g.F);
+  if (K == 0 || g.pointwise()) {  // C = 0: empty sums; 1x1 stride 1: x is already the column matrix
+    if (K == 0) std::fill(y.f(), y.f() + y.numel, 0.f);
+    else sgemm(false, false, g.B * P, g.F, K, 1.f, x.f(), K, w.f(), g.F, 0.f, y.f(), g.F);
+    bias_activation_rows(y.f(), g.B * P, g.F, bias, act);
     return;
   }
   const int64_t NB = g.block();
@@ -117,7 +120,9 @@ void conv2d_k(const KernelArgs& a) {
   for (int64_t b0 = 0; b0 < g.B; b0 += NB) {
     int64_t nb = std::min(NB, g.B - b0);
     im2col(g, x.f(), b0, nb, col);
-    sgemm(false, false, nb * P, g.F, K, 1.f, col, K, w.f(), g.F, 0.f, y.f() + b0 * P * g.F, g.F);
+    float* yb = y.f() + b0 * P * g.F;
+    sgemm(false, false, nb * P, g.F, K, 1.f, col, K, w.f(), g.F, 0.f, yb, g.F);
+    bias_activation_rows(yb, nb * P, g.F, bias, act);
   }
 }
 

@@ -1,7 +1,6 @@
 // matmul, bias_add and the fused dense. GEMMs go to BLAS; the bias and activation of dense
-// run over each output row while it is still in cache, with the same activation math as the
-// elementwise kernels (activations.h).
-#include "kernels/cpu/activations.h"
+// run over each output row while it is still in cache (epilogue.h).
+#include "kernels/cpu/epilogue.h"
 #include "kernels/cpu/gemm.h"
 #include "kernels/cpu/kernel.h"
 #include "ops/activations.h"
@@ -46,33 +45,8 @@ void dense_k(const KernelArgs& a) {
   float* yp = y.f();
   if (K == 0) std::fill(yp, yp + y.numel, 0.f);
   else sgemm(false, false, M, N, K, 1.f, x.f(), K, w.f(), N, 0.f, yp, N);
-  const float* b = a.in.size() == 3 ? a.in[2].f() : nullptr;
-  std::string name = a.attrs().get_str("activation");
-  std::optional<ops::Activation> activation = ops::dense_activation(name);
-  if (!activation) throw ValueError("[dense] unsupported activation '" + name + "'");
-  const ops::Activation kind = *activation;
-#pragma omp parallel for if (y.numel > kParallelMin)
-  for (int64_t i = 0; i < M; ++i) {
-    float* row = yp + i * N;
-    if (b)
-      for (int64_t j = 0; j < N; ++j) row[j] += b[j];
-    switch (kind) {
-      case ops::Activation::relu:
-        for (int64_t j = 0; j < N; ++j) row[j] = act::relu(row[j]);
-        break;
-      case ops::Activation::sigmoid:
-        for (int64_t j = 0; j < N; ++j) row[j] = act::sigmoid(row[j]);
-        break;
-      case ops::Activation::tanh:
-        for (int64_t j = 0; j < N; ++j) row[j] = act::tanh(row[j]);
-        break;
-      case ops::Activation::softmax:
-        softmax_rows(row, 1, N);
-        break;
-      case ops::Activation::linear:
-        break;
-    }
-  }
+  bias_activation_rows(yp, M, N, a.in.size() == 3 ? a.in[2].f() : nullptr,
+                       epilogue_activation("dense", a.attrs().get_str("activation")));
 }
 
 }  // namespace

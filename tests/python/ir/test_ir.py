@@ -136,3 +136,19 @@ def test_channels_first_convolutions_stay_channels_last_between_layers():
     text = _core.optimize(m.ir("predict"))
     # the input's NCHW -> NHWC, one NHWC -> NCHW at the end, and the three weights'
     assert text.count("= transpose(%input") == 1 and text.count("transpose(") == 5, text
+
+
+def test_conv2d_bias_and_activation_fuse_into_one_conv2d_in_predict_and_train():
+    from kiln.layers import Convolution2D, Flatten
+    img = Input(shape=(6, 6, 2))
+    h = Convolution2D(3, 3, 3, activation="relu", dim_ordering="tf")(img)
+    m = Model(img, Dense(2)(Flatten()(h)))
+    m.compile("sgd", "mse")
+    fused = _core.optimize(m.ir("predict"))
+    assert 'conv2d(%input' in fused and 'activation="relu"' in fused and "bias_add" not in fused, fused
+    train = m._program("train").text()
+    assert "bias_add" not in train and "relu(" not in train, train  # the backward reads only y
+    x = np.random.default_rng(0).standard_normal((4, 6, 6, 2)).astype(np.float32)
+    from kiln.backend.variables import store
+    plain = _core.Program(store, m.ir("predict")).run([x])[0]  # no passes: the unfused ops
+    np.testing.assert_allclose(m.predict(x), plain, rtol=1e-5, atol=1e-6)

@@ -324,6 +324,9 @@ def conv_cases():
         out.append(GradCase("conv2d", [U(*xs), U(*ws)], attrs))
     out.append(GradCase("conv2d", [U(4, 12, 12, 5), U(3, 3, 5, 8)], {"padding": "same", "strides": [2, 2]},
                         direction=True, tag="direction"))
+    for act in ("linear", "sigmoid", "tanh", "softmax"):  # the fused epilogue (relu's kink: see dense's cases)
+        out.append(GradCase("conv2d", [U(2, 4, 4, 2), U(3, 3, 2, 3), U(3)], {"padding": "same", "activation": act},
+                            tag="bias"))
     for xs, attrs in [((2, 4, 4, 3), {"pool": [2, 2]}),
                       ((2, 5, 5, 2), {"pool": [3, 3], "strides": [1, 1], "padding": "same"}),
                       ((2, 5, 6, 1), {"pool": [2, 3], "strides": [2, 2], "padding": "same"}),

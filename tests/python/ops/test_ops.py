@@ -78,6 +78,14 @@ def _mag_dense(x, W, b=None, activation="linear"):
     return z + np.abs(ref.dense(x, W, b, activation))
 
 
+def _mag_conv2d(x, W, b=None, activation="linear", **geometry):
+    z = ref.conv2d(np.abs(x), np.abs(W), None if b is None else np.abs(b), **geometry)  # the error bound of x*W+b
+    y = ref.conv2d(x, W, b, activation=activation, **geometry)
+    if activation == "softmax":
+        return 2 * y * np.max(z, axis=-1, keepdims=True) + 1
+    return z + np.abs(y)
+
+
 def _mag_cce_grad(dy, t, o, epsilon=1e-7):
     S = o.sum(-1, keepdims=True)
     q = o / S
@@ -106,7 +114,7 @@ MAG = {
     "repeat_grad": lambda dy, x, axis, repeats: ref.repeat_grad(np.abs(dy), x, axis, repeats),
     "sparse_categorical_crossentropy_grad":
         lambda dy, t, o, epsilon=1e-7: _mag_cce_grad(dy, ref._one_hot(t, o), o, epsilon),
-    "conv2d": lambda x, W, **k: ref.conv2d(np.abs(x), np.abs(W), **k),
+    "conv2d": _mag_conv2d,
     "conv2d_grad_input": lambda dy, W, x, **k: ref.conv2d_grad_input(np.abs(dy), np.abs(W), x, **k),
     "conv2d_grad_filter": lambda dy, x, W, **k: ref.conv2d_grad_filter(np.abs(dy), np.abs(x), W, **k),
     "pool2d": lambda x, mode, **k: np.abs(ref.pool2d(x, mode, **k)) if mode == "max" else ref.pool2d(np.abs(x), mode, **k),
@@ -604,6 +612,11 @@ def conv_cases():
         out.append(Case("conv2d_grad_input", [U(*y_shape), W, x], attrs, batched=(0, 2), n_acc=KH * KW * F))
         out.append(Case("conv2d_grad_filter", [U(*y_shape), x, W], attrs, batched=(0, 1),
                         n_acc=xs[0] * y_shape[1] * y_shape[2]))
+    # the fused epilogue: + b per filter, then an activation (1x1 takes the no-im2col path)
+    for act in ("linear", "relu", "sigmoid", "tanh", "softmax"):
+        for xs, ws, attrs in [((2, 5, 5, 3), (3, 3, 3, 4), {"padding": "same"}), ((3, 4, 4, 2), (1, 1, 2, 5), {})]:
+            out.append(Case("conv2d", [U(*xs), U(*ws), U(ws[3])], dict(attrs, activation=act), n_acc=np.prod(ws[:3]),
+                            tag="bias"))
     xt = U(2, 6, 5, 3).transpose(0, 2, 1, 3)  # [2, 5, 6, 3], not contiguous
     out += [Case("conv2d", [xt, U(3, 3, 3, 2)], {"padding": "same"}, n_acc=27, tag="noncontig"),
             Case("conv2d", [U(3, 5, 5, 2), U(3, 3, 2, 4)], {"strides": [2, 1]}, batched=(), n_acc=18, tag="whole"),

@@ -1,0 +1,19 @@
+// The epilogue of a GEMM-shaped kernel (dense, conv2d): a bias per column and an activation from
+// dense's list (ops/activations.h), applied to each output row while it is still in cache, with
+// the same activation math as the elementwise kernels (activations.h).
+#pragma once
+
+#include <cstdint>
+#include <string>
+
+#include "ops/activations.h"
+
+namespace kiln::cpu {
+
+// The activation named by a kernel's `activation` attribute; ValueError naming `op` otherwise.
+ops::Activation epilogue_activation(const std::string& op, const std::string& name);
+
+// y[i, j] = act(y[i, j] + b[j]) over rows x cols (b may be null); softmax is over each row.
+void bias_activation_rows(float* y, int64_t rows, int64_t cols, const float* b, ops::Activation act);
+
+}  // namespace kiln::cpu
