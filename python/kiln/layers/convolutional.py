@@ -1,4 +1,9 @@
-"""Convolution2D (alias Conv2D) and the 2D pooling layers, Keras 1 and Keras 2 spellings.
+"""Convolution1D/2D (aliases Conv1D/Conv2D) and the 2D pooling layers, Keras 1 and Keras 2
+spellings; ZeroPadding, Cropping and UpSampling (reshaping.py) are re-exported here, where Keras
+has them.
+
+Convolution1D is the 2D convolution of its (batch, steps, features) input seen as an image one
+pixel wide, channels last, with Keras 1.2's kernel (filter_length, 1, input_dim, nb_filter).
 
 The IR ops work channels last (NHWC); with dim_ordering 'th' (channels first, Keras 1.0's
 default, the layout of the guide's `Input(shape=(3, 256, 256))`) the layer transposes around
@@ -169,3 +174,87 @@ class AveragePooling2D(_Pooling2D):
 
 
 MaxPool2D, AvgPool2D = MaxPooling2D, AveragePooling2D
+
+
+class Convolution1D(Layer):
+    """1D convolution (cross-correlation) over the steps of (batch, steps, input_dim).
+
+    Keras 1: `Convolution1D(nb_filter, filter_length, init='glorot_uniform', activation=None,
+    border_mode='valid', subsample_length=1, W_regularizer, b_regularizer, activity_regularizer,
+    bias=True, input_dim=None, input_length=None)`. Keras 2: `Conv1D(filters, kernel_size,
+    strides=1, padding='valid' | 'same' | 'causal', use_bias, kernel_initializer, ...)`.
+    Weights `[W (filter_length, 1, input_dim, nb_filter), b (nb_filter,)]`, as Keras 1.2 stores
+    them. 'causal' pads filter_length - 1 zero steps in front, then convolves 'valid'.
+    """
+    config_keys = ("nb_filter", "filter_length", "init", "activation", "border_mode", "subsample_length",
+                   "W_regularizer", "b_regularizer", "activity_regularizer", "W_constraint", "b_constraint", "bias",
+                   "input_dim", "input_length")
+    W_constraint = b_constraint = None  # constraints are not supported yet
+
+    def __init__(self, nb_filter=None, filter_length=None, init="glorot_uniform", activation=None, weights=None,
+                 border_mode="valid", subsample_length=1, W_regularizer=None, b_regularizer=None,
+                 activity_regularizer=None, W_constraint=None, b_constraint=None, bias=True, input_dim=None,
+                 input_length=None, filters=None, kernel_size=None, strides=None, padding=None, dilation_rate=1,
+                 use_bias=None, kernel_initializer=None, bias_initializer="zero", kernel_regularizer=None,
+                 bias_regularizer=None, kernel_constraint=None, bias_constraint=None, **kwargs):
+        if W_constraint or b_constraint or kernel_constraint or bias_constraint:
+            raise NotImplementedError("Convolution1D: constraints are not supported yet")
+        if dilation_rate not in (1, (1,), [1]):
+            raise NotImplementedError("Convolution1D: dilation_rate is not supported yet")
+        filters = filters if filters is not None else nb_filter
+        length = kernel_size if kernel_size is not None else filter_length
+        if filters is None or length is None:
+            raise TypeError("Convolution1D needs the number of filters and the filter length (nb_filter, "
+                            "filter_length or filters=, kernel_size=)")
+        if isinstance(length, (tuple, list)):
+            (length,) = length
+        if input_dim is not None and "input_shape" not in kwargs and "batch_input_shape" not in kwargs:
+            kwargs["input_shape"] = (input_length, input_dim)
+        super().__init__(weights=weights, **kwargs)
+        self.nb_filter, self.filter_length = int(filters), int(length)
+        mode = padding if padding is not None else border_mode
+        if mode not in ("valid", "same", "causal"):
+            raise ValueError("Invalid border mode for Convolution1D: %r (kiln has 'valid', 'same' and 'causal')"
+                             % (mode,))
+        self.border_mode = mode
+        stride = strides if strides is not None else subsample_length
+        self.subsample_length = int(stride[0] if isinstance(stride, (tuple, list)) else stride)
+        self.init = initializers.get(kernel_initializer if kernel_initializer is not None else init)
+        self.bias_init = initializers.get(bias_initializer)
+        self.activation = activations.get(activation)
+        self.bias = bias if use_bias is None else use_bias
+        self.input_dim, self.input_length = input_dim, input_length
+        self.W_regularizer = regularizers.get(W_regularizer if W_regularizer is not None else kernel_regularizer)
+        self.b_regularizer = regularizers.get(b_regularizer if b_regularizer is not None else bias_regularizer)
+        self.activity_regularizer = regularizers.get(activity_regularizer)
+        self.input_spec = [InputSpec(ndim=3)]
+
+    def build(self, input_shape):
+        channels = input_shape[2]
+        if channels is None:
+            raise ValueError("Layer %s: the last dimension of its input must be known, got %s"
+                             % (self.name, input_shape))
+        self.W = self.add_weight((self.filter_length, 1, channels, self.nb_filter), initializer=self.init, name="W",
+                                 regularizer=self.W_regularizer)
+        self.b = self.add_weight((self.nb_filter,), initializer=self.bias_init, name="b",
+                                 regularizer=self.b_regularizer) if self.bias else None
+        self.built = True
+
+    @property
+    def kernel(self):
+        return self.W
+
+    def call(self, x, mask=None):
+        padding = self.border_mode
+        if padding == "causal":
+            x, padding = pad_axis(x, 1, self.filter_length - 1, 0), "valid"
+        y = make("conv2d", [K.expand_dims(x, 2), self.W], {"strides": [self.subsample_length, 1], "padding": padding})
+        if self.bias:
+            y = K.bias_add(y, self.b)
+        return self.activation(K.squeeze(y, 2))
+
+
+Conv1D = Convolution1D
+
+from .reshaping import (Cropping1D, Cropping2D, UpSampling1D, UpSampling2D, ZeroPadding1D,  # noqa: E402,F401
+                        ZeroPadding2D, pad_axis)

@@ -1,10 +1,12 @@
-"""Core layers: Dense, Activation, Dropout, Lambda, Flatten, Reshape, Permute, RepeatVector
-(Keras 1 and Keras 2 spellings)."""
+"""Core layers: Dense, Activation, Dropout, SpatialDropout1D/2D, Lambda, Flatten, Reshape, Permute,
+RepeatVector, Masking, ActivityRegularization (Keras 1 and Keras 2 spellings)."""
 import inspect
 
 import numpy as np
 
 from .. import activations, backend as K, initializers, regularizers
+from ..backend import image_layout
+from ..backend.tensor import make
 from ..graph.layer import InputSpec, Layer
 
 
@@ -137,6 +139,88 @@ class Dropout(Layer):
             return K.in_train_phase(K.dropout(x, self.p, seed=seed), x)
         return x
 
+
+
+class SpatialDropout1D(Dropout):
+    """Dropout of whole feature maps: on (batch, steps, features), one draw per (sample,
+    feature), kept or zeroed at every step alike (Keras 1.2 `SpatialDropout1D(p)`, Keras 2
+    `rate`); the identity at test time."""
+
+    def __init__(self, p=None, seed=None, rate=None, **kwargs):
+        super().__init__(p=p, seed=seed, rate=rate, **kwargs)
+        self.input_spec = [InputSpec(ndim=3)]
+
+    def _noise_axes(self, x):
+        return (1,)
+
+    def call(self, x, mask=None):
+        if not 0.0 < self.p < 1.0:
+            return x
+        seed = self.seed if self._calls == 0 else call_seed(self.seed, self._calls)
+        self._calls += 1
+        one = x
+        for ax in self._noise_axes(x):  # a slice of size 1 on every axis the draw is shared over
+            one = K.slice_axis(one, ax, 0, 1)
+        keep = make("dropout_mask", [one], {"rate": self.p, "seed": int(seed)})
+        return K.in_train_phase(x * keep, x)
+
+
+class SpatialDropout2D(SpatialDropout1D):
+    """Dropout of whole channels of images: one draw per (sample, channel), shared by every pixel.
+    The channel axis follows the input's layout (else `dim_ordering` / Keras 2 `data_format`,
+    else image_dim_ordering())."""
+    config_keys = ("p", "seed", "dim_ordering")
+
+    def __init__(self, p=None, dim_ordering="default", seed=None, rate=None, data_format=None, **kwargs):
+        super(SpatialDropout1D, self).__init__(p=p, seed=seed, rate=rate, **kwargs)
+        self._stated_ordering = image_layout.explicit(dim_ordering, data_format)
+        self.dim_ordering = self._stated_ordering or image_layout.spelling_default(rate is not None)
+        self.input_spec = [InputSpec(ndim=4)]
+
+    def __call__(self, x, mask=None, **kwargs):
+        if not self.inbound_nodes:  # the layout of the first call, for the config
+            self.dim_ordering = image_layout.resolve(x, self._stated_ordering, self.dim_ordering)
+        return super().__call__(x, mask, **kwargs)
+
+    def _noise_axes(self, x):
+        layout = image_layout.resolve(x, self._stated_ordering, self.dim_ordering)
+        return (2, 3) if layout == "th" else (1, 2)
+
+    def call(self, x, mask=None):
+        return image_layout.tag(super().call(x, mask), image_layout.resolve(x, self._stated_ordering,
+                                                                            self.dim_ordering))
+
+
+class ActivityRegularization(Layer):
+    """The identity, adding `l1 * sum(|x|) + l2 * sum(x^2)` of its output to the training loss."""
+    config_keys = ("l1", "l2")
+
+    def __init__(self, l1=0.0, l2=0.0, **kwargs):
+        super().__init__(**kwargs)
+        self.supports_masking = True
+        self.l1, self.l2 = float(l1), float(l2)
+        self.activity_regularizer = regularizers.L1L2Regularizer(l1=self.l1, l2=self.l2)
+
+
+class Masking(Layer):
+    """Masks the timesteps whose features all equal `mask_value`: the output mask is
+    any(x != mask_value) over the last axis, and those steps of the output are zeroed.
+
+    Example:
+        x = Input(shape=(10, 8)); y = LSTM(16)(Masking(mask_value=0.)(x))
+    """
+    config_keys = ("mask_value",)
+
+    def __init__(self, mask_value=0.0, **kwargs):
+        super().__init__(**kwargs)
+        self.supports_masking = True
+        self.mask_value = float(mask_value)
+
+    def compute_mask(self, x, mask=None):
+        return K.max(K.not_equal(x, self.mask_value), axis=-1)
+
+    def call(self, x, mask=None):
+        return x * K.max(K.not_equal(x, self.mask_value), axis=-1, keepdims=True)
 
 
 def call_seed(seed, k):

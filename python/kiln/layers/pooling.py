@@ -1,2 +1,98 @@
-"""Keras 1.2/2 `layers.pooling`: the pooling layers, defined with the convolutions."""
-from .convolutional import AveragePooling2D, AvgPool2D, MaxPool2D, MaxPooling2D  # noqa: F401
+"""Keras 1.2/2 `layers.pooling`: the 2D pooling layers (defined with the convolutions), 1D
+pooling, and global pooling over steps or pixels.
+
+1D pooling is 2D pooling of the input seen as an image one pixel wide: (batch, steps, features)
+-> (batch, steps, 1, features), channels last, then back. The 2D global poolings reduce the two
+spatial axes of their input's layout (image_layout.py).
+"""
+from .. import backend as K
+from ..backend import image_layout
+from ..graph.layer import InputSpec, Layer
+from .convolutional import AveragePooling2D, AvgPool2D, MaxPool2D, MaxPooling2D, _border  # noqa: F401
+
+
+class _Pooling1D(Layer):
+    mode = None
+    config_keys = ("pool_length", "stride", "border_mode")
+
+    def __init__(self, pool_length=2, stride=None, border_mode="valid", pool_size=None, strides=None, padding=None,
+                 **kwargs):
+        super().__init__(**kwargs)
+        self.pool_length = int(pool_size if pool_size is not None else pool_length)
+        stride = strides if strides is not None else stride
+        self.stride = int(stride) if stride is not None else self.pool_length
+        self.border_mode = _border(padding if padding is not None else border_mode, "pooling")
+        self.input_spec = [InputSpec(ndim=3)]
+
+    def call(self, x, mask=None):
+        image = K.expand_dims(x, 2)
+        y = K.pool2d(image, (self.pool_length, 1), (self.stride, 1), self.border_mode, "tf", self.mode)
+        return K.squeeze(y, 2)
+
+
+class MaxPooling1D(_Pooling1D):
+    """Max over windows of `pool_length` steps (Keras 2 `pool_size`), `stride` (`strides`)
+    defaulting to the window."""
+    mode = "max"
+
+
+class AveragePooling1D(_Pooling1D):
+    """Mean over windows of `pool_length` steps; with border_mode='same' the padding is not
+    counted."""
+    mode = "avg"
+
+
+class _GlobalPooling1D(Layer):
+    reduce = None
+
+    def __init__(self, **kwargs):
+        super().__init__(**kwargs)
+        self.input_spec = [InputSpec(ndim=3)]
+
+    def call(self, x, mask=None):
+        return type(self).reduce(x, axis=1)
+
+
+class GlobalMaxPooling1D(_GlobalPooling1D):
+    """(batch, steps, features) -> (batch, features), the max over steps."""
+    reduce = staticmethod(K.max)
+
+
+class GlobalAveragePooling1D(_GlobalPooling1D):
+    """(batch, steps, features) -> (batch, features), the mean over steps."""
+    reduce = staticmethod(K.mean)
+
+
+class _GlobalPooling2D(Layer):
+    reduce = None
+    config_keys = ("dim_ordering",)
+
+    def __init__(self, dim_ordering="default", data_format=None, **kwargs):
+        super().__init__(**kwargs)
+        self._stated_ordering = image_layout.explicit(dim_ordering, data_format)
+        self.dim_ordering = self._stated_ordering or image_layout.spelling_default(data_format is not None)
+        self.input_spec = [InputSpec(ndim=4)]
+
+    def __call__(self, x, mask=None, **kwargs):
+        if not self.inbound_nodes:  # the layout of the first call, for the config
+            self.dim_ordering = image_layout.resolve(x, self._stated_ordering, self.dim_ordering)
+        return super().__call__(x, mask, **kwargs)
+
+    def call(self, x, mask=None):
+        layout = image_layout.resolve(x, self._stated_ordering, self.dim_ordering)
+        return type(self).reduce(x, axis=[2, 3] if layout == "th" else [1, 2])
+
+
+class GlobalMaxPooling2D(_GlobalPooling2D):
+    """Images -> (batch, channels), the max over rows and columns."""
+    reduce = staticmethod(K.max)
+
+
+class GlobalAveragePooling2D(_GlobalPooling2D):
+    """Images -> (batch, channels), the mean over rows and columns."""
+    reduce = staticmethod(K.mean)
+
+
+MaxPool1D, AvgPool1D = MaxPooling1D, AveragePooling1D  # Keras 2 aliases
+GlobalMaxPool1D, GlobalAvgPool1D = GlobalMaxPooling1D, GlobalAveragePooling1D
+GlobalMaxPool2D, GlobalAvgPool2D = GlobalMaxPooling2D, GlobalAveragePooling2D

@@ -13,6 +13,11 @@ from kiln.layers import (GRU, LSTM, Activation, Add, AveragePooling2D, Average, 
                          Concatenate, Convolution2D, Dense, Dot, Dropout, Embedding, Flatten, Input, InputLayer,
                          Lambda, Layer, Maximum, MaxPooling2D, Merge, Minimum, Multiply, Permute, RepeatVector,
                          Reshape, SimpleRNN, Subtract, TimeDistributed, merge)
+from kiln.layers import (ELU, ActivityRegularization, AveragePooling1D, Convolution1D, Cropping1D, Cropping2D,
+                         GlobalAveragePooling1D, GlobalAveragePooling2D, GlobalMaxPooling1D, GlobalMaxPooling2D,
+                         LeakyReLU, Masking, MaxPooling1D, ParametricSoftplus, PReLU, SpatialDropout1D,
+                         SpatialDropout2D, SReLU, ThresholdedReLU, UpSampling1D, UpSampling2D, ZeroPadding1D,
+                         ZeroPadding2D)
 from kiln.layers.serialization import deserialize, layer_classes
 from kiln.models import Model, Sequential, model_from_config, model_from_json, model_from_yaml
 from kiln.utils.layer_utils import layer_from_config
@@ -67,6 +72,30 @@ EXAMPLES = {
     "Dot": two(Dot(axes=1, normalize=True), (4,)),
     "Model": one(small_model(), (5,)),
     "Sequential": one(Sequential([Dense(3, input_dim=5), Activation("relu")]), (5,)),
+    "LeakyReLU": one(LeakyReLU(alpha=0.1), (4,)),
+    "ELU": one(ELU(alpha=0.5), (4,)),
+    "ThresholdedReLU": one(ThresholdedReLU(theta=0.2), (4,)),
+    "PReLU": one(PReLU(init="uniform"), (3, 4)),
+    "ParametricSoftplus": one(ParametricSoftplus(alpha_init=0.3, beta_init=2.0), (4,)),
+    "SReLU": one(SReLU(a_right_init="uniform"), (4,)),
+    "Masking": one(Masking(mask_value=0.5), (3, 4)),
+    "SpatialDropout1D": one(SpatialDropout1D(0.3), (3, 4)),
+    "SpatialDropout2D": one(SpatialDropout2D(0.3, dim_ordering="th"), (2, 3, 4)),
+    "ActivityRegularization": one(ActivityRegularization(l1=0.01, l2=0.02), (4,)),
+    "ZeroPadding1D": one(ZeroPadding1D((1, 2)), (3, 4)),
+    "ZeroPadding2D": one(ZeroPadding2D((1, 0, 2, 1), dim_ordering="tf"), (3, 4, 2)),
+    "Cropping1D": one(Cropping1D((1, 0)), (3, 4)),
+    "Cropping2D": one(Cropping2D(((1, 0), (0, 1)), dim_ordering="th"), (2, 3, 4)),
+    "UpSampling1D": one(UpSampling1D(3), (3, 4)),
+    "UpSampling2D": one(UpSampling2D((2, 1), dim_ordering="tf"), (3, 4, 2)),
+    "MaxPooling1D": one(MaxPooling1D(3, stride=1, border_mode="same"), (5, 2)),
+    "AveragePooling1D": one(AveragePooling1D(2), (5, 2)),
+    "GlobalMaxPooling1D": one(GlobalMaxPooling1D(), (5, 2)),
+    "GlobalAveragePooling1D": one(GlobalAveragePooling1D(), (5, 2)),
+    "GlobalMaxPooling2D": one(GlobalMaxPooling2D(dim_ordering="th"), (2, 3, 4)),
+    "GlobalAveragePooling2D": one(GlobalAveragePooling2D(), (3, 4, 2)),
+    "Convolution1D": one(Convolution1D(3, 2, border_mode="same", subsample_length=2, activation="tanh",
+                                       W_regularizer="l2", input_dim=2, input_length=5), (5, 2)),
     "InputLayer": None,  # every example has one
     "Lambda": None,  # code: refused when written (test_lambda_is_refused_naming_the_layer)
     "Recurrent": None,  # abstract: SimpleRNN, GRU, LSTM
@@ -90,6 +119,17 @@ KERAS_1_2_KEYS = {
     "Merge": {"mode", "mode_type", "concat_axis", "dot_axes", "output_shape", "output_shape_type", "output_mask",
               "output_mask_type", "arguments"},
     "TimeDistributed": {"layer"},
+    "LeakyReLU": {"alpha"}, "ELU": {"alpha"}, "ThresholdedReLU": {"theta"}, "PReLU": {"init"},
+    "ParametricSoftplus": {"alpha_init", "beta_init"},
+    "SReLU": {"t_left_init", "a_left_init", "t_right_init", "a_right_init"},
+    "Masking": {"mask_value"}, "SpatialDropout1D": {"p"}, "SpatialDropout2D": {"p", "dim_ordering"},
+    "ActivityRegularization": {"l1", "l2"}, "ZeroPadding1D": {"padding"}, "ZeroPadding2D": {"padding", "dim_ordering"},
+    "Cropping1D": {"cropping"}, "Cropping2D": {"cropping", "dim_ordering"}, "UpSampling1D": {"length"},
+    "UpSampling2D": {"size", "dim_ordering"}, "MaxPooling1D": {"pool_length", "stride", "border_mode"},
+    "GlobalMaxPooling2D": {"dim_ordering"},
+    "Convolution1D": {"nb_filter", "filter_length", "init", "activation", "border_mode", "subsample_length",
+                      "W_regularizer", "b_regularizer", "activity_regularizer", "W_constraint", "b_constraint",
+                      "bias", "input_dim", "input_length"},
 }
 KERAS_1_2_KEYS["GRU"] = KERAS_1_2_KEYS["SimpleRNN"] | {"inner_activation"}
 KERAS_1_2_KEYS["LSTM"] = KERAS_1_2_KEYS["SimpleRNN"] | {"inner_activation", "forget_bias_init"}
