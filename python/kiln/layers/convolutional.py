@@ -24,15 +24,9 @@ from .. import activations, backend as K, initializers, regularizers
 from ..backend import image_layout
 from ..backend.tensor import make
 from ..graph.layer import InputSpec, Layer
+from .image_layer import ImageLayer, pair
 
 
-def _pair(v, what):
-    if isinstance(v, int):
-        return (v, v)
-    v = tuple(int(x) for x in v)
-    if len(v) != 2:
-        raise ValueError("%s must be an int or a pair, got %r" % (what, v))
-    return v
 
 
 def _border(mode, who):
@@ -43,7 +37,7 @@ def _border(mode, who):
     return mode
 
 
-class Convolution2D(Layer):
+class Convolution2D(ImageLayer):
     """2D convolution (cross-correlation, as TensorFlow) over images.
 
     Keras 1: `Convolution2D(nb_filter, nb_row, nb_col, init='glorot_uniform', activation=None,
@@ -63,7 +57,7 @@ class Convolution2D(Layer):
                  bias_regularizer=None, kernel_constraint=None, bias_constraint=None, **kwargs):
         if W_constraint or b_constraint or kernel_constraint or bias_constraint:
             raise NotImplementedError("Convolution2D: constraints are not supported yet")
-        if _pair(dilation_rate, "dilation_rate") != (1, 1):
+        if pair(dilation_rate, "dilation_rate") != (1, 1):
             raise NotImplementedError("Convolution2D: dilation_rate is not supported yet")
         if kernel_size is None and nb_col is None and isinstance(nb_row, (tuple, list)):
             kernel_size, nb_row = nb_row, None  # Conv2D(32, (3, 3)): the kernel size, Keras 2
@@ -79,11 +73,10 @@ class Convolution2D(Layer):
             kernel_size = nb_row if nb_col is None else (nb_row, nb_col)
         super().__init__(weights=weights, **kwargs)
         self.nb_filter = int(filters)
-        self.nb_row, self.nb_col = _pair(kernel_size, "kernel_size")
+        self.nb_row, self.nb_col = pair(kernel_size, "kernel_size")
         self.border_mode = _border(padding if padding is not None else border_mode, "Convolution2D")
-        self.subsample = _pair(strides if strides is not None else subsample, "strides")
-        self._stated_ordering = image_layout.explicit(dim_ordering, data_format)
-        self.dim_ordering = self._stated_ordering or image_layout.spelling_default(keras2)
+        self.subsample = pair(strides if strides is not None else subsample, "strides")
+        self.set_layout(dim_ordering, data_format, keras2)
         self.init = initializers.get(kernel_initializer if kernel_initializer is not None else init)
         self.bias_init = initializers.get(bias_initializer)
         self.activation = activations.get(activation)
@@ -92,11 +85,6 @@ class Convolution2D(Layer):
         self.b_regularizer = regularizers.get(b_regularizer if b_regularizer is not None else bias_regularizer)
         self.activity_regularizer = regularizers.get(activity_regularizer)
         self.input_spec = [InputSpec(ndim=4)]
-
-    def __call__(self, x, mask=None, **kwargs):
-        if not self.built:  # the kernel is stored in the layout of the first input
-            self.dim_ordering = image_layout.resolve(x, self._stated_ordering, self.dim_ordering)
-        return super().__call__(x, mask, **kwargs)
 
     def build(self, input_shape):
         channels = input_shape[1] if self.dim_ordering == "th" else input_shape[3]
@@ -122,7 +110,7 @@ class Convolution2D(Layer):
         return self.W
 
     def call(self, x, mask=None):
-        layout = image_layout.resolve(x, self._stated_ordering, self.dim_ordering)
+        layout = self.layout(x)
         th = layout == "th"  # the data's layout; the kernel's is self.dim_ordering
         nhwc = K.permute_dimensions(x, (0, 2, 3, 1)) if th else x
         kernel = K.permute_dimensions(self.W, (2, 3, 1, 0)) if self.dim_ordering == "th" else self.W
@@ -138,27 +126,21 @@ class Convolution2D(Layer):
 Conv2D = Convolution2D  # Keras 1.2 alias (Keras 1 names: convolution2d_N)
 
 
-class _Pooling2D(Layer):
+class _Pooling2D(ImageLayer):
     mode = None
     config_keys = ("pool_size", "strides", "border_mode", "dim_ordering")
 
     def __init__(self, pool_size=(2, 2), strides=None, border_mode="valid", dim_ordering="default", padding=None,
                  data_format=None, **kwargs):
         super().__init__(**kwargs)
-        self.pool_size = _pair(pool_size, "pool_size")
-        self.strides = _pair(strides, "strides") if strides is not None else self.pool_size
+        self.pool_size = pair(pool_size, "pool_size")
+        self.strides = pair(strides, "strides") if strides is not None else self.pool_size
         self.border_mode = _border(padding if padding is not None else border_mode, "pooling")
-        self._stated_ordering = image_layout.explicit(dim_ordering, data_format)
-        self.dim_ordering = self._stated_ordering or image_layout.spelling_default(padding is not None)
+        self.set_layout(dim_ordering, data_format, padding is not None)
         self.input_spec = [InputSpec(ndim=4)]
 
-    def __call__(self, x, mask=None, **kwargs):
-        if not self.inbound_nodes:  # the layout of the first call, for the config
-            self.dim_ordering = image_layout.resolve(x, self._stated_ordering, self.dim_ordering)
-        return super().__call__(x, mask, **kwargs)
-
     def call(self, x, mask=None):
-        layout = image_layout.resolve(x, self._stated_ordering, self.dim_ordering)
+        layout = self.layout(x)
         return K.pool2d(x, self.pool_size, self.strides, self.border_mode, layout, self.mode)
 
 

@@ -8,6 +8,7 @@ spatial axes of their input's layout (image_layout.py).
 from .. import backend as K
 from ..backend import image_layout
 from ..graph.layer import InputSpec, Layer
+from .image_layer import ImageLayer, pair
 from .convolutional import AveragePooling2D, AvgPool2D, MaxPool2D, MaxPooling2D, _border  # noqa: F401
 
 
@@ -63,23 +64,17 @@ class GlobalAveragePooling1D(_GlobalPooling1D):
     reduce = staticmethod(K.mean)
 
 
-class _GlobalPooling2D(Layer):
+class _GlobalPooling2D(ImageLayer):
     reduce = None
     config_keys = ("dim_ordering",)
 
     def __init__(self, dim_ordering="default", data_format=None, **kwargs):
         super().__init__(**kwargs)
-        self._stated_ordering = image_layout.explicit(dim_ordering, data_format)
-        self.dim_ordering = self._stated_ordering or image_layout.spelling_default(data_format is not None)
+        self.set_layout(dim_ordering, data_format, data_format is not None)
         self.input_spec = [InputSpec(ndim=4)]
 
-    def __call__(self, x, mask=None, **kwargs):
-        if not self.inbound_nodes:  # the layout of the first call, for the config
-            self.dim_ordering = image_layout.resolve(x, self._stated_ordering, self.dim_ordering)
-        return super().__call__(x, mask, **kwargs)
-
     def call(self, x, mask=None):
-        layout = image_layout.resolve(x, self._stated_ordering, self.dim_ordering)
+        layout = self.layout(x)
         return type(self).reduce(x, axis=[2, 3] if layout == "th" else [1, 2])
 
 

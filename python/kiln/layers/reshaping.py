@@ -13,15 +13,9 @@ from ..backend import image_layout
 from ..backend.ops import _arg
 from ..backend.tensor import make
 from ..graph.layer import InputSpec, Layer
+from .image_layer import ImageLayer, pair
 
 
-def _pair(v, what):
-    if isinstance(v, int):
-        return (v, v)
-    v = tuple(int(x) for x in v)
-    if len(v) != 2:
-        raise ValueError("%s must be an int or a pair of ints, got %r" % (what, v))
-    return v
 
 
 def _pairs(v, what):
@@ -35,7 +29,7 @@ def _pairs(v, what):
     if len(v) == 4:  # Keras 1.2: (top, bottom, left, right)
         return ((int(v[0]), int(v[1])), (int(v[2]), int(v[3])))
     if len(v) == 2:
-        return tuple(_pair(p, what) for p in v)
+        return tuple(pair(p, what) for p in v)
     raise ValueError("%s must be an int, 2 ints, 4 ints or 2 pairs of ints, got %r" % (what, v))
 
 
@@ -70,23 +64,17 @@ def crop_axis(x, axis, before, after, who):
     return make("slice", [x], attrs)
 
 
-class _Spatial2D(Layer):
+class _Spatial2D(ImageLayer):
     """Base of the 2D layers here: the layout rule and the spatial axes."""
     config_keys = ("dim_ordering",)
 
     def __init__(self, dim_ordering="default", data_format=None, keras2=False, **kwargs):
         super().__init__(**kwargs)
-        self._stated_ordering = image_layout.explicit(dim_ordering, data_format)
-        self.dim_ordering = self._stated_ordering or image_layout.spelling_default(keras2 or data_format is not None)
+        self.set_layout(dim_ordering, data_format, keras2 or data_format is not None)
         self.input_spec = [InputSpec(ndim=4)]
 
-    def __call__(self, x, mask=None, **kwargs):
-        if not self.inbound_nodes:  # the layout of the first call, for the config
-            self.dim_ordering = image_layout.resolve(x, self._stated_ordering, self.dim_ordering)
-        return super().__call__(x, mask, **kwargs)
-
     def call(self, x, mask=None):
-        layout = image_layout.resolve(x, self._stated_ordering, self.dim_ordering)
+        layout = self.layout(x)
         rows, cols = (2, 3) if layout == "th" else (1, 2)
         return image_layout.tag(self.spatial(x, rows, cols), layout)
 
@@ -100,7 +88,7 @@ class ZeroPadding1D(Layer):
         super().__init__(**kwargs)
         if isinstance(padding, dict):
             padding = (padding.get("left_pad", 0), padding.get("right_pad", 0))
-        self.padding = _pair(padding, "ZeroPadding1D padding")
+        self.padding = pair(padding, "ZeroPadding1D padding")
         self.input_spec = [InputSpec(ndim=3)]
 
     def call(self, x, mask=None):
@@ -129,7 +117,7 @@ class Cropping1D(Layer):
 
     def __init__(self, cropping=(1, 1), **kwargs):
         super().__init__(**kwargs)
-        self.cropping = _pair(cropping, "Cropping1D cropping")
+        self.cropping = pair(cropping, "Cropping1D cropping")
         self.input_spec = [InputSpec(ndim=3)]
 
     def call(self, x, mask=None):
@@ -172,7 +160,7 @@ class UpSampling2D(_Spatial2D):
 
     def __init__(self, size=(2, 2), dim_ordering="default", data_format=None, **kwargs):
         super().__init__(dim_ordering, data_format, **kwargs)
-        self.size = _pair(size, "UpSampling2D size")
+        self.size = pair(size, "UpSampling2D size")
 
     def spatial(self, x, rows, cols):
         return K.repeat_elements(K.repeat_elements(x, self.size[0], rows), self.size[1], cols)
