@@ -12,13 +12,20 @@ static void copy_k(const KernelArgs& a) {
 }
 
 // fix_batch / free_batch: a copy once the run's batch is the fixed size.
-static void rebatch_k(const KernelArgs& a) {
-  bool fixing = a.node.op == "fix_batch";
-  int64_t fixed = (fixing ? a.out : a.in)[0].dims[0], batch = (fixing ? a.in : a.out)[0].dims[0];
+static void check_batch(int64_t fixed, int64_t batch) {
   if (fixed != batch)
     throw ValueError("this graph holds state for batches of exactly " + std::to_string(fixed) +
                      " rows (a stateful layer's batch size), got a batch of " + std::to_string(batch) +
                      "; pass batch_size=" + std::to_string(fixed) + " and a sample count it divides");
+}
+
+static void fix_batch_k(const KernelArgs& a) {
+  check_batch(a.out[0].dims[0], a.in[0].dims[0]);
+  copy_k(a);
+}
+
+static void free_batch_k(const KernelArgs& a) {
+  check_batch(a.in[0].dims[0], a.out[0].dims[0]);
   copy_k(a);
 }
 
@@ -33,8 +40,8 @@ static void shape_of_k(const KernelArgs& a) {
 KILN_CPU_KERNEL(shape_of, shape_of_k);
 KILN_CPU_KERNEL(merge_batch, copy_k);
 KILN_CPU_KERNEL(split_batch, copy_k);
-KILN_CPU_KERNEL(fix_batch, rebatch_k);
-KILN_CPU_KERNEL(free_batch, rebatch_k);
+KILN_CPU_KERNEL(fix_batch, fix_batch_k);
+KILN_CPU_KERNEL(free_batch, free_batch_k);
 KILN_CPU_KERNEL(assign, assign_k);
 
 }  // namespace kiln::cpu

@@ -91,9 +91,10 @@ class FusedRecurrent(Recurrent):
                 K.concatenate([self.U[g] for g in order], axis=1),
                 K.concatenate([self.b[g] for g in order], axis=0))
 
-    def _gate(self, z, k):
-        u = self.output_dim
-        return make("slice", [z], {"axis": 1, "begin": k * u, "end": (k + 1) * u})
+    def _gate(self, z, k, width=None):
+        """Columns of gate k of z (gates side by side, `width` each: the units by default)."""
+        w = width or self.output_dim
+        return make("slice", [z], {"axis": 1, "begin": k * w, "end": (k + 1) * w})
 
 
     fused_op = None  # the op that runs this cell over a whole sequence, where there is one
@@ -157,15 +158,11 @@ class FusedRecurrent(Recurrent):
         """Per-sequence, per-gate masks [batch, G*D] for x and [batch, G*u] for h_prev (None at rate
         0), drawn by dropout_mask with the fused kernels' seeds, so both paths drop the same units."""
         G, u, D = len(self.order), self.output_dim, x.shape[2]
-        step0 = K.squeeze(make("slice", [x], {"axis": 1, "begin": 0, "end": 1}), 1)
-        column = make("slice", [step0], {"axis": 1, "begin": 0, "end": 1})  # [batch, 1]: only its shape is read
+        column = self._column(x)  # [batch, 1]: the mask op reads only its shape
         draw = lambda n, rate, seed: make("dropout_mask", [K.repeat_elements(column, n, 1)], {"rate": rate, "seed": seed})
         mW = draw(G * D, self.dropout_W, self.dropout_seed) if self.dropout_W else None
         mU = draw(G * u, self.dropout_U, self.dropout_seed + 1) if self.dropout_U else None
         return mW, mU
-
-    def _columns(self, t, g, width):
-        return make("slice", [t], {"axis": 1, "begin": g * width, "end": (g + 1) * width})
 
     def unrolled(self, x, mask=None, init=None, dropout=False):
         """The layer as backend ops over its known timesteps: (output, final states)."""
@@ -179,7 +176,7 @@ class FusedRecurrent(Recurrent):
         if mW is None:
             xw = K.bias_add(K.dot(x, W), b)  # [batch, steps, G*u]: every step's input projection at once
         else:  # gate g sees x * mW_g, the same mask at every step
-            xw = K.bias_add(K.concatenate([K.dot(x * K.expand_dims(self._columns(mW, g, D), 1), self._columns(W, g, u))
+            xw = K.bias_add(K.concatenate([K.dot(x * K.expand_dims(self._gate(mW, g, D), 1), self._gate(W, g))
                                            for g in range(len(self.order))], axis=-1), b)
 
         def hU(h, g0, ng):
@@ -188,7 +185,7 @@ class FusedRecurrent(Recurrent):
                 cols = U if ng == len(self.order) else make("slice", [U], {"axis": 1, "begin": g0 * u,
                                                                            "end": (g0 + ng) * u})
                 return K.dot(h, cols)
-            return K.concatenate([K.dot(h * self._columns(mU, g, u), self._columns(U, g, u))
+            return K.concatenate([K.dot(h * self._gate(mU, g), self._gate(U, g))
                                   for g in range(g0, g0 + ng)], axis=1)
         order = range(steps - 1, -1, -1) if self.go_backwards else range(steps)
         state = None

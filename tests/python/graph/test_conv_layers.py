@@ -105,22 +105,6 @@ def test_bad_border_modes_are_named():
         MaxPooling2D(border_mode="wrap")
 
 
-def test_guide_layer_nodes_on_images(th):
-    a = Input(shape=(3, 32, 32))
-    b = Input(shape=(3, 64, 64))
-    conv = Convolution2D(16, 3, 3, border_mode='same')
-    conved_a = conv(a)
-    # only one input so far, the following will work:
-    assert conv.input_shape == (None, 3, 32, 32)
-    conved_b = conv(b)
-    # now the `.input_shape` wouldn't work, but this does:
-    assert conv.get_input_shape_at(0) == (None, 3, 32, 32)
-    assert conv.get_input_shape_at(1) == (None, 3, 64, 64)
-    with pytest.raises(AttributeError, match="multiple inbound nodes, with different input shapes"):
-        conv.input_shape
-    assert conved_a._keras_shape == (None, 16, 32, 32) and conved_b._keras_shape == (None, 16, 64, 64)
-
-
 def test_guide_inception_module(th):
     input_img = Input(shape=(3, 256, 256))
     tower_1 = Convolution2D(64, 1, 1, border_mode='same', activation='relu')(input_img)

@@ -32,6 +32,8 @@ def test_guide_layer_node_section_verbatim():
     # now the `.input_shape` wouldn't work, but this does:
     assert conv.get_input_shape_at(0) == (None, 3, 32, 32)
     assert conv.get_input_shape_at(1) == (None, 3, 64, 64)
+    with pytest.raises(AttributeError, match="multiple inbound nodes, with different input shapes"):
+        conv.input_shape
 
     assert conved_a._keras_shape == (None, 16, 32, 32) and conved_b._keras_shape == (None, 16, 64, 64)
     assert conv.get_weights()[0].shape == (16, 3, 3, 3)
