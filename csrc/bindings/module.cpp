@@ -267,13 +267,23 @@ PYBIND11_MODULE(_core, m) {
   // IR text after the compile pipeline (runtime/compile.h), for inspection and tests.
   m.def("parse", [](const std::string& text) { return ir::print(rt::compile_graph(text, compile_options({}, false, 0))); });
   m.def("parse_only", [](const std::string& text) { return ir::print(ir::parse(text)); });
-  m.def("infer", [](const std::string& op, const py::list& types, const py::dict& attrs) {
-    std::vector<ir::Type> in;
-    for (auto t : types) in.push_back(type_from_py(t));
-    py::list out;
-    for (auto& t : ops::infer(op, in, attrs_from_py(attrs))) out.append(type_to_py(t));
-    return out;
-  });
+  // An op that runs a nested graph (scan) is inferred against `body`, the IR text of that graph
+  // (named as the op's `body` attribute says).
+  m.def(
+      "infer",
+      [](const std::string& op, const py::list& types, const py::dict& attrs, const std::string& body) {
+        std::vector<ir::Type> in;
+        for (auto t : types) in.push_back(type_from_py(t));
+        ir::Graph scope;
+        if (!body.empty()) {
+          scope.bodies.push_back(ir::parse(body));
+          ir::verify(scope.bodies.back());
+        }
+        py::list out;
+        for (auto& t : ops::infer(op, in, attrs_from_py(attrs), &scope)) out.append(type_to_py(t));
+        return out;
+      },
+      py::arg("op"), py::arg("types"), py::arg("attrs"), py::arg("body") = "");
   // Dims (ir/dims.h): dim("t") is ?t, dim("t", batch=True) is ?*?t, dim(batch=True, factor=3) ?*3.
   m.def(
       "dim",

@@ -135,6 +135,20 @@ std::string Graph::fresh_name(const std::string& stem) {
   }
 }
 
+const Graph* Graph::body(const std::string& n) const {
+  for (const Graph& b : bodies)
+    if (b.name == n) return &b;
+  return nullptr;
+}
+
+std::string Graph::fresh_body_name(const std::string& stem) const {
+  if (!body(stem)) return stem;
+  for (int k = 1;; ++k) {
+    std::string n = stem + "." + std::to_string(k);
+    if (!body(n)) return n;
+  }
+}
+
 void Graph::reindex() {
   by_name_.clear();
   for (size_t i = 0; i < values.size(); ++i) {

@@ -6,6 +6,11 @@
 // as listed, and side-effecting nodes (optimizer updates) are placed after every read of the
 // state they write. A dim of -1 (`?` in text) is the batch size and `?t` a named dynamic dim
 // (ir/dims.h), both fixed per memory plan.
+//
+// A graph may hold nested graphs (`bodies`), which a node runs by name (scan's `body` attribute:
+// its step, run once per timestep). A body declares only inputs: what it reads from outside it
+// comes in as the node's operands, so it is a pure function of its inputs, differentiated and
+// planned like any graph. Bodies are scoped to the graph that holds them.
 #pragma once
 
 #include <cstdint>
@@ -78,12 +83,17 @@ class Graph {
   std::vector<Value> values;
   std::vector<Node> nodes;
   std::vector<int> inputs, params, states, outputs;
+  std::vector<Graph> bodies;  // nested graphs, run by nodes of this graph (unique names)
 
   int find(const std::string& name) const;  // -1 when absent
   int add_decl(const std::string& name, ValueKind kind, const Type& t, Attrs attrs = {});
   // Appends a node whose outputs get the given names and types (no inference here).
   int add_node(const std::string& op, std::vector<int> inputs, Attrs attrs,
                const std::vector<std::string>& out_names, const std::vector<Type>& out_types);
+  // The nested graph named `name`, or nullptr.
+  const Graph* body(const std::string& name) const;
+  // A body name not used yet, built from `stem`.
+  std::string fresh_body_name(const std::string& stem) const;
   // A name not used yet, built from `stem`.
   std::string fresh_name(const std::string& stem);
   // Rebuilds the name index and producers after values or nodes were removed or reordered.
@@ -98,9 +108,13 @@ class Graph {
 Graph parse(const std::string& text);
 std::string print(const Graph& g);
 // Re-infers every node's output types from the op schemas and checks them against the declared
-// ones; checks arity, attributes, single definition and use before definition.
+// ones; checks arity, attributes, single definition and use before definition. Nested graphs are
+// verified first, each on its own (declaring only inputs), then as the interface their node needs.
 void verify(const Graph& g);
 
 std::string format_float(double v);
+
+// Nested graphs may nest this deep (the parser, printer and verifier recurse).
+constexpr int kMaxNesting = 8;
 
 }  // namespace kiln::ir

@@ -241,7 +241,6 @@ class LineParser {
 }  // namespace
 
 Graph parse(const std::string& text) {
-  Graph g;
   std::vector<std::string> lines;
   {
     std::string cur;
@@ -255,21 +254,36 @@ Graph parse(const std::string& text) {
     }
     if (!cur.empty()) lines.push_back(cur);
   }
-  enum { kHeader, kGraph, kBody, kAfterOutput, kDone } state = kHeader;
+  // The graphs being read, outermost first: a nested graph is read inside its parent and moved
+  // into the parent's bodies at its closing '}'.
+  struct Frame {
+    Graph g;
+    bool after_output = false;
+  };
+  std::vector<Frame> open;
+  Graph top;
+  enum { kHeader, kGraph, kOpen, kDone } state = kHeader;
   int version = 2;
-  // Version 2 adds named dynamic dims (?t); a version 1 file cannot hold them.
+  // Version 2 adds named dynamic dims (?t) and nested graphs; a version 1 file holds neither.
   auto type_at = [&](LineParser& p) {
     int col = p.peek().col;
     Type t = p.parse_type();
     if (version == 1 && t.has_names()) p.fail("named dynamic dims such as ?t need the header 'kiln 2'", col);
     return t;
   };
+  auto open_graph = [&](LineParser& p) {
+    p.next();
+    Frame f;
+    f.g.name = p.expect_kind(Tok::global, "the graph name, e.g. @train");
+    p.expect('{', "after the graph name");
+    p.expect_end();
+    open.push_back(std::move(f));
+  };
   for (size_t li = 0; li < lines.size(); ++li) {
     int lineno = static_cast<int>(li) + 1;
     LineParser p(lines[li], lineno);
     if (p.at_end()) continue;  // blank or comment
     const Token first = p.peek();
-    auto define = [&](int id) { g.values[id].line = lineno; };
     switch (state) {
       case kHeader: {
         if (first.kind != Tok::ident || first.text != "kiln") p.fail("expected the header 'kiln 1'");
@@ -284,26 +298,47 @@ Graph parse(const std::string& text) {
       }
       case kGraph: {
         if (first.kind != Tok::ident || first.text != "graph") p.fail("expected 'graph @name {'");
-        p.next();
-        g.name = p.expect_kind(Tok::global, "the graph name, e.g. @train");
-        p.expect('{', "after the graph name");
-        p.expect_end();
-        state = kBody;
-        break;
-      }
-      case kAfterOutput: {
-        if (!p.accept('}')) p.fail("expected '}': the 'output' line must be the last line of the graph");
-        p.expect_end();
-        state = kDone;
+        open_graph(p);
+        state = kOpen;
         break;
       }
       case kDone:
         p.fail("unexpected text after the end of the graph");
-      case kBody: {
+      case kOpen: {
+        Frame& f = open.back();
+        Graph& g = f.g;
+        auto define = [&](int id) { g.values[id].line = lineno; };
+        if (f.after_output) {
+          if (!p.accept('}')) p.fail("expected '}': the 'output' line must be the last line of the graph");
+          p.expect_end();
+          Graph done = std::move(g);
+          open.pop_back();
+          if (open.empty()) {
+            top = std::move(done);
+            state = kDone;
+          } else {
+            if (open.back().g.body(done.name))
+              p.fail("graph @" + done.name + " is already defined in graph @" + open.back().g.name, first.col);
+            open.back().g.bodies.push_back(std::move(done));
+          }
+          break;
+        }
         if (first.kind == Tok::punct && first.text == "}") p.fail("the graph has no 'output' line");
+        if (first.kind == Tok::ident && first.text == "graph") {
+          if (version == 1) p.fail("nested graphs need the header 'kiln 2'");
+          if (!g.values.empty() || !g.nodes.empty())
+            p.fail("nested graphs come first in a graph, before its declarations and nodes");
+          if (open.size() >= static_cast<size_t>(kMaxNesting))
+            p.fail("graphs nest at most " + std::to_string(kMaxNesting) + " deep");
+          open_graph(p);
+          break;
+        }
         if (first.kind == Tok::ident && (first.text == "input" || first.text == "param" || first.text == "state")) {
           p.next();
           if (!g.nodes.empty()) p.fail("declarations (input/param/state) must come before the first node", first.col);
+          if (first.text != "input" && open.size() > 1)
+            p.fail("a nested graph declares only inputs: what it reads comes in as operands of the node that runs it",
+                   first.col);
           int col = p.peek().col;
           std::string name = p.expect_kind(Tok::value, "a value name such as %x");
           if (g.find(name) >= 0) p.fail("value %" + name + " is already defined", col);
@@ -332,7 +367,7 @@ Graph parse(const std::string& text) {
             if (p.at_end()) break;
             p.expect(',', "between outputs");
           }
-          state = kAfterOutput;
+          f.after_output = true;
           break;
         }
         // Node: [%a, %b =] op(%x, ...) [{attrs}] [: type, type]
@@ -389,9 +424,12 @@ Graph parse(const std::string& text) {
   }
   if (state == kHeader) throw ParseError("line 1: empty IR: expected the header 'kiln 1'");
   if (state == kGraph) throw ParseError("line " + std::to_string(lines.size()) + ": expected 'graph @name {'");
-  if (state == kBody) throw ParseError("line " + std::to_string(lines.size()) + ": the graph has no 'output' line");
-  if (state == kAfterOutput) throw ParseError("line " + std::to_string(lines.size()) + ": missing '}' at the end of the graph");
-  return g;
+  if (state == kOpen) {
+    const std::string at = "line " + std::to_string(lines.size()) + ": ";
+    if (open.back().after_output) throw ParseError(at + "missing '}' at the end of graph @" + open.back().g.name);
+    throw ParseError(at + "graph @" + open.back().g.name + " has no 'output' line");
+  }
+  return top;
 }
 
 }  // namespace kiln::ir

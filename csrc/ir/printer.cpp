@@ -36,21 +36,28 @@ static std::string attrs_text(const Attrs& a) {
   return s + "}";
 }
 
-std::string print(const Graph& g) {
-  std::ostringstream o;
-  // Version 1 unless a type needs version 2's named dims, so such files stay readable by version 1.
-  bool named = false;
-  for (const Value& v : g.values) named = named || v.type.has_names();
-  o << (named ? "kiln 2" : "kiln 1") << "\ngraph @" << g.name << " {\n";
+// Version 2 features: named dims in some type, or nested graphs.
+static bool needs_v2(const Graph& g) {
+  if (!g.bodies.empty()) return true;
+  for (const Value& v : g.values)
+    if (v.type.has_names()) return true;
+  return false;
+}
+
+// One graph, its nested graphs first, indented two spaces per level.
+static void print_graph(std::ostringstream& o, const Graph& g, const std::string& pad) {
+  o << pad << "graph @" << g.name << " {\n";
+  const std::string in = pad + "  ";
+  for (const Graph& b : g.bodies) print_graph(o, b, in);
   auto decl = [&](const char* kw, int id) {
     const Value& v = g.values[id];
-    o << "  " << kw << " %" << v.name << " : " << v.type.str() << attrs_text(v.attrs) << "\n";
+    o << in << kw << " %" << v.name << " : " << v.type.str() << attrs_text(v.attrs) << "\n";
   };
   for (int id : g.inputs) decl("input", id);
   for (int id : g.params) decl("param", id);
   for (int id : g.states) decl("state", id);
   for (const Node& n : g.nodes) {
-    o << "  ";
+    o << in;
     for (size_t i = 0; i < n.outputs.size(); ++i) o << (i ? ", %" : "%") << g.values[n.outputs[i]].name;
     if (!n.outputs.empty()) o << " = ";
     o << n.op << "(";
@@ -59,9 +66,17 @@ std::string print(const Graph& g) {
     for (size_t i = 0; i < n.outputs.size(); ++i) o << (i ? ", " : " : ") << g.values[n.outputs[i]].type.str();
     o << "\n";
   }
-  o << "  output";
+  o << in << "output";
   for (size_t i = 0; i < g.outputs.size(); ++i) o << (i ? ", %" : " %") << g.values[g.outputs[i]].name;
-  o << "\n}\n";
+  o << "\n" << pad << "}\n";
+}
+
+std::string print(const Graph& g) {
+  std::ostringstream o;
+  // Version 1 unless the graph needs version 2 (named dims, nested graphs), so such files stay
+  // readable by version 1.
+  o << (needs_v2(g) ? "kiln 2" : "kiln 1") << "\n";
+  print_graph(o, g, "");
   return o.str();
 }
 

@@ -26,8 +26,29 @@ static void check_size(const Value& v) {
   }
 }
 
-void verify(const Graph& g) {
+static void verify_at(const Graph& g, int depth);
+
+// Nested graphs: unique names, only inputs declared, within the nesting bound; each verified on
+// its own before any node of `g` that runs it is inferred.
+static void verify_bodies(const Graph& g, int depth) {
+  if (!g.bodies.empty() && depth >= kMaxNesting)
+    throw ValueError("graph @" + g.name + ": graphs nest at most " + std::to_string(kMaxNesting) + " deep");
+  for (size_t i = 0; i < g.bodies.size(); ++i) {
+    const Graph& b = g.bodies[i];
+    for (size_t j = 0; j < i; ++j)
+      if (g.bodies[j].name == b.name) throw ValueError("graph @" + g.name + " defines graph @" + b.name + " twice");
+    if (!b.params.empty() || !b.states.empty())
+      throw ValueError("graph @" + b.name + " (nested in @" + g.name +
+                       ") declares a param or state: a nested graph declares only inputs");
+    verify_at(b, depth + 1);
+  }
+}
+
+void verify(const Graph& g) { verify_at(g, 0); }
+
+static void verify_at(const Graph& g, int depth) {
   if (g.outputs.empty()) throw ShapeError("graph @" + g.name + " has no outputs");
+  verify_bodies(g, depth);
   for (const Value& v : g.values) check_size(v);
   for (const Value& v : g.values) {
     if (v.kind != ValueKind::param && v.kind != ValueKind::state) continue;
@@ -44,7 +65,7 @@ void verify(const Graph& g) {
     for (int v : n.inputs) in.push_back(g.values[v].type);
     std::vector<Type> out;
     try {
-      out = ops::infer(n.op, in, n.attrs);
+      out = ops::infer(n.op, in, n.attrs, &g);
     } catch (const ShapeError& e) {
       throw ShapeError(where(g, n) + e.what());
     } catch (const ValueError& e) {

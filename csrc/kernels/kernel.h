@@ -41,11 +41,23 @@ struct ExecContext {
   uint64_t step = 0;  // advances once per program run; random ops mix it into their seed
 };
 
+// A nested graph a node runs (scan's step), planned by the program for the run's sizes and owned
+// by the run: write its operands into inputs(), run(), read outputs(). The views stay put between
+// runs, so a loop copies into and out of them.
+class Subgraph {
+ public:
+  virtual ~Subgraph() = default;
+  virtual const std::vector<TensorView>& inputs() const = 0;
+  virtual const std::vector<TensorView>& outputs() const = 0;
+  virtual void run(ExecContext& ctx) = 0;
+};
+
 struct KernelArgs {
   const ir::Node& node;
   const std::vector<TensorView>& in;
   const std::vector<TensorView>& out;
   ExecContext& ctx;
+  Subgraph* body = nullptr;  // set for ops that run a nested graph (Schema::runs_body)
 
   ops::AttrReader attrs() const { return ops::attrs_of(node); }
 };

@@ -17,8 +17,11 @@ Plan plan_memory(const ir::Graph& g, const ir::Sizes& sizes) {
     for (int v : g.nodes[i].inputs)
       if (first[v] != -2) last[v] = std::max(last[v], i);
   }
+  // Outputs, and inputs too, live for the whole run: a nested graph (scan's step) is run many
+  // times on inputs written once (its constants), which nothing may overwrite in between.
   for (int v : g.outputs)
     if (first[v] != -2) last[v] = nn;
+  for (int v : g.inputs) last[v] = nn;
 
   Plan p;
   p.sizes = sizes;

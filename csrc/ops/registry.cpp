@@ -74,7 +74,14 @@ std::vector<std::string> Registry::names() const {
   return out;
 }
 
-std::vector<Type> infer(const std::string& op, const std::vector<Type>& in, const Attrs& attrs) {
+const ir::Graph& body_of(const ir::Graph& scope, const Attrs& attrs, const std::string& op) {
+  std::string name = ir::attr_str(attrs, "body", "");
+  const ir::Graph* b = scope.body(name);
+  if (!b) throw ValueError("[" + op + "] runs graph @" + name + ", which graph @" + scope.name + " does not define");
+  return *b;
+}
+
+std::vector<Type> infer(const std::string& op, const std::vector<Type>& in, const Attrs& attrs, const ir::Graph* scope) {
   const Schema& s = Registry::get().at(op);
   int n = static_cast<int>(in.size());
   if (n < s.min_inputs || n > s.max_inputs) {
@@ -85,6 +92,10 @@ std::vector<Type> infer(const std::string& op, const std::vector<Type>& in, cons
   }
   check_attrs(op, s.attrs, attrs);
   try {
+    if (s.runs_body()) {
+      if (!scope) throw ValueError("runs a nested graph, so it is inferred only within a graph");
+      return s.body_infer(in, AttrReader(s.name, s.attrs, attrs), body_of(*scope, attrs, op));
+    }
     return s.infer(in, AttrReader(s.name, s.attrs, attrs));
   } catch (const ShapeError& e) {
     throw ShapeError("[" + op + "] " + e.what());
@@ -107,11 +118,34 @@ int GradBuilder::emit(const std::string& op, std::vector<int> ins, Attrs attrs) 
 std::vector<int> GradBuilder::emit_multi(const std::string& op, std::vector<int> ins, Attrs attrs) {
   std::vector<Type> in_types;
   for (int v : ins) in_types.push_back(g_.values[v].type);
-  std::vector<Type> out_types = infer(op, in_types, attrs);
+  std::vector<Type> out_types = infer(op, in_types, attrs, &g_);
   std::vector<std::string> names;
   for (size_t i = 0; i < out_types.size(); ++i) names.push_back(g_.fresh_name(stem_));
   int n = g_.add_node(op, std::move(ins), std::move(attrs), names, out_types);
   return g_.nodes[n].outputs;
+}
+
+std::vector<int> GradBuilder::extend_results(const ir::Node& n, const Attrs& attrs) {
+  ir::Node* fwd = nullptr;
+  for (ir::Node& m : g_.nodes)
+    if (!m.outputs.empty() && !n.outputs.empty() && m.outputs[0] == n.outputs[0]) fwd = &m;
+  if (!fwd) throw std::logic_error("extend_results: the forward node is not in the graph");
+  std::vector<Type> in_types;
+  for (int v : fwd->inputs) in_types.push_back(g_.values[v].type);
+  Attrs merged = fwd->attrs;
+  for (auto& [k, v] : attrs) merged[k] = v;
+  std::vector<Type> out_types = infer(fwd->op, in_types, merged, &g_);
+  if (out_types.size() < fwd->outputs.size()) throw std::logic_error("extend_results: the node would lose results");
+  fwd->attrs = merged;
+  std::string stem = g_.values[fwd->outputs[0]].name + ".saved";
+  std::vector<int> added;
+  for (size_t i = fwd->outputs.size(); i < out_types.size(); ++i) {
+    int v = g_.add_decl(g_.fresh_name(stem), ir::ValueKind::node, out_types[i]);
+    added.push_back(v);
+  }
+  fwd->outputs.insert(fwd->outputs.end(), added.begin(), added.end());  // add_decl leaves nodes as they are
+  g_.reindex();
+  return added;
 }
 
 int GradBuilder::unbroadcast(int dy, int x) {

@@ -31,6 +31,9 @@ class GradBuilder;
 using InferFn = std::function<std::vector<Type>(const std::vector<Type>&, const AttrReader&)>;
 // Given the node and the cotangent value of each result (-1 when none), emits backward nodes
 // and returns one cotangent value per operand (-1 when the operand gets none).
+// For an op that runs a nested graph (its `body` attribute names one of the enclosing graph's
+// bodies): infers from the operand types, the attributes and that graph's declared interface.
+using BodyInferFn = std::function<std::vector<Type>(const std::vector<Type>&, const AttrReader&, const ir::Graph&)>;
 using GradFn = std::function<std::vector<int>(GradBuilder&, const ir::Node&, const std::vector<int>&)>;
 
 struct Schema {
@@ -40,6 +43,7 @@ struct Schema {
   int num_outputs = 1;
   std::vector<AttrSpec> attrs;  // every attribute the op accepts, in declaration order
   InferFn infer;
+  BodyInferFn body_infer;  // set instead of `infer` by ops that run a nested graph
   GradFn grad;
   bool differentiable = true;
   bool side_effect = false;  // writes persistent state; never removed, never reordered
@@ -81,6 +85,8 @@ struct Schema {
   Schema& with(void (*declare)(Schema&)) { declare(*this); return *this; }
   const AttrSpec* find_attr(const std::string& n) const;
   Schema& set_infer(InferFn f) { infer = std::move(f); return *this; }
+  Schema& set_body_infer(BodyInferFn f) { body_infer = std::move(f); return *this; }
+  bool runs_body() const { return static_cast<bool>(body_infer); }
   Schema& set_grad(GradFn f) { grad = std::move(f); return *this; }
   Schema& non_differentiable() { differentiable = false; return *this; }
   Schema& sparse_cotangents() { accepts_missing_cotangents = true; return *this; }
@@ -108,8 +114,12 @@ class Registry {
 };
 
 // Infers the result types of `op` on operand types; checks arity and the attributes against
-// their declarations (names, kinds, required ones present).
-std::vector<Type> infer(const std::string& op, const std::vector<Type>& in, const Attrs& attrs);
+// their declarations (names, kinds, required ones present). `scope` is the graph the node is in:
+// an op that runs a nested graph finds it there (without one, such an op is a ValueError).
+std::vector<Type> infer(const std::string& op, const std::vector<Type>& in, const Attrs& attrs,
+                        const ir::Graph* scope = nullptr);
+// The nested graph a node of `scope` runs (its `body` attribute), or a ValueError naming it.
+const ir::Graph& body_of(const ir::Graph& scope, const Attrs& attrs, const std::string& op);
 
 // Emits nodes into a graph during autodiff, inferring each result's type.
 class GradBuilder {
@@ -124,6 +134,9 @@ class GradBuilder {
   bool needed(size_t operand) const { return operand >= needed_.size() || needed_[operand]; }
   int emit(const std::string& op, std::vector<int> inputs, Attrs attrs = {});
   std::vector<int> emit_multi(const std::string& op, std::vector<int> inputs, Attrs attrs = {});
+  // Gives the forward node `n` (found by its first result) the attributes `attrs` and the extra
+  // results they add, returning those: scan saves its per-step states only when differentiated.
+  std::vector<int> extend_results(const ir::Node& n, const Attrs& attrs);
   const Type& type(int v) const { return g_.values[v].type; }
   ir::Graph& graph() { return g_; }
   // Reduces `dy` to the shape of `x` when `x` was broadcast (no-op when shapes agree).

@@ -1,6 +1,7 @@
 // Reverse-mode autodiff over the IR. Walks the forward nodes backwards and asks each op's
 // schema for the cotangents of its operands, summing contributions with `add`. Only nodes on a
-// path from some `wrt` value to the loss are differentiated.
+// path from some `wrt` value to the loss are differentiated. vjp() is the general form (given
+// cotangents of several results); scan's gradient uses it to differentiate its step graph.
 #include "ops/registry.h"
 #include "passes/passes.h"
 
@@ -9,6 +10,15 @@ namespace kiln::passes {
 std::vector<int> gradients(ir::Graph& g, int loss, const std::vector<int>& wrt) {
   if (g.values[loss].type != ir::Type{ir::DType::f32, {}})
     throw ShapeError("the loss %" + g.values[loss].name + " must be a scalar f32[], got " + g.values[loss].type.str());
+  ops::GradBuilder b(g);
+  int seed = b.scalar(1.0);
+  g.values[seed].name = g.fresh_name("d." + g.values[loss].name);
+  g.reindex();
+  return vjp(g, {loss}, {seed}, wrt);
+}
+
+std::vector<int> vjp(ir::Graph& g, const std::vector<int>& ys, const std::vector<int>& dys_in, const std::vector<int>& wrt) {
+  if (ys.size() != dys_in.size()) throw std::logic_error("vjp: one cotangent per result");
   size_t nv = g.values.size(), nn = g.nodes.size();
   std::vector<bool> from_wrt(nv, false), to_loss(nv, false);
   for (int w : wrt) from_wrt[w] = true;
@@ -19,7 +29,7 @@ std::vector<int> gradients(ir::Graph& g, int loss, const std::vector<int>& wrt) 
     if (any && ops::Registry::get().at(n.op).differentiable)
       for (int o : n.outputs) from_wrt[o] = true;
   }
-  to_loss[loss] = true;
+  for (int y : ys) to_loss[y] = true;
   for (size_t i = nn; i-- > 0;) {
     const ir::Node& n = g.nodes[i];
     bool any = false;
@@ -30,9 +40,11 @@ std::vector<int> gradients(ir::Graph& g, int loss, const std::vector<int>& wrt) 
 
   ops::GradBuilder b(g);
   std::vector<int> cot(nv, -1);
-  cot[loss] = b.scalar(1.0);
-  g.values[cot[loss]].name = g.fresh_name("d." + g.values[loss].name);
-  g.reindex();
+  for (size_t k = 0; k < ys.size(); ++k) {
+    int y = ys[k];
+    cot[y] = cot[y] < 0 ? dys_in[k] : b.emit("add", {cot[y], dys_in[k]});
+    if (cot.size() < g.values.size()) cot.resize(g.values.size(), -1);
+  }
   for (size_t i = nn; i-- > 0;) {
     ir::Node n = g.nodes[i];  // copy: emitting nodes may reallocate g.nodes
     const ops::Schema& s = ops::Registry::get().at(n.op);

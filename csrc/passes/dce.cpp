@@ -1,5 +1,5 @@
 // Dead-code elimination: a node stays if it has a side effect or some result is used by a
-// kept node or is a graph output.
+// kept node or is a graph output; a nested graph stays while a kept node runs it.
 #include "ops/registry.h"
 #include "passes/passes.h"
 
@@ -20,6 +20,13 @@ void dead_code_elimination(ir::Graph& g) {
   std::vector<bool> drop(keep.size());
   for (size_t i = 0; i < keep.size(); ++i) drop[i] = !keep[i];
   drop_nodes(g, drop);
+  std::vector<ir::Graph> bodies;
+  for (ir::Graph& b : g.bodies) {
+    bool used = false;
+    for (const ir::Node& n : g.nodes) used = used || ir::attr_str(n.attrs, "body", "") == b.name;
+    if (used) bodies.push_back(std::move(b));
+  }
+  g.bodies = std::move(bodies);
 }
 
 void drop_nodes(ir::Graph& g, const std::vector<bool>& drop) {

@@ -81,6 +81,7 @@ void fuse_dense(ir::Graph& g) {
 }
 
 void optimize(ir::Graph& g) {
+  for (ir::Graph& b : g.bodies) optimize(b);  // a nested graph's interface stays as it is
   const char* env = std::getenv("KILN_CHECK_IR");
   bool check = env && std::string(env) == "1";
   auto checked = [&](void (*pass)(ir::Graph&), const char* name) {

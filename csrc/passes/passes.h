@@ -16,6 +16,9 @@ namespace kiln::passes {
 // Appends the backward nodes of `loss` (an f32[] value) with respect to each of `wrt` and returns
 // their cotangent values, in order. A value the loss does not depend on gets zeros.
 std::vector<int> gradients(ir::Graph& g, int loss, const std::vector<int>& wrt);
+// The vector-Jacobian product: given cotangent values `dys` of the values `ys` (already in g),
+// appends the backward nodes and returns the cotangent of each of `wrt` (zeros where none).
+std::vector<int> vjp(ir::Graph& g, const std::vector<int>& ys, const std::vector<int>& dys, const std::vector<int>& wrt);
 
 struct OptimizerSpec {
   std::string name;                    // sgd, rmsprop, adagrad, adadelta, adam, adamax, nadam

@@ -11,6 +11,21 @@
 
 namespace kiln::rt {
 
+namespace {
+// A nested graph's Execution, leased from its program for as long as the parent's Execution lives.
+class NestedRun final : public kernels::Subgraph {
+ public:
+  NestedRun(const Program& p, const ir::Sizes& sizes) : p_(p), lease_(p.acquire(sizes)) {}
+  const std::vector<kernels::TensorView>& inputs() const override { return lease_->inputs; }
+  const std::vector<kernels::TensorView>& outputs() const override { return lease_->outputs; }
+  void run(kernels::ExecContext& ctx) override { p_.run_nested(*lease_, ctx); }
+
+ private:
+  const Program& p_;
+  Program::Lease lease_;
+};
+}  // namespace
+
 Program::Program(std::shared_ptr<Store> store, ir::Graph g, uint64_t seed, bool check_numerics, kernels::Device device)
     : store_(std::move(store)), g_(std::move(g)), check_numerics_(check_numerics), device_(device) {
   ir::verify(g_);
@@ -21,6 +36,10 @@ Program::Program(std::shared_ptr<Store> store, ir::Graph g, uint64_t seed, bool 
                        " kernel, so this graph cannot run on " + kernels::device_name(device_) +
                        " (a program runs on one device, with no fallback to another)");
     kernels_.push_back(k);
+    const ops::Schema& schema = ops::Registry::get().at(n.op);
+    bodies_.push_back(schema.runs_body() ? std::make_unique<Program>(store_, ops::body_of(g_, n.attrs, n.op), seed,
+                                                                     check_numerics, device_)
+                                         : nullptr);
   }
   persistent_.resize(g_.values.size());
   auto bind_decl = [&](int v) {
@@ -76,12 +95,12 @@ void Program::check_sizes(const ir::Sizes& sizes) const {
     for (int v : n.outputs) want.push_back(bound(g_.values[v].type));
     std::vector<ir::Type> got;
     try {
-      got = ops::infer(n.op, in, n.attrs);
+      got = ops::infer(n.op, in, n.attrs, &g_);
     } catch (const Error& e) {
       throw ShapeError(where(n) + "at " + sizes.str() + ": " + e.what());
     }
     for (size_t i = 0; i < got.size() && i < want.size(); ++i)
-      if (got[i] != want[i])
+      if (bound(got[i]) != want[i])  // a result type taken from a nested graph keeps its names
         throw ShapeError(where(n) + "at " + sizes.str() + " result " + std::to_string(i) + " is " + got[i].str() +
                          ", not " + want[i].str());
   }
@@ -137,6 +156,7 @@ std::unique_ptr<Execution> Program::make_execution(const ir::Sizes& sizes) const
   for (size_t i = 0; i < g_.nodes.size(); ++i) {
     for (int v : g_.nodes[i].inputs) e->steps[i].in.push_back(view(v));
     for (int v : g_.nodes[i].outputs) e->steps[i].out.push_back(view(v));
+    if (bodies_[i]) e->steps[i].body = std::make_unique<NestedRun>(*bodies_[i], sizes);
   }
   for (int v : g_.inputs) e->inputs.push_back(view(v));
   for (int v : g_.outputs) e->outputs.push_back(view(v));
@@ -290,13 +310,30 @@ void Program::run(Execution& ex) const {
   bool profiling = profiling_.load(std::memory_order_relaxed);
   if (check_numerics_) check_stored(ex);
   std::vector<double> seconds(profiling ? g_.nodes.size() : 0, 0.0);
+  run_nodes(ex, ex.ctx, profiling ? &seconds : nullptr);
+  if (profiling) {
+    std::lock_guard<std::mutex> lock(mu_);
+    for (size_t i = 0; i < seconds.size() && i < times_.size(); ++i) {
+      times_[i].seconds += seconds[i];
+      ++times_[i].calls;
+    }
+  }
+}
+
+void Program::run_nested(Execution& ex, kernels::ExecContext& ctx) const {
+  if (ex.steps.size() != g_.nodes.size()) throw ValueError("this Execution belongs to another program");
+  if (check_numerics_) check_inputs(g_, g_.inputs, ex.inputs);
+  run_nodes(ex, ctx, nullptr);
+}
+
+void Program::run_nodes(Execution& ex, kernels::ExecContext& ctx, std::vector<double>* seconds) const {
   for (size_t i = 0; i < ex.steps.size(); ++i) {
     const ir::Node& n = g_.nodes[i];
     Execution::Step& s = ex.steps[i];
     try {
-      auto t0 = profiling ? std::chrono::steady_clock::now() : std::chrono::steady_clock::time_point{};
-      kernels_[i](kernels::KernelArgs{n, s.in, s.out, ex.ctx});
-      if (profiling) seconds[i] = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+      auto t0 = seconds ? std::chrono::steady_clock::now() : std::chrono::steady_clock::time_point{};
+      kernels_[i](kernels::KernelArgs{n, s.in, s.out, ctx, s.body.get()});
+      if (seconds) (*seconds)[i] = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
       if (check_numerics_) check_node(g_, n, s.in, s.out, writes_[i]);
     } catch (const OutOfMemory& e) {
       throw OutOfMemory(where(n) + e.what());
@@ -304,13 +341,6 @@ void Program::run(Execution& ex) const {
       throw;  // already names the node
     } catch (const Error& e) {
       throw ValueError(where(n) + e.what());
-    }
-  }
-  if (profiling) {
-    std::lock_guard<std::mutex> lock(mu_);
-    for (size_t i = 0; i < seconds.size() && i < times_.size(); ++i) {
-      times_[i].seconds += seconds[i];
-      ++times_[i].calls;
     }
   }
 }

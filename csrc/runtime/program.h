@@ -25,6 +25,7 @@ namespace kiln::rt {
 struct Execution {
   struct Step {
     std::vector<kernels::TensorView> in, out;
+    std::unique_ptr<kernels::Subgraph> body;  // the nested graph's own run, for ops that have one
   };
   ir::Sizes sizes;
   int64_t batch = 0;  // sizes.batch
@@ -78,6 +79,10 @@ class Program {
   // Runs every node once on `ex`. Holds the locks of the stored tensors the program touches for
   // the whole run: shared for those it only reads, exclusive for those it writes.
   void run(Execution& ex) const;
+  // Runs a nested graph's program (one per node that runs a body, made by the program holding
+  // it) within its parent's run: the parent holds the locks, and `ctx` is the parent's, so a
+  // random op in a step draws the same numbers at every step of one run.
+  void run_nested(Execution& ex, kernels::ExecContext& ctx) const;
 
   // The memory plan for these sizes (cached, a bounded number of them, least recently used
   // evicted). A graph with named dims is re-inferred with their lengths put in the first time,
@@ -105,6 +110,7 @@ class Program {
 
  private:
   std::unique_ptr<Execution> make_execution(const ir::Sizes& sizes) const;
+  void run_nodes(Execution& ex, kernels::ExecContext& ctx, std::vector<double>* seconds) const;
   void check_sizes(const ir::Sizes& sizes) const;
   void release(std::unique_ptr<Execution> e) const;
   std::string where(const ir::Node& n) const;
@@ -118,6 +124,7 @@ class Program {
   const ir::Graph g_;
   std::vector<std::shared_ptr<Tensor>> persistent_;  // by value id; null for non-persistent
   std::vector<kernels::Kernel> kernels_;                  // by node
+  std::vector<std::unique_ptr<Program>> bodies_;          // by node: its nested graph's program, or null
   std::vector<Access> access_;                        // sorted by address: one global lock order
   const bool check_numerics_;
   const kernels::Device device_;

@@ -2,6 +2,7 @@
 inference (`_core.infer`), a runner, and an expected-vs-got comparison whose tolerance scales
 with magnitude (llm.c's validate_result, MLX's assertEqualArray)."""
 import pathlib
+import re
 import sys
 
 import numpy as np
@@ -38,7 +39,7 @@ def fmt_attrs(attrs):
 
 def fmt_type(t):
     dtype, dims = t
-    return "%s[%s]" % (dtype, ",".join("?" if d is None else "?*%d" % -d if d < 0 else str(d) for d in dims))
+    return "%s[%s]" % (dtype, ",".join("?" if d is None else _core.dim_text(d) if d < 0 else str(d) for d in dims))
 
 
 def concrete(t, batch):
@@ -50,6 +51,7 @@ class Graph:
 
     def __init__(self, name="g"):
         self.name = name
+        self.bodies = []  # (Graph, its outputs): nested graphs, run by scan nodes by name
         self.decls, self.nodes = [], []
         self.types = {}
         self._n = 0
@@ -69,10 +71,16 @@ class Graph:
     def state(self, name, dims):
         return self._decl("state", name, dims)
 
+    def nest(self, body, *outputs):
+        """Adds `body` (a Graph) as a nested graph giving `outputs`; returns its name."""
+        self.bodies.append((body, outputs))
+        return body.name
+
     def op(self, op, *args, attrs=None):
         """Adds a node; returns its result name (a tuple for several, None for none)."""
         attrs = dict(attrs or {})
-        out_types = _core.infer(op, [self.types[a] for a in args], attrs)
+        nested = [b.text(*outs) for b, outs in self.bodies if b.name == attrs.get("body")]
+        out_types = _core.infer(op, [self.types[a] for a in args], attrs, *nested)
         names = []
         for t in out_types:
             self._n += 1
@@ -84,9 +92,15 @@ class Graph:
         self.nodes.append("  " + call)
         return names[0] if len(names) == 1 else (tuple(names) if names else None)
 
+    def lines(self, outputs, pad=""):
+        nested = [line for b, outs in self.bodies for line in b.lines(outs, pad + "  ")]
+        own = [pad + line for line in self.decls + self.nodes + ["  output " + ", ".join("%" + o for o in outputs)]]
+        return [pad + "graph @%s {" % self.name] + nested + own + [pad + "}"]
+
     def text(self, *outputs):
-        body = self.decls + self.nodes + ["  output " + ", ".join("%" + o for o in outputs)]
-        return "kiln 1\ngraph @%s {\n%s\n}\n" % (self.name, "\n".join(body))
+        lines = self.lines(outputs)
+        v2 = self.bodies or any(re.search(r"\?[a-z]", line) for line in lines)
+        return "kiln %d\n%s\n" % (2 if v2 else 1, "\n".join(lines))
 
 
 def run(text, feeds, store=None):

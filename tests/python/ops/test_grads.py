@@ -16,6 +16,7 @@ from ophelpers import Graph, assert_close, attrs_id, ref, run, shape_id  # noqa:
 
 from kiln import _core  # noqa: E402
 import test_recurrent_ops  # noqa: E402
+import test_scan_op  # noqa: E402
 
 _rng = np.random.default_rng(777)
 
@@ -338,7 +339,7 @@ def conv_cases():
 
 GRAD_CASES = (unary_cases() + binary_cases() + pow_cases() + structural_cases() + reduce_prod_cases()
               + shape_cases() + linalg_cases() + loss_cases() + conv_cases())
-GRAD_TESTED_OPS = {c.op for c in GRAD_CASES} | test_recurrent_ops.GRAD_TESTED_OPS  # their own grad checks
+GRAD_TESTED_OPS = {c.op for c in GRAD_CASES} | test_recurrent_ops.GRAD_TESTED_OPS | test_scan_op.GRAD_TESTED_OPS  # their own grad checks
 
 
 @pytest.mark.parametrize("case", [c.param() for c in GRAD_CASES])
