@@ -135,7 +135,9 @@ SliceRange slice_range(const Type& x, const AttrReader& a) {
   int ax = norm_axis(a.get_int("axis"), x.rank(), "slice");
   int64_t d = x.dims[ax];
   if (ir::is_batch(d))
-    throw ShapeError("axis " + std::to_string(ax) + " of " + x.str() + " is the batch dim ?, which cannot be sliced");
+    throw ShapeError("axis " + std::to_string(ax) + " of " + x.str() + " is " +
+                     (ir::has_batch(d) ? std::string("the batch dim ?") : "the dynamic dim " + ir::dim_text(d)) +
+                     ", which cannot be sliced");
   int64_t b0 = a.get_int("begin"), e0 = a.has("end") ? a.get_int("end") : d;
   int64_t b = b0 < 0 ? b0 + d : b0, e = e0 < 0 ? e0 + d : e0;
   if (!(0 <= b && b <= e && e <= d))

@@ -62,11 +62,69 @@ def lower(outputs, inputs, training, name="main", return_names=False, updates=()
     for var, _ in updates:
         if not isinstance(var, Variable):
             raise TypeError("an update must assign a kiln variable, got %r" % (var,))
-    def resolve(t):
-        while isinstance(t, PhaseSwitch):
-            t = t.inputs[0] if training else t.inputs[1]
-        return t
+    lines, variables, names = _graph_lines(outputs, inputs, training, name, updates, trainable, "")
+    text = _header(lines) + "\n".join(lines) + "\n"
+    return (text, variables, names) if return_names else (text, variables)
 
+
+class StepGraph:
+    """A scan's step as tensors (backend/rnn.py): its inputs (stand-ins for one step's slices and
+    states, then the outer tensors it captures) and its outputs."""
+
+    def __init__(self, inputs, outputs):
+        self.inputs, self.outputs = list(inputs), list(outputs)
+
+    def lines(self, training, name, pad):
+        return _graph_lines(self.outputs, self.inputs, training, name, [], None, pad)[0]
+
+    def uses_learning_phase(self):
+        stop, seen, todo = {id(t) for t in self.inputs}, set(), list(self.outputs)
+        while todo:
+            t = todo.pop()
+            if id(t) in seen or id(t) in stop:
+                continue
+            seen.add(id(t))
+            if getattr(t, "_uses_learning_phase", False):
+                return True
+            todo.extend(t.inputs)
+        return False
+
+
+class StepText:
+    """A scan's step as IR text (a graph the native autodiff wrote, read back by K.gradients)."""
+
+    def __init__(self, lines):
+        self._lines = list(lines)  # "graph @name {" ... "}", unindented
+
+    def lines(self, training, name, pad):
+        return [pad + "graph @%s {" % name] + [pad + line for line in self._lines[1:]]
+
+    def uses_learning_phase(self):
+        return False  # the native side resolved the phase when it wrote the text
+
+
+def lower_step(step, training=True, name="step"):
+    """IR text of a scan's step graph alone, for inferring the scan."""
+    lines = step.lines(training, name, "")
+    return _header(lines) + "\n".join(lines) + "\n"
+
+
+def _header(lines):
+    # Named dynamic dims (?t) and nested graphs are version 2 (docs/ir.md).
+    v2 = any(_NAMED_DIM.search(line.partition(" : ")[2]) or line.lstrip().startswith("graph @")
+             for line in lines[1:])
+    return "kiln 2\n" if v2 else "kiln 1\n"
+
+
+def _resolve(t, training):
+    while isinstance(t, PhaseSwitch):
+        t = t.inputs[0] if training else t.inputs[1]
+    return t
+
+
+def _graph_lines(outputs, inputs, training, name, updates, trainable, pad):
+    """The lines of one graph (its nested step graphs first), indented by `pad`."""
+    resolve = lambda t: _resolve(t, training)
     input_ids = {id(t) for t in inputs}
     order, seen = [], set()
     for out in list(outputs) + [v for pair in updates for v in pair]:
@@ -101,20 +159,21 @@ def lower(outputs, inputs, training, name="main", return_names=False, updates=()
 
     for t in inputs:
         name_of(t)
-    variables = [t for t in order if isinstance(t, Variable)]
+    variables = [t for t in order if isinstance(t, Variable) and id(t) not in input_ids]
     for v in variables:
         name_of(v)
 
-    lines = ["kiln 1", "graph @%s {" % name]
+    ind = pad + "  "
+    decls, nodes, bodies, body_names = [], [], [], set()
     for t in inputs:
-        lines.append("  input %%%s : %s" % (name_of(t), _type_text(t)))
+        decls.append("%sinput %%%s : %s" % (ind, name_of(t), _type_text(t)))
     trainable_ids = {id(v) for v in trainable} if trainable is not None else {id(v) for v in variables if v.trainable}
     for v in variables:
         if id(v) in trainable_ids:
-            lines.append("  param %%%s : %s" % (name_of(v), _type_text(v)))
+            decls.append("%sparam %%%s : %s" % (ind, name_of(v), _type_text(v)))
     for v in variables:
         if id(v) not in trainable_ids:
-            lines.append("  state %%%s : %s" % (name_of(v), _type_text(v)))
+            decls.append("%sstate %%%s : %s" % (ind, name_of(v), _type_text(v)))
     printed = set()  # ops with several results, printed once
     for t in order:
         if id(t) in input_ids or isinstance(t, Variable):
@@ -127,17 +186,23 @@ def lower(outputs, inputs, training, name="main", return_names=False, updates=()
         if id(results[0]) in printed:
             continue
         printed.add(id(results[0]))
+        attrs = t.attrs
+        step = getattr(t, "step", None)
+        if step is not None:  # a scan: its step graph is printed nested, under a name of its own here
+            body = "step_" + _SAFE.sub("_", results[0].name or "scan")
+            while body in body_names:
+                body += "_"
+            body_names.add(body)
+            bodies += step.lines(training, body, ind)
+            attrs = dict(attrs, body=body)
         args = ", ".join("%" + name_of(resolve(x)) for x in t.inputs)
-        lines.append("  %s = %s(%s)%s : %s" % (", ".join("%" + name_of(r) for r in results), t.op, args,
-                                               _attrs_text(t.attrs), ", ".join(_type_text(r) for r in results)))
+        nodes.append("%s%s = %s(%s)%s : %s" % (ind, ", ".join("%" + name_of(r) for r in results), t.op, args,
+                                               _attrs_text(attrs), ", ".join(_type_text(r) for r in results)))
     for var, value in updates:
-        lines.append("  assign(%%%s, %%%s)" % (name_of(var), name_of(resolve(value))))
-    lines.append("  output " + ", ".join("%" + name_of(resolve(t)) for t in outputs))
-    lines.append("}")
-    if any(_NAMED_DIM.search(line.partition(" : ")[2]) for line in lines[2:]):
-        lines[0] = "kiln 2"  # named dynamic dims (?t) are version 2 (docs/ir.md)
-    text = "\n".join(lines) + "\n"
-    return (text, variables, names) if return_names else (text, variables)
+        nodes.append("%sassign(%%%s, %%%s)" % (ind, name_of(var), name_of(resolve(value))))
+    nodes.append(ind + "output " + ", ".join("%" + name_of(resolve(t)) for t in outputs))
+    lines = ["%sgraph @%s {" % (pad, name)] + bodies + decls + nodes + [pad + "}"]
+    return lines, variables, names
 
 
 def name_new_tensors(outputs, first_id, stem):

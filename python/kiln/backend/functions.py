@@ -9,8 +9,9 @@ import re
 import numpy as np
 
 from .. import _core
-from ..lower import lower
+from ..lower import StepText, lower
 from ..device import get_device
+from .rnn import scan
 from .tensor import Placeholder, Tensor, make, make_multi
 from .variables import Variable, store
 
@@ -154,23 +155,44 @@ def gradients(loss, variables):
         wrt.append(names[id(v)])
     grad_text = _core.gradients(text, wrt)
     by_name = dict(_tensors_by_name(names, [loss] + variables + feeds))
+    steps = _nested_graphs(grad_text)
     for line in grad_text.splitlines():
-        m = _NODE.match(line)
+        m = _NODE.match(line)  # top-level nodes only: a nested graph's lines are indented further
         if not m:
             continue
         results, op, args, attrs, _ = m.groups()
         results = [r.strip()[1:] for r in results.split(",")]
-        if results[0] in by_name:
+        if all(r in by_name for r in results):
             continue
         inputs = [by_name[a.strip()[1:]] for a in args.split(",") if a.strip()]
         attrs = {k: _attr_value(v) for k, v in _ATTR.findall(attrs or "")}
-        if len(results) == 1:
+        if op == "scan":
+            # a backward loop, or the forward one asked to save its states (computed again here,
+            # with the saved states as extra results)
+            step = StepText(steps[attrs.pop("body")])
+            made = scan(step, inputs, attrs)
+            by_name.update((r, t) for r, t in zip(results, made) if r not in by_name)
+        elif len(results) == 1:
             by_name[results[0]] = make(op, inputs, attrs)
         else:
             by_name.update(zip(results, make_multi(op, inputs, attrs)))
     out_line = grad_text.strip().splitlines()[-2].strip()
     outs = [o.strip()[1:] for o in out_line[len("output"):].split(",")]
     return [by_name[o] for o in outs[1:]]
+
+
+def _nested_graphs(text):
+    """{name: lines} of the graphs nested in the top-level graph of `text`, unindented."""
+    out, current = {}, None
+    for line in text.splitlines():
+        if current is None and line.startswith("  graph @"):
+            current = [line[2:]]
+        elif current is not None:
+            current.append(line[2:])
+            if line == "  }":
+                out[current[0][len("graph @"):-2]] = current
+                current = None
+    return out
 
 
 def _tensors_by_name(names, roots):

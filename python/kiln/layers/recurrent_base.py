@@ -15,6 +15,7 @@ time that every batch has B rows.
 import numpy as np
 
 from .. import backend as K
+from ..backend.rnn import batch_column
 from ..backend.tensor import make
 from ..graph.layer import InputSpec, Layer
 
@@ -94,9 +95,7 @@ class Recurrent(Layer):
     @staticmethod
     def _column(x):
         """[batch, 1] from x [batch, time, ...]: a tensor of the batch's rows (its values unused)."""
-        while len(x.shape) > 2:
-            x = K.squeeze(make("slice", [x], {"axis": 1, "begin": 0, "end": 1}), 1)
-        return make("slice", [x], {"axis": 1, "begin": 0, "end": 1})
+        return batch_column(x)
 
     # Statefulness.
     n_states_default = 1
