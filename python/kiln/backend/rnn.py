@@ -92,7 +92,8 @@ def _scanned(step_function, inputs, initial_states, go_backwards, mask, constant
     stand_ins = sequences + states + [previous]
     captured = _captures([output] + new_states, stand_ins)
     step = StepGraph(stand_ins + captured, [output] + new_states + [output])
-    operands = [inputs] + ([mask] if mask is not None else []) + initial_states + [_zeros_like_step(output, inputs)]
+    operands = [inputs] + ([mask] if mask is not None else []) + initial_states
+    operands.append(_zeros_like_step(output, inputs, initial_states))
     results = scan(step, operands + captured, {"sequences": len(sequences), "states": len(states) + 1})
     outputs, last_states, last_output = results[0], results[1:-1], results[-1]
     return last_output, outputs, last_states
@@ -172,9 +173,13 @@ def batch_column(x):
     return expand_dims(x, -1)
 
 
-def _zeros_like_step(output, inputs):
-    """Zeros of one step output's type [batch, ...], with the batch of `inputs` [batch, time, ...]
-    (made from shapes alone: broadcast_like does not read its reference's data)."""
+def _zeros_like_step(output, inputs, states):
+    """Zeros of one step output's type [batch, ...], shaped like a state of that type when there
+    is one, else from the batch of `inputs` [batch, time, ...] (from shapes alone: broadcast_like
+    does not read its reference's data)."""
+    like = next((s for s in states if tuple(s.ir_shape) == tuple(output.ir_shape)), None)
+    if like is not None:
+        return make("broadcast_like", [constant(0.0), like])
     shaped = batch_column(inputs)
     for axis, d in enumerate(output.ir_shape[1:], start=1):
         if axis > 1:
