@@ -12,6 +12,7 @@
 #include <omp.h>
 #endif
 
+#include "bundle/bundle.h"
 #include "cuda/device.h"
 #include "ir/ir.h"
 #include "kernels/cpu/data_checks.h"
@@ -407,6 +408,29 @@ PYBIND11_MODULE(_core, m) {
       .def("set_profiling", &PyProgram::set_profiling)
       .def("profile", &PyProgram::profile);
 
+  // IR bundles (bundle/bundle.h): load_bundle(dir, device) -> (store, {name: Program}, {name: (inputs, outputs)},
+  // kiln_version); write_bundle(dir, [(name, text, runs)], store, kiln_version).
+  m.def(
+      "load_bundle",
+      [](const std::string& dir, const std::string& device) {
+        bundle::Bundle b = bundle::load(dir, kernels::device_named(device));
+        py::dict programs, ports;
+        for (auto& [name, p] : b.programs) {
+          programs[py::str(name)] = PyProgram(p);
+          py::list ins, outs;
+          for (const bundle::Port& q : b.manifest.ports(b.manifest.inputs, name)) ins.append(py::make_tuple(q.value, type_to_py(q.type)));
+          for (const bundle::Port& q : b.manifest.ports(b.manifest.outputs, name)) outs.append(py::make_tuple(q.value, type_to_py(q.type)));
+          ports[py::str(name)] = py::make_tuple(ins, outs);
+        }
+        return py::make_tuple(b.store, programs, ports, b.manifest.kiln_version);
+      },
+      py::arg("dir"), py::arg("device") = "cpu");
+  m.def("write_bundle", [](const std::string& dir, const std::vector<std::tuple<std::string, std::string, uint64_t>>& programs,
+                           const std::shared_ptr<rt::Store>& store, const std::string& version) {
+    std::vector<bundle::ProgramText> texts;
+    for (auto& [name, text, runs] : programs) texts.push_back({name, text, runs});
+    bundle::write(dir, texts, *store, version);
+  });
   m.def("set_num_threads", [](int n) {
 #ifdef KILN_HAVE_OPENMP
     omp_set_num_threads(n);

@@ -107,6 +107,8 @@ class Graph {
 // Text form. parse() trusts nothing: every error names the line and column and echoes the line.
 Graph parse(const std::string& text);
 std::string print(const Graph& g);
+// One type written as the IR writes it ("f32[?,784]", "f32[?,?t,3]"); a ParseError otherwise.
+Type parse_type(const std::string& text);
 // Re-infers every node's output types from the op schemas and checks them against the declared
 // ones; checks arity, attributes, single definition and use before definition. Nested graphs are
 // verified first, each on its own (declaring only inputs), then as the interface their node needs.

@@ -240,6 +240,13 @@ class LineParser {
 
 }  // namespace
 
+Type parse_type(const std::string& text) {
+  LineParser p(text, 1);
+  Type t = p.parse_type();
+  p.expect_end();
+  return t;
+}
+
 Graph parse(const std::string& text) {
   std::vector<std::string> lines;
   {

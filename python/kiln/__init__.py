@@ -23,6 +23,7 @@ from . import layers, models  # noqa: E402,F401
 from .layers import Input  # noqa: E402,F401
 from .models import Model  # noqa: E402,F401
 from .device import devices, get_device, set_device  # noqa: E402,F401
+from .saving.bundle import load_bundle  # noqa: E402,F401
 
 initializations = initializers
 

@@ -332,6 +332,12 @@ class Container(Layer):
         from ..saving.model_config import to_yaml
         return to_yaml(self, **kwargs)
 
+    def export(self, directory):
+        """An IR bundle in `directory` for the native tools (kiln-run, kiln-bench, the C++ API) and
+        kiln.load_bundle: the compiled programs, weights and training state (docs/persistence.md)."""
+        from ..saving.bundle import export
+        export(self, directory)
+
     def save(self, filepath, overwrite=True):
         """Config, weights, compile arguments and training state in one HDF5 file (Keras 1.2's
         layout, written atomically); `kiln.models.load_model` continues training exactly."""
