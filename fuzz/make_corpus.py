@@ -1,8 +1,11 @@
-"""Writes the seed corpus and dictionary of the IR fuzz target (fuzz/corpus/ir, fuzz/ir.dict):
-the golden IR files plus the predict and train programs of small models of every layer kind,
-and one dictionary entry per token of the IR (keywords, op names, attribute names). Rerun it
-when layers or ops are added: python fuzz/make_corpus.py"""
+"""Writes the seed corpora and dictionaries of the fuzz targets: fuzz/corpus/ir and fuzz/ir.dict
+(the golden IR files plus the predict and train programs of small models of every layer kind,
+and one dictionary entry per token of the IR: keywords, op names, attribute names), and
+fuzz/corpus/bundle and fuzz/bundle.dict (some of those models exported as IR bundles, each
+bundle's files in one input, every file after a line "=== NAME"). Rerun it when layers, ops or
+the bundle format change: python fuzz/make_corpus.py"""
 import shutil
+import tempfile
 from pathlib import Path
 
 import numpy as np
@@ -62,10 +65,21 @@ class _Cell(Recurrent):
         return h, [h]
 
 
+BUNDLES = HERE / "corpus" / "bundle"
+BUNDLE_MODELS = ("mlp", "conv", "dynlstm", "scan")
+
+
+def bundle_input(folder):
+    """A bundle's files as one fuzz input (the format fuzz/fuzz_bundle.cpp splits)."""
+    files = sorted(folder.iterdir(), key=lambda p: (p.name != "manifest.txt", p.name))
+    return b"\n".join(b"=== " + p.name.encode() + b"\n" + p.read_bytes() for p in files)
+
+
 def main():
-    if CORPUS.exists():
-        shutil.rmtree(CORPUS)
-    CORPUS.mkdir(parents=True)
+    for folder in (CORPUS, BUNDLES):
+        if folder.exists():
+            shutil.rmtree(folder)
+        folder.mkdir(parents=True)
     for f in sorted((HERE.parent / "tests" / "ir").glob("*.kir")):
         shutil.copy(f, CORPUS / f.name)
     np.random.seed(0)
@@ -73,6 +87,10 @@ def main():
         model.compile(optimizer="adam", loss=loss)
         for kind in ("predict", "train"):
             (CORPUS / ("%s_%s.kir" % (name, kind))).write_text(model.ir(kind))
+        if name in BUNDLE_MODELS:
+            with tempfile.TemporaryDirectory() as tmp:
+                model.export(Path(tmp) / name)
+                (BUNDLES / ("%s.bundle" % name)).write_bytes(bundle_input(Path(tmp) / name))
     tokens = ["kiln", "graph", "input", "param", "state", "output", "f32", "i32", "?", "?*", "?t", "?*?t", "?u", "init",
               "seed"]
     tokens += _core.op_names()
@@ -84,7 +102,11 @@ def main():
             seen.add(t)
             lines.append('"%s"' % t)
     (HERE / "ir.dict").write_text("\n".join(lines) + "\n")
-    print("wrote %d corpus files and %d dictionary tokens" % (len(list(CORPUS.iterdir())), len(lines)))
+    words = ["=== ", "kiln-bundle 1", "kiln-version", "weights", "program", "runs", "input", "output", "tensor",
+             "offset", "bytes", "manifest.txt", "predict.kir", "train.kir", "weights.bin", "f32[", "?,", "]"]
+    (HERE / "bundle.dict").write_text("\n".join('"%s"' % w for w in words) + "\n")
+    print("wrote %d IR corpus files, %d bundles, %d dictionary tokens"
+          % (len(list(CORPUS.iterdir())), len(list(BUNDLES.iterdir())), len(lines)))
 
 
 if __name__ == "__main__":

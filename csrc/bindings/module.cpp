@@ -425,6 +425,12 @@ PYBIND11_MODULE(_core, m) {
         return py::make_tuple(b.store, programs, ports, b.manifest.kiln_version);
       },
       py::arg("dir"), py::arg("device") = "cpu");
+  m.def("load_bundle_files", [](const std::map<std::string, py::bytes>& files) {  // the loader on files in memory
+    bundle::Files fs;
+    for (auto& [name, bytes] : files) fs[name] = std::string(bytes);
+    bundle::Bundle b = bundle::load_files(fs, "<memory>");
+    return py::make_tuple(b.store, b.programs.size());
+  });
   m.def("write_bundle", [](const std::string& dir, const std::vector<std::tuple<std::string, std::string, uint64_t>>& programs,
                            const std::shared_ptr<rt::Store>& store, const std::string& version) {
     std::vector<bundle::ProgramText> texts;
