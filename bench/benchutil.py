@@ -4,9 +4,12 @@ import os
 import time
 
 
-def arguments(doc, profile_help):
-    """The options every comparison script takes: --threads, --repeats, --quick, --no-torch, --profile."""
+def arguments(doc, profile_help, more=None):
+    """The options every comparison script takes: --threads, --repeats, --quick, --no-torch, --profile;
+    more(parser) adds a script's own."""
     ap = argparse.ArgumentParser(description=doc.split("\n")[0])
+    if more:
+        more(ap)
     ap.add_argument("--threads", type=int, default=os.cpu_count())
     ap.add_argument("--repeats", type=int, default=3)
     ap.add_argument("--quick", action="store_true", help="fewer samples, one repeat")
