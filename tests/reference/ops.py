@@ -436,6 +436,29 @@ def dropout_values(n, rate, seed, step):
     return np.where(r >= np.uint64(int(rate * 16777216.0)), 1.0 / (1.0 - rate), 0.0)
 
 
+def uniform_values(n, seed, step):
+    """random_uniform's uniforms in (0, 1) (kernels/cpu/random.h UniformStream): element i is
+    (top 24 bits of hash(seed, step, i) + 0.5) / 2^24."""
+    base = _mix64(np.uint64(seed) ^ _mix64(np.uint64(step)))
+    with np.errstate(over="ignore"):
+        r = _mix64(base + np.arange(n, dtype=np.uint64)) >> np.uint64(40)
+    return (r.astype(np.float64) + 0.5) / 16777216.0
+
+
+def random_uniform(n, seed, step, low=0.0, high=1.0):
+    return low + (high - low) * uniform_values(n, seed, step)
+
+
+def random_normal(n, seed, step, mean=0.0, stddev=1.0):
+    """Box-Muller on uniforms 2i and 2i+1."""
+    u = uniform_values(2 * n, seed, step)
+    return mean + stddev * np.sqrt(-2.0 * np.log(u[0::2])) * np.cos(2 * np.pi * u[1::2])
+
+
+def random_binomial(n, seed, step, p=0.5):
+    return (uniform_values(n, seed, step) < p).astype(np.float64)
+
+
 def dropout_mask_support(rate=0.5):
     return (0.0, 1.0 / (1.0 - rate))
 

@@ -1,4 +1,8 @@
-// dropout_mask: counter-based randomness (random.h).
+// dropout_mask, random_uniform/normal/binomial: counter-based randomness (random.h); and
+// stop_gradient, a copy.
+#include <cmath>
+#include <cstring>
+
 #include "kernels/cpu/kernel.h"
 #include "kernels/cpu/random.h"
 
@@ -14,5 +18,41 @@ static void dropout_mask_k(const KernelArgs& a) {
 }
 
 KILN_CPU_KERNEL(dropout_mask, dropout_mask_k);
+
+// Fills the result with f(stream, i) for every element i.
+template <typename F>
+static void fill(const KernelArgs& a, F f) {
+  UniformStream u(static_cast<uint64_t>(a.attrs().get_int("seed")), a.ctx.step);
+  float* out = a.out[0].f();
+  int64_t n = a.out[0].numel;
+#pragma omp parallel for if (n > kParallelMin)
+  for (int64_t i = 0; i < n; ++i) out[i] = static_cast<float>(f(u, static_cast<uint64_t>(i)));
+}
+
+static void random_uniform_k(const KernelArgs& a) {
+  double lo = a.attrs().get_float("low"), hi = a.attrs().get_float("high");
+  fill(a, [&](const UniformStream& u, uint64_t i) { return lo + (hi - lo) * u(i); });
+}
+
+static void random_normal_k(const KernelArgs& a) {
+  double mean = a.attrs().get_float("mean"), sd = a.attrs().get_float("stddev");
+  fill(a, [&](const UniformStream& u, uint64_t i) {
+    return mean + sd * std::sqrt(-2.0 * std::log(u(2 * i))) * std::cos(6.283185307179586 * u(2 * i + 1));
+  });
+}
+
+static void random_binomial_k(const KernelArgs& a) {
+  double p = a.attrs().get_float("p");
+  fill(a, [&](const UniformStream& u, uint64_t i) { return u(i) < p ? 1.0 : 0.0; });
+}
+
+static void stop_gradient_k(const KernelArgs& a) {
+  std::memcpy(a.out[0].data, a.in[0].data, static_cast<size_t>(a.out[0].numel) * 4);
+}
+
+KILN_CPU_KERNEL(random_uniform, random_uniform_k);
+KILN_CPU_KERNEL(random_normal, random_normal_k);
+KILN_CPU_KERNEL(random_binomial, random_binomial_k);
+KILN_CPU_KERNEL(stop_gradient, stop_gradient_k);
 
 }  // namespace kiln::cpu

@@ -19,6 +19,10 @@ _ALLOWED_KWARGS = {"input_shape", "batch_input_shape", "batch_size", "input_dtyp
                    "weights", "input_dim", "input_length"}
 
 
+# A weight above this many elements (16 GiB of float32) is refused before anything is allocated.
+MAX_WEIGHT_ELEMENTS = 1 << 32
+
+
 class LayerNodeError(AttributeError, AssertionError):
     """A layer property that is ill-defined because the layer has several inbound nodes (or
     none). Keras 1.2 raises AttributeError (so `hasattr(layer, 'output')` is False for a shared
@@ -124,6 +128,9 @@ class Layer:
             shape, name = initializer, shape
             initializer = "glorot_uniform"
         shape = tuple(int(d) for d in shape)
+        if any(d < 0 for d in shape) or int(np.prod(shape, dtype=np.float64)) > MAX_WEIGHT_ELEMENTS:
+            raise ValueError("%s: weight %r of shape %s is not one kiln makes (negative, or more than 2^32 elements)"
+                             % (self.name, name, shape))
         value = initializers.get(initializer)(shape)
         v = K.Variable(value, name="%s_%s" % (self.name, name), trainable=trainable)
         (self._trainable_weights if trainable else self._non_trainable_weights).append(v)

@@ -43,6 +43,9 @@ class BatchNormalization(Layer):
         return super().__call__(x, mask, **kwargs)
 
     def build(self, input_shape):
+        if not isinstance(self.axis, int) or not -len(input_shape) <= self.axis < len(input_shape):
+            raise ValueError("Layer %s: axis %r is not an axis of its input of shape %s"
+                             % (self.name, self.axis, tuple(input_shape)))
         axis = self.axis % len(input_shape)
         n = input_shape[axis]
         if n is None:

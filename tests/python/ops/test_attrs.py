@@ -15,6 +15,7 @@ import pytest
 sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent))
 import test_ops  # noqa: E402
 import test_recurrent_ops  # noqa: E402
+import test_random_ops  # noqa: E402
 import test_scan_op  # noqa: E402
 import test_optimizers  # noqa: E402
 from ophelpers import Graph, fmt_attr, run  # noqa: E402
@@ -103,7 +104,8 @@ def _cases():
     out["nadam_schedule"] = [({}, _update_runner("nadam_schedule")),
                              ({"beta_1": 0.85, "schedule_decay": 0.01}, _update_runner("nadam_schedule"))]
     out["increment"] = [({}, _update_runner("increment")), ({"by": 2.5}, _update_runner("increment"))]
-    for op, attrs, runner in test_recurrent_ops.attr_cases() + test_scan_op.attr_cases():
+    for op, attrs, runner in test_recurrent_ops.attr_cases() + test_scan_op.attr_cases() + \
+            test_random_ops.attr_cases():
         out.setdefault(op, []).append((attrs, runner))
     return out
 

@@ -15,6 +15,7 @@ from ophelpers import EPS32, TINY32, Graph, assert_close, attrs_id, ref, run, sh
 
 from kiln import _core  # noqa: E402
 import test_recurrent_ops  # noqa: E402
+import test_random_ops  # noqa: E402
 import test_scan_op  # noqa: E402
 
 # op name -> NumPy reference. test_registry.py checks this covers every registered op that is
@@ -52,6 +53,7 @@ REFERENCES = {
 }
 REFERENCES.update(test_recurrent_ops.REFERENCES)
 REFERENCES.update(test_scan_op.REFERENCES)
+REFERENCES.update(test_random_ops.REFERENCES)
 # Ops whose meaning depends on whether operand 0 carries the batch dim `?` (a fact of the IR
 # type, not of the array): their reference takes batched=True/False.
 REF_BATCHED = {"reshape"}
@@ -675,7 +677,7 @@ FORWARD_CASES = (unary_cases() + binary_cases() + pow_cases() + const_cases() + 
 # dropout_mask is random: test_dropout_mask_* below check its statistics instead of values.
 STATISTICAL = {"dropout_mask"}
 # The multi-result recurrent ops have their own cases (test_recurrent_ops.py).
-TESTED_OPS = {c.op for c in FORWARD_CASES} | STATISTICAL | test_recurrent_ops.TESTED_OPS | test_scan_op.TESTED_OPS
+TESTED_OPS = {c.op for c in FORWARD_CASES} | STATISTICAL | test_recurrent_ops.TESTED_OPS | test_scan_op.TESTED_OPS | test_random_ops.TESTED_OPS
 
 
 @pytest.mark.parametrize("case", [c.param() for c in FORWARD_CASES])
