@@ -172,7 +172,8 @@ def test_a_lambda_is_refused_before_anything_is_written(tmp_path):
     good.save(path)
     before = open(path, "rb").read()
     x = Input(shape=(6,))
-    bad = Model(x, Lambda(lambda t: t * 2.0, name="twice")(x))
+    scale = K.variable(2.0)
+    bad = Model(x, Lambda(lambda t: t * scale, name="twice")(x))
     with pytest.raises(ValueError, match="twice"):
         bad.save(path)
     assert open(path, "rb").read() == before
