@@ -4,6 +4,7 @@ training, the files hold op lists and no code, what cannot be traced is refused 
 a tampered op list is a clean ValueError naming the layer."""
 import copy
 import json
+import os
 
 import numpy as np
 import pytest
@@ -362,7 +363,7 @@ def test_fuzzed_op_lists_load_or_fail_cleanly():
             rng.choice(nodes).append(rng.choice(odd))
 
     def cases():
-        for i in range(200):
+        for i in range(int(os.environ.get("KILN_FUZZ_OPS", 200))):
             config = copy.deepcopy(valid)
             lambdas = [l for l in config["config"]["layers"] if l["class_name"] == "Lambda"]
             for _ in range(rng.randint(1, 3)):
@@ -373,4 +374,4 @@ def test_fuzzed_op_lists_load_or_fail_cleanly():
             yield i, json.dumps(config)
 
     out = check(lambda case: model_from_json(case[1]), cases(), (ValueError,), describe=lambda c: "case %d" % c[0])
-    assert out.rejected > 100 and out.accepted > 0, (out.accepted, out.rejected)
+    assert out.rejected > out.accepted > 0, (out.accepted, out.rejected)
