@@ -54,10 +54,15 @@ def record(calls, first_id, x, out):
     calls.setdefault(_signature(x), (first_id, x, _as_list(out)))
 
 
+def _first_places(xs):
+    """Where each tensor first stands in the list: a call on [x, x] is not one on [a, b]."""
+    return [next(j for j, u in enumerate(xs) if u is t) for t in xs]
+
+
 def _signature(x):
     xs = _as_list(x)
-    same = tuple(next(j for j, u in enumerate(xs) if u is t) for t in xs)  # [x, x] is not [a, b]
-    return isinstance(x, (list, tuple)), same, tuple((tuple(t.shape), t.dtype, t._image_layout) for t in xs)
+    return (isinstance(x, (list, tuple)), tuple(_first_places(xs)),
+            tuple((tuple(t.shape), t.dtype, t._image_layout) for t in xs))
 
 
 def trace(call, calls, where):
@@ -87,10 +92,9 @@ def trace(call, calls, where):
 def _trace_once(call, x, where):
     xs = _as_list(x)
     stand_ins = []
-    for i, t in enumerate(xs):
-        same = next(j for j, u in enumerate(xs) if u is t)
-        if same < i:
-            stand_ins.append(stand_ins[same])
+    for i, (t, first) in enumerate(zip(xs, _first_places(xs))):
+        if first < i:
+            stand_ins.append(stand_ins[first])
             continue
         s = Placeholder(t.shape, t.dtype)
         s._image_layout = t._image_layout

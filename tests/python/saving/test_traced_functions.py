@@ -140,6 +140,15 @@ def test_time_distributed_lambda_and_dynamic_lengths_round_trip():
     assert inner["function"]["inputs"][0]["shape"] == [None, 3]
 
 
+def test_a_lambda_on_the_same_tensor_twice_round_trips():
+    x = Input(shape=(3,))
+    model = Model(x, Lambda(lambda ts: ts[0] * ts[1] - ts[0], name="twice")([x, x]))
+    graph = lambda_configs(model.to_json())["twice"]["function"]
+    assert graph["nodes"][0] == ["mul", [0, 0], {}]  # both operands are input 0, as in the model
+    xs = RNG.standard_normal((4, 3)).astype(np.float32)
+    np.testing.assert_array_equal(model_from_json(model.to_json()).predict(xs), model.predict(xs))
+
+
 def halved_mse(y_true, y_pred):
     return K.mean(K.square(y_pred - y_true), axis=-1) * 0.5
 
