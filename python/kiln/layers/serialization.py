@@ -153,11 +153,11 @@ def _check_value(v, where, key):
         check_data_only(v, where)
         return
     if callable(v):
-        raise ValueError("Cannot save %s: its %r is Python code (%s), and kiln never writes code into a config or model "
-                         "file (so loading one never runs any). A Lambda's function is saved as the ops it builds; "
-                         "this is not a Lambda's function (a callable merge mode?): write it as a Lambda on the list "
-                         "of inputs, or rebuild the model in code and restore its weights with save_weights / "
-                         "load_weights." % (where, key, getattr(v, "__name__", type(v).__name__)))
+        raise ValueError("Cannot save %s: its %r is Python code (%s), and kiln never writes code into a config or "
+                         "model file (so loading one never runs any). A Lambda's function is saved as the ops it "
+                         "builds; this is not a Lambda's function (a callable merge mode?): write it as a Lambda on "
+                         "the list of inputs, or rebuild the model in code and restore its weights with save_weights "
+                         "/ load_weights." % (where, key, getattr(v, "__name__", type(v).__name__)))
     raise ValueError("Cannot save %s: its %r holds a %s, which is not JSON data" % (where, key, type(v).__name__))
 
 

@@ -310,7 +310,8 @@ class GraphFunction:
         if len(xs) == 1 and isinstance(xs[0], (list, tuple)):
             xs = tuple(xs[0])
         if len(xs) != len(self._inputs):
-            raise ValueError("%s takes %d inputs (its saved op list), got %d" % (self.where, len(self._inputs), len(xs)))
+            raise ValueError("%s takes %d inputs (its saved op list), got %d"
+                             % (self.where, len(self._inputs), len(xs)))
         for i, (x, spec) in enumerate(zip(xs, self._inputs)):
             if not isinstance(x, Tensor) or not _fits(x.shape, spec):
                 raise ValueError("%s: input %d is %r, but its saved op list was traced for inputs of shape %s"
