@@ -338,7 +338,9 @@ def constant(value, dtype="float32", shape=None, name=None):
         value = np.broadcast_to(value, shape)
     if value.ndim == 0:
         return make("constant", [], {"value": float(value)})
-    return Variable(value, name=name or "constant", trainable=False)
+    v = Variable(value, name=name or "constant", trainable=False)
+    v._constant = True  # data, not state: a saved Lambda or loss writes its value (saving/traced.py)
+    return v
 
 
 def zeros(shape, dtype="float32", name=None):

@@ -11,6 +11,7 @@ import threading
 import numpy as np
 
 from .. import _core, backend as K, losses as losses_mod, metrics as metrics_mod, optimizers
+from ..backend.tensor import _ids
 from ..backend.variables import store
 from ..callbacks import BaseLogger, CallbackList, History, ProgbarLogger
 from ..graph.container import Container
@@ -154,8 +155,9 @@ class Model(Container):
         self.sample_weights = [K.placeholder(shape=(None,), name=name + "_sample_weights") for name in names]
         total = None
         per_output = []
+        self._function_calls = {}  # id(fn) -> (fn, its calls): model.save traces custom ones (saving/traced.py)
         for target, out, fn, w, sw in zip(self.targets, self.outputs, loss_fns, weights, self.sample_weights):
-            l = _weighted_mean(fn(target, out), sw)
+            l = _weighted_mean(self._recorded(fn, target, out), sw)
             per_output.append(l)
             term = l if w == 1.0 else l * w
             total = term if total is None else total + term
@@ -186,7 +188,7 @@ class Model(Container):
                 else:
                     mfn = metrics_mod.get(m)
                     mname = mfn.__name__
-                t = mfn(target, out)
+                t = self._recorded(mfn, target, out)
                 t = K.mean(t) if t.shape else t
                 self.metrics_names.append(name + "_" + mname if len(names) > 1 else mname)
                 tensors.append(t)
@@ -195,6 +197,14 @@ class Model(Container):
         self._compiled_updates = list(self.updates)
         self._compiled_state_updates = list(self.state_updates)
         self._programs = {}
+
+    def _recorded(self, fn, target, out):
+        """fn(target, out), its call recorded so that model.save can trace fn again."""
+        from ..saving import traced
+        first = next(_ids)
+        result = fn(target, out)
+        traced.record(self._function_calls.setdefault(id(fn), (fn, {}))[1], first, [target, out], result)
+        return result
 
     def _require_compiled(self):
         if self.optimizer is None:

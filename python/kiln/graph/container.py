@@ -323,7 +323,8 @@ class Container(Layer):
 
     def to_json(self, **kwargs):
         """`{"class_name": ..., "config": ..., "keras_version": "1.2.2"}` as JSON text (kwargs go
-        to json.dumps). A model holding code (a Lambda) is refused, naming the layer."""
+        to json.dumps). A Lambda's function is written as its traced ops; other code (a
+        callable merge mode) is refused, naming the layer."""
         from ..saving.model_config import to_json
         return to_json(self, **kwargs)
 

@@ -6,8 +6,9 @@ import numpy as np
 
 from .. import activations, backend as K, initializers, regularizers
 from ..backend import image_layout
-from ..backend.tensor import make
+from ..backend.tensor import _ids, make
 from ..graph.layer import InputSpec, Layer
+from ..saving import traced
 
 
 def _unsupported(layer, **kwargs):
@@ -256,6 +257,10 @@ class Lambda(Layer):
         output_shape: optional; a tuple (without the batch dim) or a function of the input
             shape(s). The traced shape is always known; a given output_shape must agree with it.
         arguments: extra keyword arguments for the function.
+
+    Saved (to_json, model.save) as the ops its function builds, traced again on stand-ins of
+    the inputs it was called with, with `arguments` baked in (saving/traced.py); a function
+    that reads a variable made outside it, or cannot be traced, is refused, naming the layer.
     """
 
     def __init__(self, function, output_shape=None, arguments=None, mask=None, **kwargs):
@@ -265,8 +270,16 @@ class Lambda(Layer):
         self.function = function
         self._output_shape = output_shape
         self.arguments = arguments or {}
+        self.mask = mask  # Keras 2's output mask: kept, not applied; refused when saved
+        self._calls = {}  # the first call per input signature, traced again when saved
 
     def call(self, x, mask=None):
+        first = next(_ids)
+        out = self._apply(x)
+        traced.record(self._calls, first, x, out)
+        return out
+
+    def _apply(self, x):
         args = dict(self.arguments)
         if isinstance(x, list):
             arity = _positional_arity(self.function, args)
@@ -299,13 +312,40 @@ class Lambda(Layer):
         return (batch,) + tuple(self._output_shape)
 
     def get_config(self):
-        """Keras 1.2's keys; the function itself stays a Python object, so a config can be used in
-        this process but not written to a file (serialization.dumps refuses code)."""
+        """Keras 1.2's keys. In this process the function stays a Python object; in a config
+        made for a file (serialization.file_config) it is its traced op list, `function_type`
+        "graph", with `arguments` baked in and an `output_shape` function evaluated."""
+        from .serialization import for_file
         c = super().get_config()
+        if for_file():
+            c.update(self._file_config())
+            return c
         c.update(function=self.function, function_type="lambda", output_shape=self._output_shape,
                  output_shape_type="raw" if not callable(self._output_shape) else "lambda",
                  arguments=dict(self.arguments))
         return c
+
+    def _file_config(self):
+        where = "Lambda %r" % self.name
+        if self.mask is not None:
+            raise traced.TraceError("Cannot save %s: it was given mask=%r, which kiln does not apply (a Lambda's "
+                                    "output has no mask) and so does not save either: leave it out"
+                                    % (where, self.mask))
+        graph = traced.trace(self._apply, self._calls.values(), where)
+        shape = self._output_shape
+        if callable(shape):  # evaluated for the shapes it was called on: one answer, or the traced shape rules
+            shapes = set()
+            for _, x, _ in self._calls.values():
+                s = [tuple(t.shape) for t in x] if isinstance(x, list) else tuple(x.shape)
+                try:
+                    s = self.get_output_shape_for(s)
+                except Exception as e:  # the user's function
+                    raise traced.TraceError("Cannot save %s: its output_shape function raised %s: %s on %s"
+                                            % (where, type(e).__name__, e, s)) from e
+                shapes.add(tuple(s[1:]) if all(d is None or isinstance(d, int) for d in s) else None)
+            shape = shapes.pop() if len(shapes) == 1 else None
+        return dict(function=graph, function_type="graph", output_shape=shape, output_shape_type="raw",
+                    arguments={})
 
     @classmethod
     def from_config(cls, config):
@@ -315,6 +355,9 @@ class Lambda(Layer):
             kind, key = config.pop(k, None), k[:-len("_type")]
             value = config.get(key)
             if kind in (None, "raw") or callable(value):
+                continue
+            if kind == "graph" and key == "function":  # an op list: replayed, never run (saving/traced.py)
+                config[key] = traced.GraphFunction(value, "Lambda %r" % (config.get("name"),))
                 continue
             if kind == "function" and isinstance(value, str) and callable(lookup(value)):
                 config[key] = lookup(value)  # a named function of the user's, from custom_objects

@@ -7,16 +7,43 @@ layers (wrappers, models) as `{class_name, config}`. `deserialize` finds the cla
 `layer_classes()` (every Layer class that `kiln.layers` exports, plus Model, Container and
 Sequential), or among the custom objects, and calls its `from_config`.
 
-Configs hold data only. A value that is code (a Lambda's function, a callable merge mode) is
-refused when the config is written as text (`dumps`), with an error naming the layer: loading
-a file never runs code from it.
+Configs hold data only. In this process a config may hold code (a Lambda's function, a
+callable merge mode); a config made to be written as text (`file_config`: to_json, to_yaml,
+model.save) holds a Lambda's function as its traced ops (saving/traced.py), and any other code
+is refused with an error naming the layer: loading a file never runs code from it.
 """
+import contextlib
 import json
+import threading
 
 import numpy as np
 
 from .. import initializers, regularizers
 from ..utils.custom_objects import custom_object_scope, known_names, lookup
+
+
+_writing = threading.local()
+
+
+def file_config(obj):
+    """`obj.get_config()` made to be written to a file: a Lambda's function becomes its traced
+    op list (or is refused, naming the layer)."""
+    with _for_file():
+        return obj.get_config()
+
+
+@contextlib.contextmanager
+def _for_file():
+    _writing.depth = getattr(_writing, "depth", 0) + 1
+    try:
+        yield
+    finally:
+        _writing.depth -= 1
+
+
+def for_file():
+    """Whether the config being made will be written to a file (see file_config)."""
+    return getattr(_writing, "depth", 0) > 0
 
 
 def layer_classes():
@@ -126,11 +153,11 @@ def _check_value(v, where, key):
         check_data_only(v, where)
         return
     if callable(v):
-        raise ValueError("Cannot save %s: its %r is Python code (%s), and kiln never writes code into a config or model "
-                         "file (so loading one never runs any). Saving a Lambda or a callable merge mode as its traced "
-                         "graph of ops is not implemented yet (issue 8, item 3). Until then, rebuild this model in code "
-                         "and restore its weights with save_weights / load_weights."
-                         % (where, key, getattr(v, "__name__", type(v).__name__)))
+        raise ValueError("Cannot save %s: its %r is Python code (%s), and kiln never writes code into a config or "
+                         "model file (so loading one never runs any). A Lambda's function is saved as the ops it "
+                         "builds; this is not a Lambda's function (a callable merge mode?): write it as a Lambda on "
+                         "the list of inputs, or rebuild the model in code and restore its weights with save_weights "
+                         "/ load_weights." % (where, key, getattr(v, "__name__", type(v).__name__)))
     raise ValueError("Cannot save %s: its %r holds a %s, which is not JSON data" % (where, key, type(v).__name__))
 
 

@@ -1,6 +1,7 @@
 """Model configs as text: `model.to_json()` / `model_from_json(s, custom_objects=)` and the
 YAML pair, in Keras 1.2's layout (`{"class_name", "config", "keras_version"}`).
 
+A Lambda's function is written as the ops it builds (saving/traced.py), never as code.
 Text is untrusted input: JSON is parsed by `json`, YAML by `yaml.safe_load` (plain data only),
 and every error, from malformed text to an unknown class, is a ValueError that says what was
 wrong. Nothing in a config is ever executed.
@@ -11,9 +12,10 @@ KERAS_VERSION = "1.2.2"
 
 
 def model_dict(model):
-    """{'class_name', 'config', 'keras_version'}: what to_json writes (code refused)."""
-    from ..layers.serialization import check_data_only
-    d = {"class_name": type(model).__name__, "config": model.get_config(), "keras_version": KERAS_VERSION}
+    """{'class_name', 'config', 'keras_version'}: what to_json writes (a Lambda's function as its
+    traced ops, other code refused)."""
+    from ..layers.serialization import check_data_only, file_config
+    d = {"class_name": type(model).__name__, "config": file_config(model), "keras_version": KERAS_VERSION}
     check_data_only(d, "model %r" % model.name)
     return d
 

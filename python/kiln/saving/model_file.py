@@ -5,7 +5,9 @@ Root attributes:
     keras_version     b"1.2.2" (Keras 2 converts the file as a Keras 1 one); kiln_version
     model_config      JSON {class_name, config} (saving/model_config.py)
     training_config   JSON {optimizer_config {class_name, config}, loss, metrics,
-                      sample_weight_mode, loss_weights}: present when the model was compiled
+                      sample_weight_mode, loss_weights}: present when the model was compiled;
+                      kiln's losses and metrics by name, the user's as {"class_name":
+                      "GraphFunction", "config": {name, function: op list (traced.py)}}
     kiln_state        JSON of what else an exact resume needs (Keras ignores it): the train
                       program's run count (the step every dropout mask hashes), the shuffle seed
                       and the number of epochs trained (fit's epoch orders), and the optimizer
@@ -22,11 +24,15 @@ every problem is a ValueError naming the file and what is wrong in it.
 """
 import json
 import os
+import warnings
 
 import numpy as np
 
+from . import traced
 from .model_config import KERAS_VERSION, model_dict
 from .weights import _h5py
+
+GRAPH_FUNCTION = "GraphFunction"  # training_config's record of a traced loss or metric
 
 # Slots of each optimizer, in the order of its update op (csrc/passes/train.cpp), and whether
 # Keras 1.2 lists `iterations` first among the optimizer's weights.
@@ -39,25 +45,57 @@ def _json_attr(value):
     return np.bytes_(json.dumps(value).encode("utf8"))
 
 
-def _function_name(f):
+def _functions(f, kind, calls):
+    """A loss or metrics argument of compile as data: names stay names (kiln's functions are
+    written by name), a function of the user's becomes its traced op list."""
     if f is None or isinstance(f, (str, int, float, bool)):
         return f
     if isinstance(f, (list, tuple)):
-        return [_function_name(x) for x in f]
+        return [_functions(x, kind, calls) for x in f]
     if isinstance(f, dict):
-        return {k: _function_name(v) for k, v in f.items()}
+        return {k: _functions(v, kind, calls) for k, v in f.items()}
+    return _function_entry(f, kind, calls)
+
+
+def _function_entry(f, kind, calls):
+    from .. import losses, metrics
     name = getattr(f, "__name__", None)
-    if name is None or name == "<lambda>":
-        raise ValueError("Cannot save the compile arguments: %r is not a named function, so it cannot be found again "
-                         "when the file is loaded (give it a name with def, and pass it as custom_objects to load_model)"
-                         % (f,))
-    return name
+    if name is not None and (losses._ALL.get(name) is f or metrics._OWN.get(name) is f):
+        return name
+    named = name is not None and name != "<lambda>"
+    try:
+        graph = traced.trace(lambda x: f(*x), calls.get(id(f), (None, {}))[1].values(),
+                             "the %s %s" % (kind, name if named else repr(f)))
+    except traced.TraceError as e:
+        if not named:
+            raise ValueError("Cannot save the compile arguments: %s" % e) from None
+        # as before tracing existed: by name, found again in custom_objects when loaded
+        warnings.warn("%s. It is saved by name: load_model will need custom_objects={%r: %s}." % (e, name, name),
+                      stacklevel=4)
+        return name
+    return {"class_name": GRAPH_FUNCTION, "config": {"name": name if named else kind, "function": graph}}
+
+
+def _rebuilt_functions(v, kind):
+    """_functions' inverse: op lists become GraphFunctions; names stay for compile to find."""
+    if isinstance(v, list):
+        return [_rebuilt_functions(x, kind) for x in v]
+    if isinstance(v, dict) and v.get("class_name") == GRAPH_FUNCTION:
+        c = v.get("config")
+        if not isinstance(c, dict) or not isinstance(c.get("name"), str) or set(c) != {"name", "function"}:
+            raise ValueError("a %s saved as %s must be {class_name, config: {name, function}}, got %.200r"
+                             % (kind, GRAPH_FUNCTION, v))
+        return traced.GraphFunction(c["function"], "the %s %r" % (kind, c["name"]), name=c["name"])
+    if isinstance(v, dict):
+        return {k: _rebuilt_functions(x, kind) for k, x in v.items()}
+    return v
 
 
 def training_config(model):
     from ..optimizers import serialize
-    return {"optimizer_config": serialize(model.optimizer), "loss": _function_name(model.loss),
-            "metrics": _function_name(getattr(model, "metrics", None)),
+    calls = getattr(model, "_function_calls", {})
+    return {"optimizer_config": serialize(model.optimizer), "loss": _functions(model.loss, "loss", calls),
+            "metrics": _functions(getattr(model, "metrics", None), "metric", calls),
             "sample_weight_mode": getattr(model, "sample_weight_mode", None),
             "loss_weights": list(getattr(model, "loss_weights", None) or []) or None}
 
@@ -100,8 +138,9 @@ def _state(model):
 
 def save_model(model, filepath, overwrite=True):
     """Writes the model to one HDF5 file (layout above), atomically: a temporary file in the same
-    folder, fsynced, renamed over `filepath`. A model holding code (a Lambda) is refused with an
-    error naming the layer, before anything is written."""
+    folder, fsynced, renamed over `filepath`. Lambdas and the user's losses and metrics are
+    written as their traced ops; one that cannot be is refused with an error naming it, before
+    anything is written."""
     from .. import __version__
     from ..backend.variables import store
     from .atomic import atomic_write
@@ -165,7 +204,7 @@ def _read_json(f, key, path, required):
         raise ValueError("%s: the %s attribute is not valid JSON (%s)" % (path, key, e)) from None
 
 
-def load_model(filepath, custom_objects=None):
+def load_model(filepath, custom_objects=None, compile=True):
     """The model saved by `model.save(filepath)`: rebuilt from its config, with its weights and,
     when it was compiled, compiled again with its optimizer state, so that `fit` continues
     exactly where the saved model stopped.
@@ -173,7 +212,9 @@ def load_model(filepath, custom_objects=None):
     Args:
         filepath: the HDF5 file.
         custom_objects: {name: class or function} for the user's own layers, losses, metrics,
-            activations, initializers or regularizers.
+            activations, initializers or regularizers (a Lambda, loss or metric saved as its
+            traced ops needs none).
+        compile: False loads the model uncompiled (no optimizer state), as Keras 2.
     Raises:
         ValueError: a malformed file (naming the file and what is wrong), an unknown class
             (naming it and pointing at custom_objects), a weight of the wrong shape (naming
@@ -205,7 +246,7 @@ def load_model(filepath, custom_objects=None):
                 raise ValueError("%s: %s" % (path, e)) from e
             _check_state(state, path)
             assignments = _plan(model, f["model_weights"], path, by_name=False)
-            if train is not None:
+            if train is not None and compile:
                 _compile(model, train, path)
                 assignments += _optimizer_plan(model, f, path, state)
         except (KeyError, TypeError, AttributeError, RuntimeError, OSError, IndexError) as e:  # RecursionError too
@@ -220,7 +261,8 @@ def _compile(model, train, path):
         raise ValueError("%s: training_config must hold optimizer_config and loss, got %r" % (path, train))
     try:
         opt = optimizers.get(train["optimizer_config"])
-        model.compile(optimizer=opt, loss=train["loss"], metrics=train.get("metrics"),
+        model.compile(optimizer=opt, loss=_rebuilt_functions(train["loss"], "loss"),
+                      metrics=_rebuilt_functions(train.get("metrics"), "metric"),
                       loss_weights=train.get("loss_weights"), sample_weight_mode=train.get("sample_weight_mode"))
     except (ValueError, TypeError, NotImplementedError) as e:
         raise ValueError("%s: cannot compile the model from its training_config (%s); a loss or metric of your own "
