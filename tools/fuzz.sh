@@ -23,3 +23,8 @@ for t in $targets; do
   grep -E "^(Done|stat::|INFO: Seed)" $B/$t.log || true
   if [ $rc != 0 ]; then tail -n 80 $B/$t.log; exit $rc; fi
 done
+# The Python loaders' fuzz tests at their CI sizes (10^4 mutated bundles, configs, model files
+# and weight files), under the same time and allocation caps (tests/python/fuzzing.py).
+echo "fuzz: python loaders"
+KILN_FUZZ_MODEL_FILES=10000 KILN_FUZZ_H5=10000 "$PY" -m pytest -q -p no:cacheprovider \
+  tests/python/saving/test_fuzz_bundles.py tests/python/saving/test_fuzz_configs.py tests/python/saving/test_fuzz_weight_files.py

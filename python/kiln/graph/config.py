@@ -61,6 +61,18 @@ def _bad(msg):
     return ValueError("Invalid model config: " + msg)
 
 
+# What a layer's constructor or call raises on arguments of the wrong kind or size (a config
+# edited by hand, or damaged): reported as an invalid config naming the layer.
+_ARGUMENT_ERRORS = (TypeError, ArithmeticError, IndexError, KeyError, AttributeError)
+
+
+def _in_layer(what, fn):
+    try:
+        return fn()
+    except _ARGUMENT_ERRORS as e:
+        raise _bad("%s: %s: %s" % (what, type(e).__name__, e)) from e
+
+
 def _ref(entry, what):
     if not isinstance(entry, (list, tuple)) or len(entry) not in (3, 4) or not isinstance(entry[0], str) \
             or not all(isinstance(v, int) and not isinstance(v, bool) and v >= 0 for v in entry[1:3]):
@@ -101,7 +113,7 @@ def container_from_config(cls, config, custom_objects=None):
             name = data["name"]
             if name in created:
                 raise _bad("the layer name %r appears twice" % name)
-            layer = deserialize(data)
+            layer = _in_layer("layer %r (%s)" % (name, data.get("class_name")), lambda: deserialize(data))
             if layer.name != name:  # a Sequential's Keras 1.2 config (a list) has no name of its own
                 layer.name = name
             created[name] = layer
@@ -138,7 +150,8 @@ def _replay(created, pending):
                     break
                 inputs = [_tensor(created, n, k, t, "an inbound node of layer %r" % layer.name) for n, k, t, _ in refs]
                 kwargs = refs[0][3] if refs else {}
-                layer(inputs[0] if len(inputs) == 1 else inputs, **kwargs)
+                _in_layer("calling layer %r (%s)" % (layer.name, type(layer).__name__),
+                          lambda: layer(inputs[0] if len(inputs) == 1 else inputs, **kwargs))
                 nodes.pop(0)
                 progress = any_called = True
     return any_called
