@@ -12,6 +12,7 @@ from .pooling import (AveragePooling1D, AvgPool1D, GlobalAveragePooling1D, Globa
                       GlobalMaxPooling2D, MaxPool1D, MaxPooling1D)
 from .embeddings import Embedding  # noqa: F401
 from .normalization import BatchNormalization  # noqa: F401
+from .noise import GaussianDropout, GaussianNoise  # noqa: F401
 from .recurrent import GRU, LSTM, Recurrent, SimpleRNN  # noqa: F401
 from .wrappers import Bidirectional, TimeDistributed  # noqa: F401
 from .merge import (Add, Average, Concatenate, Dot, Maximum, Merge, Minimum, Multiply, Subtract,  # noqa: F401
