@@ -8,6 +8,7 @@ from .convolutional import (AtrousConvolution1D, AtrousConvolution2D, AveragePoo
                             Conv1D, Conv2D, Conv2DTranspose, Convolution1D, Convolution2D, Cropping1D, Cropping2D,
                             Deconvolution2D, MaxPool2D, MaxPooling2D, SeparableConv2D, SeparableConvolution2D,
                             UpSampling1D, UpSampling2D, ZeroPadding1D, ZeroPadding2D)
+from .local import LocallyConnected1D, LocallyConnected2D  # noqa: F401
 from .pooling import (AveragePooling1D, AvgPool1D, GlobalAveragePooling1D, GlobalAveragePooling2D,  # noqa: F401
                       GlobalAvgPool1D, GlobalAvgPool2D, GlobalMaxPool1D, GlobalMaxPool2D, GlobalMaxPooling1D,
                       GlobalMaxPooling2D, MaxPool1D, MaxPooling1D)
