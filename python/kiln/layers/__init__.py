@@ -1,8 +1,8 @@
 """Layers, in Keras 1 and Keras 2 spellings."""
 from ..graph.input_layer import Input, InputLayer  # noqa: F401
 from ..graph.layer import InputSpec, Layer  # noqa: F401
-from .core import (ActivityRegularization, Activation, Dense, Dropout, Flatten, Lambda, Masking, Permute,  # noqa: F401
-                   RepeatVector, Reshape, SpatialDropout1D, SpatialDropout2D)
+from .core import (ActivityRegularization, Activation, Dense, Dropout, Flatten, Highway, Lambda, Masking,  # noqa: F401
+                   MaxoutDense, Permute, RepeatVector, Reshape, SpatialDropout1D, SpatialDropout2D)
 from .advanced_activations import ELU, PReLU, LeakyReLU, ParametricSoftplus, SReLU, ThresholdedReLU  # noqa: F401
 from .convolutional import (AtrousConvolution1D, AtrousConvolution2D, AveragePooling2D, AvgPool2D,  # noqa: F401
                             Conv1D, Conv2D, Conv2DTranspose, Convolution1D, Convolution2D, Cropping1D, Cropping2D,
