@@ -68,6 +68,11 @@ def np_depthwise(x, dw, stride, padding, dilation=(1, 1)):
     return np.concatenate(parts, axis=-1)
 
 
+def image_shape(ordering, rows_cols, channels):
+    """An image's shape (no batch) in the layout."""
+    return tuple(rows_cols) + (channels,) if ordering == "tf" else (channels,) + tuple(rows_cols)
+
+
 def to_th(y):
     return y.transpose(0, 3, 1, 2)
 
@@ -96,7 +101,7 @@ def random_bias(layer):
 def test_atrous_convolution2d_matches_numpy_and_its_gradients(ordering, mode, rate, stride):
     layer = AtrousConvolution2D(3, 3, 2, atrous_rate=rate, border_mode=mode, subsample=stride,
                                 dim_ordering=ordering)
-    shape = (7, 6, 2) if ordering == "tf" else (2, 7, 6)
+    shape = image_shape(ordering, (7, 6), 2)
     x = Input(shape=shape)
     out = layer(x)
     assert [w.name for w in layer.weights] == [layer.name + "_W", layer.name + "_b"]
@@ -174,8 +179,8 @@ def test_atrous_configs_and_keras_1_2_output_length():
                                                    ("same", (2, 2), (3, 4), (6, 8)), ("same", (2, 3), (3, 3), (5, 8)),
                                                    ("valid", (3, 2), (2, 3), (6, 6))])
 def test_deconvolution2d_matches_numpy_and_its_gradients(ordering, mode, stride, hw, out_hw):
-    shape = hw + (2,) if ordering == "tf" else (2,) + hw
-    out_shape = (None,) + (out_hw + (3,) if ordering == "tf" else (3,) + out_hw)
+    shape = image_shape(ordering, hw, 2)
+    out_shape = (None,) + image_shape(ordering, out_hw, 3)
     layer = Deconvolution2D(3, 3, 2, output_shape=out_shape, border_mode=mode, subsample=stride,
                             dim_ordering=ordering)
     x = Input(shape=shape)
@@ -250,7 +255,7 @@ def test_deconvolution2d_refuses_an_output_shape_its_input_cannot_give():
 def test_separable_convolution2d_matches_numpy_and_its_gradients(ordering, mode, stride, multiplier):
     layer = SeparableConvolution2D(4, 3, 2, border_mode=mode, subsample=stride, depth_multiplier=multiplier,
                                    dim_ordering=ordering)
-    shape = (6, 5, 2) if ordering == "tf" else (2, 6, 5)
+    shape = image_shape(ordering, (6, 5), 2)
     x = Input(shape=shape)
     out = layer(x)
     names = [w.name for w in layer.weights]
