@@ -4,8 +4,12 @@
     y = K.mean(K.square(a - b), axis=-1)   # records ops; compiled later, never run here
 """
 from .ops import *  # noqa: F401,F403
-from .ops import abs, max, min, pow, round, sum  # noqa: F401  (names shadowing builtins)
+from .ops import abs, all, any, max, min, pow, round, sum  # noqa: F401  (names shadowing builtins)
 from .shape_ops import *  # noqa: F401,F403
+from .conv import *  # noqa: F401,F403
+from .padding import *  # noqa: F401,F403
+from .normalization import *  # noqa: F401,F403
+from .values import *  # noqa: F401,F403
 from .rnn import rnn  # noqa: F401
 from .random_ops import random_binomial, random_normal, random_uniform, stop_gradient  # noqa: F401
 from .functions import eval, function, gradients, update, update_add, update_sub  # noqa: F401

@@ -141,6 +141,12 @@ def resolve(x, stated, fallback):
     return stated or layout_of(x) or fallback
 
 
+def of_call(x, dim_ordering=None, data_format=None, keras2=False):
+    """The layout a backend function (K.conv2d, K.spatial_2d_padding, ...) reads x in: the one its
+    arguments state, else x's, else the default of its spelling (keras2: Keras 2 words used)."""
+    return resolve(x, explicit(dim_ordering, data_format), None) or spelling_default(keras2)
+
+
 # Ops whose result has the layout of their same-rank operands: they neither move nor merge axes.
 PRESERVING = frozenset((
     "abs", "add", "bias_add", "clip", "concat", "div", "dropout_mask", "elu", "equal", "exp", "greater",

@@ -162,11 +162,43 @@ def less_equal(x, y):
     return _binary("less_equal", x, y, "less_equal")
 
 
+lesser, lesser_equal = less, less_equal  # Keras 1.2's names
+
+
+def switch(condition, then_expression, else_expression):
+    """then_expression where condition is not 0, else else_expression, elementwise (a scalar
+    condition picks a whole branch, as Keras 1.2's TensorFlow backend; a tensor one picks per
+    element, broadcasting, as Theano's and Keras 2's). Either branch may be a callable returning
+    a tensor. Both branches are computed; the pick is `c * then + (1 - c) * else`, so a NaN or
+    inf in the branch not taken still shows through (there is no select op yet)."""
+    then_expression = then_expression() if callable(then_expression) else then_expression
+    else_expression = else_expression() if callable(else_expression) else else_expression
+    c = not_equal(_arg(condition, "switch"), 0.0)
+    return add(multiply(c, then_expression), multiply(subtract(1.0, c), else_expression))
+
+
+_INT_DTYPES = ("int8", "int16", "int32", "int64", "uint8", "uint16")
+
+
 def cast(x, dtype):
+    """x as `dtype`. kiln computes in float32 (integers travel as exact floats), so a cast to a
+    float type changes nothing but K.dtype; to an integer type it truncates toward zero, as
+    TensorFlow; to 'bool' it gives 1. where x is not 0 (both without a gradient)."""
     x = _arg(x, "cast")
-    if dtype not in ("float32", "float64", "float16", "int32", "int64", "bool"):
+    if dtype not in ("float16", "float32", "float64", "bool") + _INT_DTYPES:
         raise ValueError("K.cast: unsupported dtype %r" % (dtype,))
-    return x  # kiln computes in float32: comparisons and argmax already give float values
+    if dtype == "bool":
+        out = not_equal(x, 0.0)
+    elif dtype in _INT_DTYPES and x.dtype != "int32":
+        magnitude = abs(x)
+        nearest = round(magnitude)  # ties to even: one too many where it rounded up
+        out = multiply(sign(x), subtract(nearest, greater(nearest, magnitude)))
+    elif (dtype in _INT_DTYPES) == (x.dtype == "int32"):
+        return x
+    else:
+        out = identity(x)
+    out.dtype = "int32" if dtype in _INT_DTYPES or dtype == "bool" else "float32"
+    return out
 
 
 # Reductions.
@@ -200,6 +232,21 @@ def argmax(x, axis=-1):
     return make("argmax", [_arg(x, "argmax")], {"axis": int(axis)})
 
 
+def argmin(x, axis=-1):
+    """The index of the smallest entry along `axis` (the first of equal ones), as argmax of -x."""
+    return argmax(neg(_arg(x, "argmin")), axis)
+
+
+def any(x, axis=None, keepdims=False):
+    """Logical or over `axis`: 1. where some entry is not 0, else 0. (Keras returns uint8 0/1)."""
+    return max(not_equal(_arg(x, "any"), 0.0), axis, keepdims)
+
+
+def all(x, axis=None, keepdims=False):
+    """Logical and over `axis`: 1. where every entry is not 0, else 0."""
+    return min(not_equal(_arg(x, "all"), 0.0), axis, keepdims)
+
+
 def l2_normalize(x, axis=-1):
     x = _arg(x, "l2_normalize")
     n = sqrt(maximum(sum(square(x), axis=axis, keepdims=True), 1e-12))
@@ -208,8 +255,20 @@ def l2_normalize(x, axis=-1):
 
 # Linear algebra.
 def dot(x, y):
-    """Matrix product over the last axis of x and the first of y (y must be a matrix)."""
-    return make("matmul", [_arg(x, "dot"), _arg(y, "dot")])
+    """Keras' K.dot: the product over the last axis of x and the second-to-last of y (the first,
+    for a matrix y), Theano's rule for nD y: (2, 3) . (4, 3, 5) -> (2, 4, 5)."""
+    x, y = _arg(x, "dot"), _arg(y, "dot")
+    if len(y.shape) <= 2:
+        return make("matmul", [x, y])
+    if None in y.shape or None in x.shape[1:]:
+        raise ValueError("K.dot: an nD right operand needs known shapes (but x's batch), got %r and %r" % (x, y))
+    nd = len(y.shape)
+    front = make("transpose", [y], {"perm": [nd - 2] + [i for i in range(nd) if i != nd - 2]})
+    matrix = make("reshape", [front], {"shape": [y.shape[-2], -1]})
+    out = make("matmul", [x, matrix])
+    rest = list(y.shape[:-2]) + [y.shape[-1]]
+    keep = list(x.shape[1:-1]) if x.shape and x.shape[0] is None else list(x.shape[:-1])
+    return make("reshape", [out], {"shape": [int(d) for d in keep + rest]})
 
 
 def bias_add(x, bias):

@@ -3,7 +3,6 @@ batch-dim plumbing (merge_batch / split_batch / flatten / shape). A leading batc
 always stays the leading batch dim."""
 import numpy as np
 
-from . import image_layout
 from .ops import _arg, _reduce, multiply, sum
 from .tensor import Tensor, make
 
@@ -197,45 +196,3 @@ def shape(x):
     """The run-time shape of x as a 1-D float tensor (the batch size included); use
     int_shape(x) for the static shape."""
     return make("shape_of", [_arg(x, "shape")])
-
-
-# Convolution and pooling (NHWC inside; "th" data is transposed around the ops). The layout is
-# the stated one, else the input's, else the spelling's default (image_layout.py); the result
-# carries it.
-def _ordering(dim_ordering, data_format=None, x=None, keras2=False):
-    stated = image_layout.explicit(dim_ordering, data_format)
-    return image_layout.resolve(x, stated, None) or image_layout.spelling_default(keras2)
-
-
-def _padding(border_mode, who):
-    if border_mode not in ("valid", "same"):
-        raise ValueError("Invalid border mode for %s: %r (expected 'valid' or 'same')" % (who, border_mode))
-    return border_mode
-
-
-def conv2d(x, kernel, strides=(1, 1), border_mode="valid", dim_ordering="default", padding=None,
-           data_format=None):
-    """2D cross-correlation. x: (batch, rows, cols, channels) for 'tf' or (batch, channels, rows,
-    cols) for 'th'; kernel: (rows, cols, in, out) for 'tf', (out, in, rows, cols) for 'th'."""
-    x, kernel = _arg(x, "conv2d"), _arg(kernel, "conv2d")
-    order = _ordering(dim_ordering, data_format, x, keras2=padding is not None)
-    pad = _padding(padding if padding is not None else border_mode, "conv2d")
-    if order == "th":
-        x = permute_dimensions(x, (0, 2, 3, 1))
-        kernel = permute_dimensions(kernel, (2, 3, 1, 0))
-    y = make("conv2d", [x, kernel], {"strides": [int(s) for s in strides], "padding": pad})
-    return image_layout.tag(permute_dimensions(y, (0, 3, 1, 2)) if order == "th" else y, order)
-
-
-def pool2d(x, pool_size, strides=(1, 1), border_mode="valid", dim_ordering="default", pool_mode="max",
-           padding=None, data_format=None):
-    x = _arg(x, "pool2d")
-    if pool_mode not in ("max", "avg"):
-        raise ValueError("Invalid pooling mode: %r (expected 'max' or 'avg')" % (pool_mode,))
-    order = _ordering(dim_ordering, data_format, x, keras2=padding is not None)
-    pad = _padding(padding if padding is not None else border_mode, "pool2d")
-    if order == "th":
-        x = permute_dimensions(x, (0, 2, 3, 1))
-    y = make("pool2d", [x], {"mode": pool_mode, "pool": [int(p) for p in pool_size],
-                             "strides": [int(s) for s in strides], "padding": pad})
-    return image_layout.tag(permute_dimensions(y, (0, 3, 1, 2)) if order == "th" else y, order)

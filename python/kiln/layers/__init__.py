@@ -1,12 +1,14 @@
 """Layers, in Keras 1 and Keras 2 spellings."""
 from ..graph.input_layer import Input, InputLayer  # noqa: F401
 from ..graph.layer import InputSpec, Layer  # noqa: F401
-from .core import (ActivityRegularization, Activation, Dense, Dropout, Flatten, Lambda, Masking, Permute,  # noqa: F401
-                   RepeatVector, Reshape, SpatialDropout1D, SpatialDropout2D)
+from .core import (ActivityRegularization, Activation, Dense, Dropout, Flatten, Highway, Lambda, Masking,  # noqa: F401
+                   MaxoutDense, Permute, RepeatVector, Reshape, SpatialDropout1D, SpatialDropout2D)
 from .advanced_activations import ELU, PReLU, LeakyReLU, ParametricSoftplus, SReLU, ThresholdedReLU  # noqa: F401
-from .convolutional import (AveragePooling2D, AvgPool2D, Conv1D, Conv2D, Convolution1D, Convolution2D,  # noqa: F401
-                            Cropping1D, Cropping2D, MaxPool2D, MaxPooling2D, UpSampling1D, UpSampling2D,
-                            ZeroPadding1D, ZeroPadding2D)
+from .convolutional import (AtrousConvolution1D, AtrousConvolution2D, AveragePooling2D, AvgPool2D,  # noqa: F401
+                            Conv1D, Conv2D, Conv2DTranspose, Convolution1D, Convolution2D, Cropping1D, Cropping2D,
+                            Deconvolution2D, MaxPool2D, MaxPooling2D, SeparableConv2D, SeparableConvolution2D,
+                            UpSampling1D, UpSampling2D, ZeroPadding1D, ZeroPadding2D)
+from .local import LocallyConnected1D, LocallyConnected2D  # noqa: F401
 from .pooling import (AveragePooling1D, AvgPool1D, GlobalAveragePooling1D, GlobalAveragePooling2D,  # noqa: F401
                       GlobalAvgPool1D, GlobalAvgPool2D, GlobalMaxPool1D, GlobalMaxPool2D, GlobalMaxPooling1D,
                       GlobalMaxPooling2D, MaxPool1D, MaxPooling1D)

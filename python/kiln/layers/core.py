@@ -1,5 +1,6 @@
 """Core layers: Dense, Activation, Dropout, SpatialDropout1D/2D, Lambda, Flatten, Reshape, Permute,
-RepeatVector, Masking, ActivityRegularization (Keras 1 and Keras 2 spellings)."""
+RepeatVector, Masking, ActivityRegularization (Keras 1 and Keras 2 spellings); Highway and
+MaxoutDense are defined in core_dense.py and re-exported here, where Keras 1.2 has them."""
 import inspect
 
 import numpy as np
@@ -431,3 +432,4 @@ class RepeatVector(Layer):
 
 # Keras 1.2 code imports Merge from here (`from keras.layers.core import Merge`).
 from .merge import Merge, merge  # noqa: E402,F401
+from .core_dense import Highway, MaxoutDense  # noqa: E402,F401

@@ -6,7 +6,7 @@ Without a stated `axis`, the features are the channels of the input's layout (ax
 image, backend/image_layout.py), else the last axis, as Keras' default."""
 from .. import backend as K, initializers, regularizers
 from ..backend import image_layout
-from ..backend.tensor import make
+from ..backend.normalization import broadcastable
 from ..graph.layer import Layer
 
 
@@ -58,25 +58,13 @@ class BatchNormalization(Layer):
         self.running_std = self.add_weight((n,), "one", "running_std", trainable=False)
         self.built = True
 
-    def _broadcast(self, v, ndim):
-        """A per-feature vector shaped to broadcast against the input (features on self._axis)."""
-        if self._axis == ndim - 1:
-            return v
-        shape = [1] * ndim
-        shape[self._axis] = v.shape[0]
-        return make("reshape", [v], {"shape": shape})
-
     def call(self, x, mask=None):
         ndim = len(x.shape)
         axes = [a for a in range(ndim) if a != self._axis]
-        mean = K.mean(x, axis=axes)
-        var = K.mean(K.square(x - K.mean(x, axis=axes, keepdims=True)), axis=axes)
-        b = lambda v: self._broadcast(v, ndim)
-        gamma, beta = b(self.gamma), b(self.beta)
-        train = (x - b(mean)) / K.sqrt(b(var) + self.epsilon) * gamma + beta
-        test = (x - b(self.running_mean)) / K.sqrt(b(self.running_std) + self.epsilon) * gamma + beta
-        m = self.momentum
-        self.add_update([(self.running_mean, self.running_mean * m + mean * (1.0 - m)),
-                         (self.running_std, self.running_std * m + var * (1.0 - m))])
+        train, mean, var = K.normalize_batch_in_training(x, self.gamma, self.beta, axes, self.epsilon)
+        b = lambda v: broadcastable(v, ndim, [self._axis])
+        test = K.batch_normalization(x, b(self.running_mean), b(self.running_std), b(self.beta), b(self.gamma),
+                                     self.epsilon)
+        self.add_update([K.moving_average_update(self.running_mean, mean, self.momentum),
+                         K.moving_average_update(self.running_std, var, self.momentum)])
         return K.in_train_phase(train, test)
-

@@ -10,12 +10,10 @@ Their arguments share names between Keras 1 and 2, so only Keras 2-only spelling
 """
 from .. import backend as K
 from ..backend import image_layout
-from ..backend.ops import _arg
+from ..backend.padding import pad_axis
 from ..backend.tensor import make
 from ..graph.layer import InputSpec, Layer
 from .image_layer import ImageLayer, pair
-
-
 
 
 def _pairs(v, what):
@@ -35,18 +33,6 @@ def _pairs(v, what):
 
 def _nested(v):
     return isinstance(v, (tuple, list)) and len(v) == 2 and all(isinstance(p, (tuple, list)) for p in v)
-
-
-def zeros_along(x, axis, n):
-    """Zeros shaped like x except `n` long on `axis` (the batch dim follows x's at run time)."""
-    one = K.slice_axis(x, axis, 0, 1)
-    zeros = make("broadcast_like", [_arg(0.0, "zeros_along"), one])
-    return K.repeat_elements(zeros, n, axis) if n != 1 else zeros
-
-
-def pad_axis(x, axis, before, after):
-    parts = ([zeros_along(x, axis, before)] if before else []) + [x] + ([zeros_along(x, axis, after)] if after else [])
-    return K.concatenate(parts, axis=axis) if len(parts) > 1 else x
 
 
 def crop_axis(x, axis, before, after, who):

@@ -13,6 +13,8 @@ from kiln.layers import (GRU, LSTM, Activation, Add, AveragePooling2D, Average, 
                          Concatenate, Convolution2D, Dense, Dot, Dropout, Embedding, Flatten, Input, InputLayer,
                          Lambda, Layer, Maximum, MaxPooling2D, Merge, Minimum, Multiply, Permute, RepeatVector,
                          Reshape, SimpleRNN, Subtract, TimeDistributed, merge)
+from kiln.layers import (AtrousConvolution1D, AtrousConvolution2D, Deconvolution2D, Highway, LocallyConnected1D,
+                         LocallyConnected2D, MaxoutDense, SeparableConvolution2D)
 from kiln.layers import (ELU, ActivityRegularization, AveragePooling1D, Convolution1D, Cropping1D, Cropping2D,
                          GlobalAveragePooling1D, GlobalAveragePooling2D, GlobalMaxPooling1D, GlobalMaxPooling2D,
                          LeakyReLU, Masking, MaxPooling1D, ParametricSoftplus, PReLU, SpatialDropout1D,
@@ -96,6 +98,16 @@ EXAMPLES = {
     "GlobalAveragePooling2D": one(GlobalAveragePooling2D(), (3, 4, 2)),
     "Convolution1D": one(Convolution1D(3, 2, border_mode="same", subsample_length=2, activation="tanh",
                                        W_regularizer="l2", input_dim=2, input_length=5), (5, 2)),
+    "Highway": one(Highway(activation="tanh", W_regularizer="l2", input_dim=4), (4,)),
+    "MaxoutDense": one(MaxoutDense(3, nb_feature=2, bias=False), (4,)),
+    "LocallyConnected1D": one(LocallyConnected1D(3, 2, subsample_length=2, activation="relu"), (5, 2)),
+    "LocallyConnected2D": one(LocallyConnected2D(2, 2, 3, subsample=(1, 2), dim_ordering="th"), (1, 4, 5)),
+    "AtrousConvolution1D": one(AtrousConvolution1D(3, 2, atrous_rate=2, border_mode="same"), (5, 2)),
+    "AtrousConvolution2D": one(AtrousConvolution2D(2, 2, 2, atrous_rate=(2, 1), dim_ordering="tf"), (5, 4, 1)),
+    "SeparableConvolution2D": one(SeparableConvolution2D(3, 2, 2, depth_multiplier=2, border_mode="same",
+                                                         dim_ordering="th", pointwise_regularizer="l1"), (2, 4, 4)),
+    "Deconvolution2D": one(Deconvolution2D(2, 3, 3, output_shape=(None, 7, 9, 2), subsample=(2, 2),
+                                           dim_ordering="tf"), (3, 4, 1)),
     "InputLayer": None,  # every example has one
     "Lambda": None,  # its in-process config holds its function: test_traced_functions.py
     "Recurrent": None,  # abstract: SimpleRNN, GRU, LSTM
@@ -131,6 +143,21 @@ KERAS_1_2_KEYS = {
                       "W_regularizer", "b_regularizer", "activity_regularizer", "W_constraint", "b_constraint",
                       "bias", "input_dim", "input_length"},
 }
+KERAS_1_2_KEYS.update({
+    "Highway": {"init", "activation", "W_regularizer", "b_regularizer", "activity_regularizer", "W_constraint",
+                "b_constraint", "bias", "input_dim"},
+    "MaxoutDense": {"output_dim", "init", "nb_feature", "W_regularizer", "b_regularizer", "activity_regularizer",
+                    "W_constraint", "b_constraint", "bias", "input_dim"},
+    "LocallyConnected1D": KERAS_1_2_KEYS["Convolution1D"],
+    "LocallyConnected2D": KERAS_1_2_KEYS["Convolution2D"],
+    "AtrousConvolution1D": KERAS_1_2_KEYS["Convolution1D"] | {"atrous_rate"},
+    "AtrousConvolution2D": KERAS_1_2_KEYS["Convolution2D"] | {"atrous_rate"},
+    "Deconvolution2D": KERAS_1_2_KEYS["Convolution2D"] | {"output_shape"},
+    "SeparableConvolution2D": {"nb_filter", "nb_row", "nb_col", "init", "activation", "border_mode", "subsample",
+                               "depth_multiplier", "dim_ordering", "depthwise_regularizer", "pointwise_regularizer",
+                               "b_regularizer", "activity_regularizer", "depthwise_constraint",
+                               "pointwise_constraint", "b_constraint", "bias"},
+})
 KERAS_1_2_KEYS["GRU"] = KERAS_1_2_KEYS["SimpleRNN"] | {"inner_activation"}
 KERAS_1_2_KEYS["LSTM"] = KERAS_1_2_KEYS["SimpleRNN"] | {"inner_activation", "forget_bias_init"}
 
