@@ -96,15 +96,33 @@ std::vector<rt::HostArray> host_arrays(const std::vector<F32Array>& arrays) {
   return out;
 }
 
-// Spec of `train=` in compile(): (optimizer name, hyper-parameters, state-name prefix).
-using TrainSpec = std::tuple<std::string, std::map<std::string, double>, std::string>;
+// Spec of `train=` in compile(): (optimizer name, hyper-parameters, state-name prefix[, constraints
+// {param name: apply_constraint's attributes}]).
+struct TrainSpec {
+  std::string name;
+  std::map<std::string, double> hyper;
+  std::string prefix;
+  std::map<std::string, ir::Attrs> constraints;
+};
+
+// train= from Python: None, or a tuple (name, hyper, prefix) or (name, hyper, prefix, constraints).
+std::optional<TrainSpec> train_spec(const py::object& t) {
+  if (t.is_none()) return std::nullopt;
+  auto tup = t.cast<py::tuple>();
+  if (tup.size() != 3 && tup.size() != 4)
+    throw ValueError("train= takes (optimizer, hyper-parameters, prefix[, constraints])");
+  TrainSpec s{tup[0].cast<std::string>(), tup[1].cast<std::map<std::string, double>>(), tup[2].cast<std::string>(), {}};
+  if (tup.size() == 4)
+    for (auto [name, attrs] : tup[3].cast<py::dict>()) s.constraints[name.cast<std::string>()] = attrs_from_py(attrs.cast<py::dict>());
+  return s;
+}
 
 rt::CompileOptions compile_options(const std::optional<TrainSpec>& train, bool optimize, uint64_t seed,
                                    bool check_numerics = false, const std::string& device = "cpu") {
   rt::CompileOptions o;
   o.device = kernels::device_named(device);
   o.check_numerics = check_numerics;
-  if (train) o.train = passes::OptimizerSpec{std::get<0>(*train), std::get<1>(*train), std::get<2>(*train)};
+  if (train) o.train = passes::OptimizerSpec{train->name, train->hyper, train->prefix, train->constraints};
   o.optimize = optimize;
   o.seed = seed;
   return o;
@@ -330,7 +348,7 @@ PYBIND11_MODULE(_core, m) {
   });
   m.def("build_train", [](const std::string& text, const std::string& opt, const std::map<std::string, double>& hyper,
                           const std::string& prefix) {
-    return ir::print(rt::compile_graph(text, compile_options(TrainSpec{opt, hyper, prefix}, false, 0)));
+    return ir::print(rt::compile_graph(text, compile_options(TrainSpec{opt, hyper, prefix, {}}, false, 0)));
   });
   m.def("gradients", [](const std::string& text, const std::vector<std::string>& wrt) {
     // Test aid: outputs become [loss, d loss/d wrt...] for the first output as loss.
@@ -351,10 +369,10 @@ PYBIND11_MODULE(_core, m) {
   m.def("optimize", [](const std::string& text) { return ir::print(rt::compile_graph(text, compile_options({}, true, 0))); });
   m.def(
       "compile",
-      [](std::shared_ptr<rt::Store> store, const std::string& text, const std::optional<TrainSpec>& train, bool optimize,
+      [](std::shared_ptr<rt::Store> store, const std::string& text, const py::object& train, bool optimize,
          uint64_t seed, bool check_numerics, const std::string& device) {
         return PyProgram(
-            rt::compile(std::move(store), text, compile_options(train, optimize, seed, check_numerics, device)));
+            rt::compile(std::move(store), text, compile_options(train_spec(train), optimize, seed, check_numerics, device)));
       },
       py::arg("store"), py::arg("text"), py::arg("train") = py::none(), py::arg("optimize") = true, py::arg("seed") = 0,
       py::arg("check_numerics") = false, py::arg("device") = "cpu");

@@ -24,6 +24,9 @@ struct OptimizerSpec {
   std::string name;                    // sgd, rmsprop, adagrad, adadelta, adam, adamax, nadam
   std::map<std::string, double> hyper; // lr and the optimizer's own hyper-parameters
   std::string prefix;                  // state names: <prefix>.lr, <prefix>.<param>.<slot>
+  // Constraints by param name: apply_constraint's attributes (kind, ...), applied right after
+  // that param's update.
+  std::map<std::string, ir::Attrs> constraints;
 };
 
 // Turns a forward graph whose first output is the scalar loss into a train graph: gradients of

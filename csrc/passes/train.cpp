@@ -101,6 +101,20 @@ void build_train(ir::Graph& g, const OptimizerSpec& opt) {
       return ts;
     }(), attrs);
     g.add_node(def.op, ins, attrs, {}, {});
+    auto c = opt.constraints.find(pname);
+    if (c != opt.constraints.end()) {
+      try {
+        ops::infer("apply_constraint", {t}, c->second);
+      } catch (const Error& e) {
+        throw ValueError("the constraint on %" + pname + ": " + e.what());
+      }
+      g.add_node("apply_constraint", {params[i]}, c->second, {}, {});
+    }
+  }
+  for (auto& [name, attrs] : opt.constraints) {
+    int v = g.find(name);
+    if (v < 0 || g.values[v].kind != ir::ValueKind::param)
+      throw ValueError("a constraint names %" + name + ", which is not a param of the graph");
   }
   if (sched >= 0) {
     ir::Attrs sa;  // the hyper-parameters nadam_schedule shares with apply_nadam

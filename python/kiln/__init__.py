@@ -18,7 +18,7 @@ except ImportError as e:  # editable layouts: let scipy_openblas32 load libscipy
 __version__ = "0.1.0"
 
 from . import backend  # noqa: E402,F401
-from . import activations, initializers, losses, metrics, objectives, optimizers  # noqa: E402,F401
+from . import activations, constraints, initializers, losses, metrics, objectives, optimizers  # noqa: E402,F401
 from . import layers, models  # noqa: E402,F401
 from .layers import Input  # noqa: E402,F401
 from .models import Model  # noqa: E402,F401

@@ -575,3 +575,20 @@ def assign(dst, src):
 
 def shape_of(x):
     return np.array(x.shape, dtype=np.float64)
+
+
+# ---------------------------------------------------------------- weight constraints
+
+
+def apply_constraint(w, kind, max_value=2.0, min_value=0.0, rate=1.0, axes=(0,)):
+    """ops/constraints.cpp's projection of w (float64)."""
+    w = np.asarray(w, dtype=np.float64)
+    if kind == "non_neg":
+        return w * (w >= 0)
+    n = np.sqrt(np.sum(w * w, axis=tuple(axes), keepdims=True))
+    eps = 1e-7
+    if kind == "unit_norm":
+        return w / (eps + n)
+    if kind == "max_norm":
+        return w * (np.clip(n, 0.0, max_value) / (eps + n))
+    return w * ((rate * np.clip(n, min_value, max_value) + (1 - rate) * n) / (eps + n))

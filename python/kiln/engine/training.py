@@ -229,7 +229,7 @@ class Model(Container):
                                 training=(kind == "train"), name=kind, trainable=self._compiled_trainable,
                                 updates=self._compiled_updates if kind == "train" else self._compiled_state_updates)
                 if kind == "train":
-                    train = self.optimizer.spec()
+                    train = self.optimizer.spec() + (self._constraint_spec(),)
             program = _core.compile(store, text, train=train,
                                     check_numerics=getattr(self, "_check_numerics", False),
                                     device=getattr(self, "_device", None) or get_device())
@@ -237,6 +237,18 @@ class Model(Container):
                 program.set_runs(self.__dict__.pop("_resume_runs", 0))
             self._programs[kind] = program
             return program
+
+    def _constraint_spec(self):
+        """{param name: apply_constraint attributes} for every trainable weight with a constraint,
+        in this model and the models nested in it."""
+        spec, todo, trainable = {}, list(self.layers), {id(v) for v in self._compiled_trainable}
+        while todo:
+            layer = todo.pop()
+            todo.extend(getattr(layer, "layers", []))
+            for v, c in getattr(layer, "constraints", {}).items():
+                if id(v) in trainable:
+                    spec[v.key] = c.ir_attrs()
+        return spec
 
     def ir(self, kind="predict"):
         """The IR text of the 'train', 'test' or 'predict' program, after optimization."""

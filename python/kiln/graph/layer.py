@@ -10,7 +10,7 @@ import inspect
 import numpy as np
 
 from .. import backend as K
-from .. import initializers, regularizers
+from .. import constraints, initializers, regularizers
 from ..backend.tensor import Tensor, _ids
 from ..lower import name_new_tensors
 from .node import Node
@@ -128,6 +128,8 @@ class Layer:
             shape, name = initializer, shape
             initializer = "glorot_uniform"
         shape = tuple(int(d) for d in shape)
+        if constraint is None:  # Keras 1.2's attribute for the weight: W_constraint for W, b_constraint for b
+            constraint = getattr(self, "%s_constraint" % name, None)
         if any(d < 0 for d in shape) or int(np.prod(shape, dtype=np.float64)) > MAX_WEIGHT_ELEMENTS:
             raise ValueError("%s: weight %r of shape %s is not one kiln makes (negative, or more than 2^32 elements)"
                              % (self.name, name, shape))
@@ -137,7 +139,7 @@ class Layer:
         if regularizer is not None:
             self.add_loss(regularizers.get(regularizer)(v))
         if constraint is not None:
-            self.constraints[v] = constraint
+            self.constraints[v] = constraints.get(constraint)
         return v
 
     def add_update(self, updates, inputs=None):

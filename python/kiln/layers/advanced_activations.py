@@ -8,7 +8,7 @@ Every one passes a mask through.
 """
 import numpy as np
 
-from .. import backend as K, initializers, regularizers
+from .. import backend as K, constraints, initializers, regularizers
 from ..graph.layer import Layer
 
 
@@ -81,9 +81,8 @@ class PReLU(Layer):
 
     def __init__(self, init="zero", weights=None, alpha_initializer=None, alpha_regularizer=None,
                  alpha_constraint=None, shared_axes=None, **kwargs):
-        if alpha_constraint is not None:
-            raise NotImplementedError("PReLU: alpha_constraint is not supported yet")
         super().__init__(weights=weights, **kwargs)
+        self.alpha_constraint = constraints.get(alpha_constraint)
         self.supports_masking = True
         self.init = initializers.get(alpha_initializer if alpha_initializer is not None else init)
         self.alpha_regularizer = regularizers.get(alpha_regularizer)
@@ -96,7 +95,8 @@ class PReLU(Layer):
 
     def build(self, input_shape):
         self.alphas = self.add_weight(_param_shape(self, input_shape, self.shared_axes), initializer=self.init,
-                                      name="alphas", regularizer=self.alpha_regularizer)
+                                      name="alphas", regularizer=self.alpha_regularizer,
+                                      constraint=self.alpha_constraint)
         self.built = True
 
     def call(self, x, mask=None):

@@ -24,7 +24,7 @@ import numbers
 
 import numpy as np
 
-from .. import activations, backend as K, initializers, regularizers
+from .. import activations, backend as K, constraints, initializers, regularizers
 from ..backend import conv, image_layout
 from ..graph.layer import InputSpec, Layer
 from .image_layer import ImageLayer, pair
@@ -43,7 +43,6 @@ class _Conv2DBase(ImageLayer):
     bias and activation after the op. Keras 2's positional `Conv2D(32, (3, 3), (2, 2))` (a
     kernel_size pair, then strides) is read as such; Keras 1's `Convolution2D(32, 3, 3)` as
     nb_filter, nb_row, nb_col."""
-    W_constraint = b_constraint = None  # constraints are not supported yet
     _who = "Convolution2D"  # as Keras names the layer in its border-mode message
     _borders = ("valid", "same")
 
@@ -53,8 +52,8 @@ class _Conv2DBase(ImageLayer):
                  filters=None, kernel_size=None, strides=None, padding=None, data_format=None, dilation_rate=(1, 1),
                  use_bias=None, kernel_initializer=None, bias_initializer="zero", kernel_regularizer=None,
                  bias_regularizer=None, kernel_constraint=None, bias_constraint=None, **kwargs):
-        if W_constraint or b_constraint or kernel_constraint or bias_constraint:
-            raise NotImplementedError("%s: constraints are not supported yet" % type(self).__name__)
+        self.W_constraint = constraints.get(W_constraint if W_constraint is not None else kernel_constraint)
+        self.b_constraint = constraints.get(b_constraint if b_constraint is not None else bias_constraint)
         if kernel_size is None and isinstance(nb_row, (tuple, list)):
             kernel_size, nb_row = nb_row, None  # Conv2D(32, (3, 3)): the kernel size, Keras 2
             if nb_col is not None and strides is None:
@@ -103,7 +102,7 @@ class _Conv2DBase(ImageLayer):
                              % (self.name, input_shape))
         return channels
 
-    def _kernel(self, tf_shape, name, init, regularizer=None):
+    def _kernel(self, tf_shape, name, init, regularizer=None, constraint=None):
         """A kernel weight drawn in its channels-last shape (rows, cols, a, b), so initializers
         see Keras' fans, and stored in Keras' layout for the layer's ordering ('th': (b, a, rows,
         cols))."""
@@ -113,7 +112,7 @@ class _Conv2DBase(ImageLayer):
 
             def init(_shape, _init=init):
                 return np.ascontiguousarray(np.asarray(_init(tf_shape)).transpose(3, 2, 0, 1))
-        return self.add_weight(shape, initializer=init, name=name, regularizer=regularizer)
+        return self.add_weight(shape, initializer=init, name=name, regularizer=regularizer, constraint=constraint)
 
     def _channels_last(self, w):
         """A kernel as stored (in the ordering of the first call) read as (rows, cols, a, b)."""
@@ -251,7 +250,6 @@ class SeparableConvolution2D(_Conv2DBase):
                    "depth_multiplier", "dim_ordering", "depthwise_regularizer", "pointwise_regularizer",
                    "b_regularizer", "activity_regularizer", "depthwise_constraint", "pointwise_constraint",
                    "b_constraint", "bias")
-    depthwise_constraint = pointwise_constraint = None  # constraints are not supported yet
     _who = "SeparableConv2D"
 
     def __init__(self, nb_filter=None, nb_row=None, nb_col=None, init="glorot_uniform", activation=None, weights=None,
@@ -259,8 +257,6 @@ class SeparableConvolution2D(_Conv2DBase):
                  depthwise_regularizer=None, pointwise_regularizer=None, b_regularizer=None, activity_regularizer=None,
                  depthwise_constraint=None, pointwise_constraint=None, b_constraint=None, bias=True,
                  depthwise_initializer=None, pointwise_initializer=None, **kwargs):
-        if depthwise_constraint or pointwise_constraint:
-            raise NotImplementedError("SeparableConvolution2D: constraints are not supported yet")
         for k in ("W_regularizer", "kernel_regularizer", "kernel_initializer"):
             if kwargs.get(k) is not None:
                 raise TypeError("SeparableConvolution2D has no single kernel: use depthwise_/pointwise_%s instead of %s"
@@ -269,6 +265,8 @@ class SeparableConvolution2D(_Conv2DBase):
                          b_regularizer=b_regularizer, activity_regularizer=activity_regularizer,
                          b_constraint=b_constraint, bias=bias, **kwargs)
         self.depth_multiplier = int(depth_multiplier)
+        self.depthwise_constraint = constraints.get(depthwise_constraint)
+        self.pointwise_constraint = constraints.get(pointwise_constraint)
         self.depthwise_regularizer = regularizers.get(depthwise_regularizer)
         self.pointwise_regularizer = regularizers.get(pointwise_regularizer)
         self.depthwise_initializer = initializers.get(depthwise_initializer) if depthwise_initializer else self.init
@@ -279,9 +277,11 @@ class SeparableConvolution2D(_Conv2DBase):
     def build(self, input_shape):
         c, m = self._channels(input_shape), self.depth_multiplier
         self.depthwise_kernel = self._kernel((self.nb_row, self.nb_col, c, m), "depthwise_kernel",
-                                             self.depthwise_initializer, self.depthwise_regularizer)
+                                             self.depthwise_initializer, self.depthwise_regularizer,
+                                             self.depthwise_constraint)
         self.pointwise_kernel = self._kernel((1, 1, c * m, self.nb_filter), "pointwise_kernel",
-                                             self.pointwise_initializer, self.pointwise_regularizer)
+                                             self.pointwise_initializer, self.pointwise_regularizer,
+                                             self.pointwise_constraint)
         self.b = self._bias()
         self.built = True
 
@@ -329,7 +329,6 @@ MaxPool2D, AvgPool2D = MaxPooling2D, AveragePooling2D
 class _Conv1DBase(Layer):
     """What the layers over (batch, steps, input_dim) share: Keras 1 or Keras 2 arguments, and
     Keras 1.2's input_dim / input_length shortcut for the input shape."""
-    W_constraint = b_constraint = None  # constraints are not supported yet
     _borders = ("valid", "same", "causal")
 
     def __init__(self, nb_filter=None, filter_length=None, init="glorot_uniform", activation=None, weights=None,
@@ -339,8 +338,8 @@ class _Conv1DBase(Layer):
                  use_bias=None, kernel_initializer=None, bias_initializer="zero", kernel_regularizer=None,
                  bias_regularizer=None, kernel_constraint=None, bias_constraint=None, **kwargs):
         name = type(self).__name__
-        if W_constraint or b_constraint or kernel_constraint or bias_constraint:
-            raise NotImplementedError("%s: constraints are not supported yet" % name)
+        self.W_constraint = constraints.get(W_constraint if W_constraint is not None else kernel_constraint)
+        self.b_constraint = constraints.get(b_constraint if b_constraint is not None else bias_constraint)
         filters = filters if filters is not None else nb_filter
         length = kernel_size if kernel_size is not None else filter_length
         if filters is None or length is None:

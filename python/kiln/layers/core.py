@@ -5,17 +5,11 @@ import inspect
 
 import numpy as np
 
-from .. import activations, backend as K, initializers, regularizers
+from .. import activations, backend as K, constraints, initializers, regularizers
 from ..backend import image_layout
 from ..backend.tensor import _ids, make
 from ..graph.layer import InputSpec, Layer
 from ..saving import traced
-
-
-def _unsupported(layer, **kwargs):
-    for k, v in kwargs.items():
-        if v is not None:
-            raise NotImplementedError("%s: %s is not supported yet" % (layer, k))
 
 
 class Dense(Layer):
@@ -34,7 +28,6 @@ class Dense(Layer):
     """
     config_keys = ("output_dim", "init", "activation", "W_regularizer", "b_regularizer", "activity_regularizer",
                    "W_constraint", "b_constraint", "bias", "input_dim")
-    W_constraint = b_constraint = None  # constraints are not supported yet
 
     def __init__(self, output_dim=None, init="glorot_uniform", activation=None, weights=None, W_regularizer=None,
                  b_regularizer=None, activity_regularizer=None, W_constraint=None, b_constraint=None, bias=True,
@@ -45,8 +38,6 @@ class Dense(Layer):
             output_dim = units
         if output_dim is None:
             raise TypeError("Dense needs the number of outputs (output_dim= or units=)")
-        _unsupported("Dense", W_constraint=W_constraint or kernel_constraint,
-                     b_constraint=b_constraint or bias_constraint)
         if input_dim is not None and "input_shape" not in kwargs:
             kwargs["input_shape"] = (input_dim,)
         kwargs.pop("input_dim", None)
@@ -60,6 +51,8 @@ class Dense(Layer):
         self.W_regularizer = regularizers.get(W_regularizer if W_regularizer is not None else kernel_regularizer)
         self.b_regularizer = regularizers.get(b_regularizer if b_regularizer is not None else bias_regularizer)
         self.activity_regularizer = regularizers.get(activity_regularizer)
+        self.W_constraint = constraints.get(W_constraint if W_constraint is not None else kernel_constraint)
+        self.b_constraint = constraints.get(b_constraint if b_constraint is not None else bias_constraint)
         self.input_spec = [InputSpec(ndim="2+")]
 
     @property
@@ -74,9 +67,9 @@ class Dense(Layer):
         self.input_dim = input_dim
         self.input_spec = [InputSpec(min_ndim=2, axes={-1: input_dim})]
         self.W = self.add_weight((input_dim, self.output_dim), initializer=self.init, name="W",
-                                 regularizer=self.W_regularizer)
+                                 regularizer=self.W_regularizer, constraint=self.W_constraint)
         self.b = self.add_weight((self.output_dim,), initializer=self.bias_init, name="b",
-                                 regularizer=self.b_regularizer) if self.bias else None
+                                 regularizer=self.b_regularizer, constraint=self.b_constraint) if self.bias else None
         self.built = True
 
     @property

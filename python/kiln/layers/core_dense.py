@@ -2,7 +2,7 @@
 dropped both), re-exported from core.py. Keras 1.2's arguments, defaults, config keys and weight
 order; compositions of K.dot, elementwise ops and a max.
 """
-from .. import activations, backend as K, initializers, regularizers
+from .. import activations, backend as K, constraints, initializers, regularizers
 from ..graph.layer import InputSpec, Layer
 
 
@@ -10,12 +10,10 @@ class _Dense2D(Layer):
     """What the two share: a 2D input, Keras 1.2's weight arguments and the input_dim shortcut."""
     config_keys = ("init", "W_regularizer", "b_regularizer", "activity_regularizer", "W_constraint", "b_constraint",
                    "bias", "input_dim")
-    W_constraint = b_constraint = None  # constraints are not supported yet
 
     def __init__(self, init="glorot_uniform", weights=None, W_regularizer=None, b_regularizer=None,
                  activity_regularizer=None, W_constraint=None, b_constraint=None, bias=True, input_dim=None, **kwargs):
-        if W_constraint is not None or b_constraint is not None:
-            raise NotImplementedError("%s: constraints are not supported yet" % type(self).__name__)
+        self.W_constraint, self.b_constraint = constraints.get(W_constraint), constraints.get(b_constraint)
         if input_dim is not None and "input_shape" not in kwargs and "batch_input_shape" not in kwargs:
             kwargs["input_shape"] = (input_dim,)
         super().__init__(weights=weights, **kwargs)

@@ -4,7 +4,7 @@ import zlib
 
 import numpy as np
 
-from .. import backend as K, initializers, regularizers
+from .. import backend as K, constraints, initializers, regularizers
 from ..graph.layer import Layer
 
 
@@ -23,7 +23,6 @@ class Embedding(Layer):
     """
     config_keys = ("input_dim", "output_dim", "init", "input_length", "mask_zero", "W_regularizer",
                    "activity_regularizer", "W_constraint", "dropout")
-    W_constraint = None  # constraints are not supported yet
 
     def __init__(self, input_dim=None, output_dim=None, init="uniform", input_length=None, W_regularizer=None,
                  activity_regularizer=None, W_constraint=None, mask_zero=False, weights=None, dropout=0.0,
@@ -33,9 +32,7 @@ class Embedding(Layer):
                               if kv[1] is not None)
             raise TypeError("Embedding needs input_dim (the vocabulary size: the largest index + 1) and output_dim "
                             "(the vector size); got Embedding(%s)" % given)
-        for name, v in (("W_constraint", W_constraint or embeddings_constraint),):
-            if v is not None:
-                raise NotImplementedError("Embedding: %s is not supported yet" % name)
+        self.W_constraint = constraints.get(W_constraint if W_constraint is not None else embeddings_constraint)
         kwargs.setdefault("input_shape", (input_length,))
         kwargs.setdefault("input_dtype", "int32")
         super().__init__(weights=weights, **kwargs)

@@ -18,7 +18,7 @@ import threading
 
 import numpy as np
 
-from .. import initializers, regularizers
+from .. import constraints, initializers, regularizers
 from ..utils.custom_objects import custom_object_scope, known_names, lookup
 
 
@@ -114,6 +114,8 @@ def config_value(v):
         return serialize(v)
     if isinstance(v, regularizers.Regularizer):
         return regularizers.serialize(v)
+    if isinstance(v, constraints.Constraint):
+        return constraints.serialize(v)
     if isinstance(v, initializers.Initializer) or any(v is o for o in initializers._BY_NAME.values()):
         return initializers.serialize(v)
     if hasattr(v, "get_config"):

@@ -15,6 +15,7 @@ import pytest
 sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent))
 import test_ops  # noqa: E402
 import test_recurrent_ops  # noqa: E402
+import test_constraint_op  # noqa: E402
 import test_random_ops  # noqa: E402
 import test_scan_op  # noqa: E402
 import test_optimizers  # noqa: E402
@@ -105,7 +106,7 @@ def _cases():
                              ({"beta_1": 0.85, "schedule_decay": 0.01}, _update_runner("nadam_schedule"))]
     out["increment"] = [({}, _update_runner("increment")), ({"by": 2.5}, _update_runner("increment"))]
     for op, attrs, runner in test_recurrent_ops.attr_cases() + test_scan_op.attr_cases() + \
-            test_random_ops.attr_cases():
+            test_random_ops.attr_cases() + test_constraint_op.attr_cases():
         out.setdefault(op, []).append((attrs, runner))
     return out
 

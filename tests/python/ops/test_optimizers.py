@@ -26,7 +26,8 @@ OPTIMIZERS = {
     "apply_adamax": (ref.adamax_step, ["m", "u"]),
     "apply_nadam": (ref.nadam_step, ["m", "v"]),
 }
-SIDE_EFFECT_TESTED = set(OPTIMIZERS) | {"nadam_schedule", "increment", "assign"}
+SIDE_EFFECT_TESTED = set(OPTIMIZERS) | {"nadam_schedule", "increment", "assign",
+                                        "apply_constraint"}  # its formula test: test_constraint_op.py
 
 STEPS = 3
 _rng = np.random.default_rng(99)
