@@ -66,6 +66,7 @@ class _Cell(Recurrent):
 
 
 BUNDLES = HERE / "corpus" / "bundle"
+NPY = HERE / "corpus" / "npy"
 BUNDLE_MODELS = ("mlp", "conv", "dynlstm", "scan")
 
 
@@ -76,7 +77,7 @@ def bundle_input(folder):
 
 
 def main():
-    for folder in (CORPUS, BUNDLES):
+    for folder in (CORPUS, BUNDLES, NPY):
         if folder.exists():
             shutil.rmtree(folder)
         folder.mkdir(parents=True)
@@ -102,6 +103,10 @@ def main():
             seen.add(t)
             lines.append('"%s"' % t)
     (HERE / "ir.dict").write_text("\n".join(lines) + "\n")
+    for name, a in (("f4", np.arange(12, dtype="<f4").reshape(3, 4)), ("f8", np.ones((2, 1, 3))),
+                    ("i8", np.arange(5, dtype="<i8")), ("u1", np.zeros((2, 2), np.uint8)), ("scalar", np.float32(7)),
+                    ("fortran", np.asfortranarray(np.ones((2, 3), np.float32)))):
+        np.save(NPY / ("%s.npy" % name), a)
     words = ["=== ", "kiln-bundle 1", "kiln-version", "weights", "program", "runs", "input", "output", "tensor",
              "offset", "bytes", "manifest.txt", "predict.kir", "train.kir", "weights.bin", "f32[", "?,", "]"]
     (HERE / "bundle.dict").write_text("\n".join('"%s"' % w for w in words) + "\n")

@@ -164,7 +164,7 @@ Bundle load_from(const Files& files, const Blob& blob, const std::string& dir, k
   b.store = std::make_shared<rt::Store>();
   std::vector<char> buf;
   for (const TensorEntry& t : m.tensors) {
-    buf.resize(static_cast<size_t>(t.bytes));
+    buf.resize(std::max<size_t>(static_cast<size_t>(t.bytes), 1));  // never a null pointer, even for f32[0]
     blob.read(static_cast<uint64_t>(t.offset), static_cast<uint64_t>(t.bytes), buf.data());
     b.store->set(t.name, t.type, buf.data());
   }

@@ -172,6 +172,7 @@ Array parse_npy(const std::string& b, const std::string& file) {
   a.data.resize(static_cast<size_t>(n));
   const char* src = b.data() + data;
   std::string d = h.descr;
+  if (n == 0) return a;  // an empty array: no data to copy (and a null pointer to copy into)
   if (d == "<f4") std::memcpy(a.data.data(), src, static_cast<size_t>(n) * 4);
   else if (d == "<f8") convert<double>(src, n, a.data.data(), file);
   else if (d == "<i4") convert<int32_t>(src, n, a.data.data(), file);
