@@ -5,6 +5,7 @@ fuzz/corpus/bundle and fuzz/bundle.dict (some of those models exported as IR bun
 bundle's files in one input, every file after a line "=== NAME"). Rerun it when layers, ops or
 the bundle format change: python fuzz/make_corpus.py"""
 import shutil
+import sys
 import tempfile
 from pathlib import Path
 
@@ -13,11 +14,13 @@ import numpy as np
 from kiln import _core
 from kiln import backend as K
 from kiln.layers import (GRU, LSTM, AveragePooling2D, BatchNormalization, Convolution2D, Dense, Dropout, Embedding,
-                         Flatten, Input, Lambda, MaxPooling2D, Recurrent, RepeatVector, Reshape, SimpleRNN,
+                         Flatten, Input, Lambda, MaxPooling2D, RepeatVector, Reshape, SimpleRNN,
                          TimeDistributed, merge)
 from kiln.models import Model
 
 HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE.parent / "tests" / "python"))
+from cells import MinimalRNN  # noqa: E402  (a custom Keras 1.2 cell: a scan over a nested graph)
 CORPUS = HERE / "corpus" / "ir"
 
 
@@ -46,23 +49,7 @@ def models():
     yield "dynlstm", Model(any_words, Dense(1)(LSTM(3)(Embedding(10, 4, mask_zero=True)(any_words)))), "mse"
     any_seq = Input(shape=(None, 3))
     yield "dyntd", Model(any_seq, TimeDistributed(Dense(2))(GRU(2, return_sequences=True)(any_seq))), "mse"
-    yield "scan", Model(any_seq, Dense(1)(_Cell(2, go_backwards=True)(any_seq))), "mse"  # nested graphs
-
-
-class _Cell(Recurrent):
-    """A custom Keras 1.2 cell: K.rnn lowers its step to a scan over a nested graph."""
-
-    def __init__(self, output_dim, **kwargs):
-        self.output_dim = output_dim
-        super().__init__(**kwargs)
-
-    def build(self, input_shape):
-        self.states = [None]
-        self.W = self.add_weight((input_shape[2], self.output_dim), "glorot_uniform", name="W")
-
-    def step(self, x, states):
-        h = K.tanh(K.dot(x, self.W) + states[0])
-        return h, [h]
+    yield "scan", Model(any_seq, Dense(1)(MinimalRNN(2, go_backwards=True)(any_seq))), "mse"  # nested graphs
 
 
 BUNDLES = HERE / "corpus" / "bundle"
