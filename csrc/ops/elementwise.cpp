@@ -58,6 +58,15 @@ KILN_OP(log).inputs({"x"}).set_infer(infer_unary).set_grad([](GradBuilder& b, co
   return std::vector<int>{b.emit("div", {dy[0], n.inputs[0]})};
 });
 
+// d sin(x) = dy cos(x); d cos(x) = -dy sin(x)
+KILN_OP(sin).inputs({"x"}).set_infer(infer_unary).set_grad([](GradBuilder& b, const ir::Node& n, const std::vector<int>& dy) {
+  return std::vector<int>{b.emit("mul", {dy[0], b.emit("cos", {n.inputs[0]})})};
+});
+
+KILN_OP(cos).inputs({"x"}).set_infer(infer_unary).set_grad([](GradBuilder& b, const ir::Node& n, const std::vector<int>& dy) {
+  return std::vector<int>{b.emit("neg", {b.emit("mul", {dy[0], b.emit("sin", {n.inputs[0]})})})};
+});
+
 KILN_OP(sqrt).inputs({"x"}).set_infer(infer_unary).set_grad([](GradBuilder& b, const ir::Node& n, const std::vector<int>& dy) {
   // d sqrt(x) = dy / (2 sqrt(x))
   int two_y = b.emit("mul", {n.outputs[0], b.scalar(2.0)});

@@ -22,6 +22,14 @@ def exp(x):
     return np.exp(x)
 
 
+def sin(x):
+    return np.sin(x)
+
+
+def cos(x):
+    return np.cos(x)
+
+
 def log(x):
     with np.errstate(divide="ignore", invalid="ignore"):
         return np.log(x)

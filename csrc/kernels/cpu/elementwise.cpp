@@ -154,6 +154,8 @@ KILN_UNARY(neg, -x);
 KILN_UNARY(exp, std::exp(x));
 KILN_UNARY(log, std::log(x));
 KILN_UNARY(sqrt, std::sqrt(x));
+KILN_UNARY(sin, std::sin(x));
+KILN_UNARY(cos, std::cos(x));
 KILN_UNARY(square, x * x);
 KILN_UNARY(abs, std::fabs(x));
 KILN_UNARY(sign, static_cast<float>((x > 0) - (x < 0)));

@@ -97,6 +97,14 @@ def exp(x):
     return _unary("exp", x)
 
 
+def sin(x):
+    return _unary("sin", x)
+
+
+def cos(x):
+    return _unary("cos", x)
+
+
 def log(x):
     return _unary("log", x)
 

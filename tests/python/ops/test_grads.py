@@ -169,7 +169,7 @@ def _dense_away_from_relu_kink(x, W, b):
 
 def unary_cases():
     out = []
-    smooth = {"identity": U, "neg": U, "exp": U, "square": U, "sigmoid": U, "tanh": U, "softplus": U,
+    smooth = {"identity": U, "neg": U, "exp": U, "sin": U, "cos": U, "square": U, "sigmoid": U, "tanh": U, "softplus": U,
               "log": lambda *s: U(*s, lo=0.3, hi=3.0), "sqrt": lambda *s: U(*s, lo=0.3, hi=3.0),
               "softsign": away, "abs": away, "relu": away, "elu": away,
               "hard_sigmoid": lambda *s: away(*s, lo=-4, hi=4, kinks=(-2.5, 2.5))}

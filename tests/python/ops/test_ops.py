@@ -27,7 +27,7 @@ REFERENCES = {
     "categorical_crossentropy_grad": ref.categorical_crossentropy_grad,
     "clip": ref.clip, "clip_grad": ref.clip_grad, "constant": ref.constant, "dense": ref.dense,
     "div": ref.div, "dropout_mask": ref.dropout_mask, "elu": ref.elu, "elu_grad": ref.elu_grad,
-    "equal": ref.equal, "exp": ref.exp, "greater": ref.greater, "greater_equal": ref.greater_equal,
+    "equal": ref.equal, "exp": ref.exp, "sin": ref.sin, "cos": ref.cos, "greater": ref.greater, "greater_equal": ref.greater_equal,
     "hard_sigmoid": ref.hard_sigmoid, "hard_sigmoid_grad": ref.hard_sigmoid_grad,
     "identity": ref.identity, "less": ref.less, "less_equal": ref.less_equal, "log": ref.log,
     "matmul": ref.matmul, "maximum": ref.maximum, "minimum": ref.minimum, "mul": ref.mul,
@@ -65,7 +65,7 @@ EXACT = 0.0
 ULPS = 4 * EPS32
 RTOL = {op: EXACT for op in REFERENCES}
 RTOL.update({op: ULPS for op in (
-    "exp", "log", "sqrt", "sigmoid", "tanh", "elu", "softplus", "softsign", "hard_sigmoid",
+    "exp", "log", "sqrt", "sin", "cos", "sigmoid", "tanh", "elu", "softplus", "softsign", "hard_sigmoid",
     "sigmoid_grad", "tanh_grad", "elu_grad", "softplus_grad", "softsign_grad", "hard_sigmoid_grad",
     "softmax", "softmax_grad", "matmul", "dense", "bias_add", "sum_like", "reduce_sum", "reduce_mean",
     "categorical_crossentropy", "sparse_categorical_crossentropy", "pow", "pow_log", "reduce_prod",
@@ -201,6 +201,8 @@ HOSTILE_UNARY = {
     "exp": [-100.0, -88.0, 0.0, 88.0, 89.0, 100.0, -INF, INF],
     "log": [0.0, TINY32, 1.0, 1e30, INF, -1.0],
     "sqrt": [0.0, -1.0, INF, TINY32, 1e30],
+    "sin": [0.0, -0.0, 3.14159265, 1e4, -1e4, INF, -INF],
+    "cos": [0.0, 1.57079633, 1e4, -1e4, INF, -INF],
     "relu": [-0.0, 0.0, -INF, INF, TINY32, -TINY32],
     "sigmoid": [1e4, -1e4, 100.0, -100.0, INF, -INF, 0.0],
     "tanh": [1e4, -1e4, 20.0, -20.0, INF, -INF, 1e-30],
