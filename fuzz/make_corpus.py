@@ -2,8 +2,9 @@
 (the golden IR files plus the predict and train programs of small models of every layer kind,
 and one dictionary entry per token of the IR: keywords, op names, attribute names), and
 fuzz/corpus/bundle and fuzz/bundle.dict (some of those models exported as IR bundles, each
-bundle's files in one input, every file after a line "=== NAME"). Rerun it when layers, ops or
-the bundle format change: python fuzz/make_corpus.py"""
+bundle's files in one input, every file after a line "=== NAME"), and fuzz/corpus/npy. Inputs
+named regress-* are past findings, kept as they are. Rerun it when layers, ops or the bundle
+format change: python fuzz/make_corpus.py"""
 import shutil
 import sys
 import tempfile
@@ -64,10 +65,11 @@ def bundle_input(folder):
 
 
 def main():
-    for folder in (CORPUS, BUNDLES, NPY):
-        if folder.exists():
-            shutil.rmtree(folder)
-        folder.mkdir(parents=True)
+    for folder in (CORPUS, BUNDLES, NPY):  # regress-* inputs (past findings) stay
+        folder.mkdir(parents=True, exist_ok=True)
+        for f in folder.iterdir():
+            if not f.name.startswith("regress-"):
+                f.unlink()
     for f in sorted((HERE.parent / "tests" / "ir").glob("*.kir")):
         shutil.copy(f, CORPUS / f.name)
     np.random.seed(0)

@@ -186,7 +186,11 @@ KILN_OP(broadcast_like).inputs({"x", "ref"}).attr_ints("axes", WhenAbsent{"x bro
     if (x.rank() + static_cast<int>(axes.size()) != r)
       throw ShapeError("x " + x.str() + " plus " + std::to_string(axes.size()) + " axes does not have the rank of ref " + in[1].str());
     std::vector<bool> is_axis(r, false);
-    for (int64_t ax : axes) is_axis[norm_axis(ax, r, "broadcast_like")] = true;
+    for (int64_t ax : axes) {
+      int i = norm_axis(ax, r, "broadcast_like");
+      if (is_axis[i]) throw ShapeError("axis " + std::to_string(ax) + " is given twice in axes");
+      is_axis[i] = true;
+    }
     std::vector<int64_t> dims;
     int k = 0;
     for (int i = 0; i < r; ++i) dims.push_back(is_axis[i] ? 1 : x.dims[k++]);

@@ -1098,3 +1098,10 @@ def test_run_restores_the_callers_denormal_mode():
     before, after = r.stdout.split()
     assert before == "True", "denormals were already flushed before kiln ran"
     assert after == "True", "after Program.run, NumPy in the calling thread flushes denormals to zero"
+
+
+def test_broadcast_like_refuses_a_repeated_axis():
+    """Found by fuzzing bundles (fuzz/corpus/bundle/regress-broadcast-like-repeated-axis.bundle): an
+    axis given twice made the shape rule read past x's dims."""
+    with pytest.raises(_core.ShapeError, match="axis 1 is given twice in axes"):
+        _core.infer("broadcast_like", [("f32", (None,)), ("f32", (None, 3, 4))], {"axes": [1, 1]})
