@@ -100,8 +100,7 @@ def test_keras_1_2_configs_and_module_path():
     assert (m["output_dim"], m["nb_feature"]) == (7, 2) and m["name"].startswith("maxoutdense_")
     with pytest.raises(ValueError, match="expected ndim=2"):
         MaxoutDense(3)(Input(shape=(2, 4)))
-    with pytest.raises(NotImplementedError, match="constraints"):
-        Highway(W_constraint="maxnorm")
+    assert Highway(W_constraint="maxnorm").get_config()["W_constraint"] == {"name": "MaxNorm", "m": 2.0, "axis": 0}
 
 
 @pytest.mark.parametrize("cls,kwargs", [(Highway, {}), (Highway, {"activation": "relu", "bias": False}),
