@@ -26,7 +26,7 @@ import numpy as np
 
 from .. import activations, backend as K, constraints, initializers, regularizers
 from ..backend import conv, image_layout
-from ..graph.layer import InputSpec, Layer
+from ..graph.layer import InputSpec, Layer, initial_value
 from .image_layer import ImageLayer, pair
 
 
@@ -110,8 +110,8 @@ class _Conv2DBase(ImageLayer):
         if self.dim_ordering == "th":
             shape = (tf_shape[3], tf_shape[2], tf_shape[0], tf_shape[1])
 
-            def init(_shape, _init=init):
-                return np.ascontiguousarray(np.asarray(_init(tf_shape)).transpose(3, 2, 0, 1))
+            def init(_shape, name=None, _init=init):
+                return np.ascontiguousarray(np.asarray(initial_value(_init, tf_shape, name)).transpose(3, 2, 0, 1))
         return self.add_weight(shape, initializer=init, name=name, regularizer=regularizer, constraint=constraint)
 
     def _channels_last(self, w):
