@@ -435,3 +435,15 @@ class AtrousConvolution1D(Convolution1D):
 
 from .reshaping import (Cropping1D, Cropping2D, UpSampling1D, UpSampling2D, ZeroPadding1D,  # noqa: E402,F401
                         ZeroPadding2D)
+
+# Keras 1.2's other names here: the short aliases, and the 1D pooling layers (pooling.py imports
+# this module, so those are looked up when asked for).
+AtrousConv1D, AtrousConv2D, Deconv2D = AtrousConvolution1D, AtrousConvolution2D, Deconvolution2D
+_FROM_POOLING = ("MaxPooling1D", "AveragePooling1D", "MaxPool1D", "AvgPool1D")
+
+
+def __getattr__(name):
+    if name in _FROM_POOLING:
+        from . import pooling
+        return getattr(pooling, name)
+    raise AttributeError("module %r has no attribute %r" % (__name__, name))
