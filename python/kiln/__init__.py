@@ -18,14 +18,13 @@ except ImportError as e:  # editable layouts: let scipy_openblas32 load libscipy
 __version__ = "0.1.0"
 
 from . import backend  # noqa: E402,F401
-from . import activations, constraints, initializers, losses, metrics, objectives, optimizers  # noqa: E402,F401
+from . import activations, constraints, initializations, initializers, losses, metrics, objectives  # noqa: E402,F401
+from . import optimizers, regularizers  # noqa: E402,F401
 from . import layers, models  # noqa: E402,F401
 from .layers import Input  # noqa: E402,F401
 from .models import Model  # noqa: E402,F401
 from .device import devices, get_device, set_device  # noqa: E402,F401
 from .saving.bundle import load_bundle  # noqa: E402,F401
-
-initializations = initializers
 
 
 def set_num_threads(n):

@@ -44,6 +44,16 @@ def linear(x):
 _NAMES = {f.__name__: f for f in (softmax, elu, softplus, softsign, relu, tanh, sigmoid, hard_sigmoid, linear)}
 
 
+def serialize(activation):
+    """Keras 2: the name an activation function is saved under."""
+    return activation.__name__
+
+
+def deserialize(name, custom_objects=None):
+    from .utils.custom_objects import deserialize_with
+    return deserialize_with(get, name, custom_objects)
+
+
 def get(identifier):
     if identifier is None:
         return linear

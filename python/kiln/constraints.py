@@ -144,3 +144,9 @@ def get(identifier):
             raise ValueError("Unknown constraint: %r (kiln has %s)" % (identifier, ", ".join(sorted(_BY_NAME))))
         return cls() if isinstance(cls, type) else cls
     raise ValueError("Could not interpret constraint identifier: %r" % (identifier,))
+
+
+def deserialize(config, custom_objects=None):
+    """Keras 2: the constraint a config describes ({class_name, config} or Keras 1.2's {name})."""
+    from .utils.custom_objects import deserialize_with
+    return deserialize_with(get, config, custom_objects)

@@ -83,9 +83,23 @@ def matthews_correlation(y_true, y_pred):
     return numerator / (denominator + K.epsilon())
 
 
+fscore = f1score = fmeasure  # Keras 1.2's aliases
+
 _OWN = {f.__name__: f for f in (binary_accuracy, categorical_accuracy, sparse_categorical_accuracy,
                                 top_k_categorical_accuracy, sparse_top_k_categorical_accuracy, precision, recall,
                                 fbeta_score, fmeasure, matthews_correlation)}
+_OWN.update(fscore=fmeasure, f1score=fmeasure)
+
+
+def serialize(metric):
+    """Keras 2: the name a metric function is saved under."""
+    return metric.__name__
+
+
+def deserialize(name, custom_objects=None):
+    """Keras 2: the metric function of a name (custom_objects first)."""
+    from .utils.custom_objects import deserialize_with
+    return deserialize_with(get, name, custom_objects)
 
 
 def get(identifier):

@@ -122,3 +122,19 @@ def get(identifier):
         return _BY_NAME[identifier.lower()]()
     raise ValueError("Invalid optimizer: %r (accepted: an Optimizer or one of %s)"
                      % (identifier, ", ".join(sorted(_BY_NAME))))
+
+
+def optimizer_from_config(config, custom_objects=None):
+    """Keras 1.2: the optimizer of a {class_name, config} dict (class name in any case)."""
+    return deserialize(config, custom_objects)
+
+
+def deserialize(config, custom_objects=None):
+    from .utils.custom_objects import deserialize_with
+    return deserialize_with(get, config, custom_objects)
+
+
+def clip_norm(g, c, n):
+    """Keras 1.2: the gradient g scaled by c / n when the norm n is at least c (c > 0). kiln's
+    `clipnorm=` clips inside the native train step; this is the same rule as K ops."""
+    return K.switch(n >= c, g * c / n, g) if c > 0 else g

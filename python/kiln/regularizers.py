@@ -4,6 +4,8 @@ A weight regularizer gives `l1 * sum(|W|) + l2 * sum(W^2)` for its weight; an ac
 regularizer the same over a layer's output, summed over the whole batch (Keras 1). A model's
 `losses` collects them and `compile` adds them to the total loss.
 """
+import numpy as np
+
 from . import backend as K
 
 
@@ -45,6 +47,27 @@ class L1L2Regularizer(Regularizer):
 WeightRegularizer = ActivityRegularizer = L1L2 = L1L2Regularizer
 
 
+class EigenvalueRegularizer(Regularizer):
+    """Keras 1.2: k times the square root of the dominant eigenvalue of W^T W (W a matrix), the
+    eigenvector approximated by nine steps of the power method from ones."""
+
+    def __init__(self, k):
+        self.k = float(k)
+
+    def __call__(self, x):
+        if len(x.shape) != 2:
+            raise ValueError("EigenvalueRegularizer is only available for tensors of rank 2.")
+        covariance = K.dot(K.transpose(x), x)
+        v = K.dot(covariance, K.constant(np.ones((x.shape[1], 1), np.float32)))
+        for _ in range(8):
+            v = K.dot(covariance, v)
+        eigenvalue = K.dot(K.transpose(K.dot(covariance, v)), v) / K.dot(K.transpose(v), v)
+        return K.sum(K.sqrt(eigenvalue) * self.k)
+
+    def get_config(self):
+        return {"name": self.__class__.__name__, "k": self.k}
+
+
 def l1(l=0.01):
     return L1L2Regularizer(l1=l)
 
@@ -65,7 +88,8 @@ _BY_NAME = {"l1": l1, "l2": l2, "l1l2": l1l2, "l1_l2": l1l2, "activity_l1": l1, 
 
 
 _CLASSES = {"Regularizer": Regularizer, "L1L2Regularizer": L1L2Regularizer, "WeightRegularizer": L1L2Regularizer,
-            "ActivityRegularizer": L1L2Regularizer, "L1L2": L1L2Regularizer}
+            "ActivityRegularizer": L1L2Regularizer, "L1L2": L1L2Regularizer,
+            "EigenvalueRegularizer": EigenvalueRegularizer}
 
 
 def serialize(regularizer):
@@ -99,3 +123,9 @@ def get(identifier):
     if identifier in _BY_NAME:
         return _BY_NAME[identifier]()
     raise ValueError("Invalid regularizer: %r (accepted: %s)" % (identifier, ", ".join(sorted(_BY_NAME))))
+
+
+def deserialize(config, custom_objects=None):
+    """Keras 2: the regularizer a config describes ({class_name, config} or Keras 1.2's {name})."""
+    from .utils.custom_objects import deserialize_with
+    return deserialize_with(get, config, custom_objects)

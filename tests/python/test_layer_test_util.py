@@ -62,4 +62,4 @@ def test_keras_test_resets_the_name_counters():
     make()  # whatever the counters were, they are cleared after it
     assert make() == "dense_1" and Dense(2).name == "dense_1"
     K.clear_session()
-    assert test_utils.__all__ == ["keras_test", "layer_test"]
+    assert test_utils.__all__ == ["get_test_data", "keras_test", "layer_test"]

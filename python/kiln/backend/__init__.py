@@ -44,3 +44,24 @@ from .image_layout import (image_data_format, image_dim_ordering, set_image_data
 
 def is_keras_tensor(x):
     return isinstance(x, Tensor) and getattr(x, "_keras_history", None) is not None
+
+
+def is_sparse(tensor):
+    """kiln tensors are dense (an `Input(sparse=True)` is fed dense arrays)."""
+    return False
+
+
+def to_dense(tensor):
+    return tensor
+
+
+def legacy_weight_ordering():
+    """Keras 1.2's flag for ordering a model's layers by name; kiln keeps Keras 1.2's default
+    (False), the traversal order."""
+    return False
+
+
+def set_legacy_weight_ordering(value):
+    if value:
+        raise ValueError("kiln orders a model's layers as Keras 1.2 does by default; the legacy ordering by name "
+                         "(set_legacy_weight_ordering(True)) is not supported")

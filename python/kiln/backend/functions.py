@@ -65,7 +65,10 @@ class Function:
 
     def _program(self, phase):
         if phase not in self._programs:
-            text, _ = lower(self.outputs, self._feeds, training=bool(phase), name="function",
+            from .ops import constant
+            # A graph has at least one result: a function of updates only returns a constant, dropped.
+            outputs = self.outputs or [constant(0.0)]
+            text, _ = lower(outputs, self._feeds, training=bool(phase), name="function",
                             updates=[(v, _arg_value(v, x)) for v, x in self.updates])
             self._programs[phase] = _core.compile(store, text, device=get_device())
         return self._programs[phase]
@@ -89,7 +92,7 @@ class Function:
                                  % (t.name, want, a.shape))
             arrays.append(a)
         outs = self._program(phase).run(arrays)
-        return outs
+        return outs[:len(self.outputs)]
 
 
 def _arg_value(var, x):

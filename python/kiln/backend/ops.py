@@ -23,6 +23,14 @@ def floatx():
     return "float32"
 
 
+def set_floatx(value):
+    """kiln computes in float32 only: 'float32' is accepted, another float type refused."""
+    if value not in ("float16", "float32", "float64"):
+        raise ValueError("Unknown floatx type: " + str(value))
+    if value != "float32":
+        raise ValueError("kiln computes in float32 only; set_floatx(%r) is not supported" % (value,))
+
+
 def _arg(x, op):
     """A tensor operand: tensors pass, numbers become constants, anything else is an error."""
     if isinstance(x, Tensor):
@@ -387,7 +395,9 @@ def dropout(x, level, seed=None):
 
 
 # Leaves and values.
-def placeholder(shape=None, ndim=None, dtype="float32", name=None):
+def placeholder(shape=None, ndim=None, dtype="float32", sparse=False, name=None):
+    """A graph input. `sparse` (Keras 1.2) is accepted: kiln's tensors are dense, and a sparse
+    placeholder is fed dense arrays."""
     if shape is None:
         if ndim is None:
             raise ValueError("K.placeholder needs a shape or an ndim")

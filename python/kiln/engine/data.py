@@ -10,6 +10,7 @@ import numpy as np
 __all__ = [
     "standardize_input_data", "check_array_lengths",
     "check_loss_and_target_compatibility", "check_finite", "check_not_empty",
+    "standardize_weights", "make_batches", "slice_X", "batch_shuffle",
 ]
 
 
@@ -152,6 +153,62 @@ def check_array_lengths(inputs, targets, weights=None):
         raise ValueError("Sample_weight arrays should have the same number of samples as "
                          "input arrays. Found %d input samples and %d sample_weight samples."
                          % (x[0], w[0]))
+
+
+def standardize_weights(y, sample_weight=None, class_weight=None, sample_weight_mode=None, output_name="output"):
+    """Keras 1.2's per-sample weights of a target array: `sample_weight` when given (it wins
+    over `class_weight`, as in Keras), else `class_weight[c]` for each row's class c (the argmax
+    of a one-hot row, else the row's value), else ones. float32, one per sample."""
+    n = int(np.shape(y)[0])
+    if sample_weight_mode is not None:
+        raise NotImplementedError("sample_weight_mode=%r is not supported yet" % (sample_weight_mode,))
+    if sample_weight is not None:
+        sw = np.asarray(sample_weight, dtype=np.float32)
+        if sw.ndim == 2 and sw.shape[1] == 1:
+            sw = sw[:, 0]
+        if sw.ndim != 1:
+            raise ValueError('Found a sample_weight array with shape %s for output "%s". In order to use '
+                             'timestep-wise sample weighting, you should pass a 2D sample_weight array and '
+                             'specify sample_weight_mode="temporal" in compile() (not supported yet). '
+                             "Otherwise pass a 1D array of one weight per sample." % (sw.shape, output_name))
+        if len(sw) != n:
+            raise ValueError('Found a sample_weight array of length %d for output "%s", but the data has '
+                             "%d samples." % (len(sw), output_name, n))
+        return sw
+    if isinstance(class_weight, dict):
+        y = np.asarray(y)
+        if y.ndim > 2:
+            raise ValueError("class_weight not supported for 3+ dimensional targets.")
+        classes = y.argmax(axis=1) if y.ndim == 2 and y.shape[1] > 1 else np.round(y.reshape(n)).astype(int)
+        missing = sorted(set(classes.tolist()) - set(class_weight))
+        if missing:
+            raise ValueError('class_weight for output "%s" has no weight for class(es) %s' % (output_name, missing))
+        return np.array([class_weight[c] for c in classes.tolist()], np.float32)
+    return np.ones(n, np.float32)
+
+
+def make_batches(size, batch_size):
+    """Keras 1.2: the (start, stop) of each batch of `size` samples; the last may be smaller."""
+    return [(i, min(size, i + batch_size)) for i in range(0, size, batch_size)]
+
+
+def slice_X(X, start=None, stop=None):
+    """Keras 1.2: rows start:stop of an array or of each array of a list; `start` may be a list
+    or array of row indices instead."""
+    def rows(x):
+        if hasattr(start, "__len__"):
+            return x[start.tolist() if hasattr(start, "shape") else start]
+        return x[start:stop]
+    return [rows(x) for x in X] if isinstance(X, list) else rows(X)
+
+
+def batch_shuffle(index_array, batch_size):
+    """Keras 1.2's shuffle='batch': whole batches of `index_array` in a random order (NumPy's
+    global generator), a last partial batch kept at the end."""
+    whole = len(index_array) // batch_size * batch_size
+    blocks = np.asarray(index_array[:whole]).reshape(-1, batch_size)
+    np.random.shuffle(blocks)
+    return np.append(blocks.flatten(), index_array[whole:])
 
 
 # Losses whose targets must have the output's shape, by every accepted spelling.

@@ -1,12 +1,5 @@
 """model.summary(): the Keras 1 table (layer, output shape, parameters, connections)."""
-
-
-def _row(fields, positions):
-    line = ""
-    for f, p in zip(fields, positions):
-        line += str(f)
-        line = line[:p].ljust(p)
-    return line
+from ..utils.generic_utils import table_row as _row
 
 
 def print_summary(model, line_length=100, positions=None, print_fn=print):

@@ -2,9 +2,14 @@
 standard import of a custom layer: `from kiln.engine.topology import Layer`)."""
 from ..graph.container import Container  # noqa: F401
 from ..graph.input_layer import Input, InputLayer  # noqa: F401
-from ..graph.layer import InputSpec, Layer  # noqa: F401
+from ..graph.layer import InputSpec, Layer, to_list  # noqa: F401
 from ..graph.node import Node  # noqa: F401
 from ..layers.merge import Merge, merge  # noqa: F401
+
+
+def object_list_uid(object_list):
+    """Keras 1.2's key for a list of objects (tensors): their ids, joined by ', '."""
+    return ", ".join(str(abs(id(x))) for x in to_list(object_list))
 
 
 def get_source_inputs(tensor, layer=None, node_index=None):

@@ -18,6 +18,8 @@ from ..graph.container import Container
 from ..lower import lower
 from ..device import check as check_device, get_device
 from . import data as data_utils
+from .data import (batch_shuffle, check_array_lengths, check_loss_and_target_compatibility,  # noqa: F401
+                   make_batches, slice_X, standardize_input_data, standardize_weights)
 from .summary import print_summary
 
 # Seconds between the native loop's progress reports to Python when no callback needs every
@@ -45,6 +47,24 @@ def _per_output(value, names, what, missing=None):
                              "outputs, but you passed %s=%s" % (what, n, what, list(value)))
         return list(value)
     return [value] * n
+
+
+def collect_metrics(metrics, output_names):
+    """Keras 1.2: one list of metrics per output, from a list (the same for every output) or a
+    dict by output name (a single metric or a list each; missing outputs get none)."""
+    if isinstance(metrics, dict):
+        return [list(m) if isinstance(m, (list, tuple)) else [m]
+                for m in _per_output(metrics, output_names, "metrics", missing=[])]
+    if metrics is not None and not isinstance(metrics, (list, tuple)):
+        raise TypeError("Type of `metrics` argument not understood. Expected a list or dictionary, found: %s"
+                        % (metrics,))
+    return [list(metrics or []) for _ in output_names]
+
+
+def collect_trainable_weights(layer):
+    """Keras 1.2: a layer's or model's trainable weights, each once, sorted by name."""
+    unique = {id(w): w for w in (layer.trainable_weights if getattr(layer, "trainable", True) else [])}
+    return sorted(unique.values(), key=lambda w: w.name)
 
 
 def weighted_objective(fn):
@@ -170,13 +190,9 @@ class Model(Container):
                 self.metrics_names.append(name + "_loss")
                 tensors.append(l)
 
-        if isinstance(metrics, dict):
-            metric_lists = _per_output(metrics, names, "metrics", missing=[])
-        else:
-            metric_lists = [list(metrics or [])] * len(names)
+        metric_lists = collect_metrics(metrics, names)
         for i, (name, out, target, fn) in enumerate(zip(names, self.outputs, self.targets, loss_fns)):
-            ms = metric_lists[i]
-            for m in (ms if isinstance(ms, (list, tuple)) else [ms]):
+            for m in metric_lists[i]:
                 if m in ("accuracy", "acc"):
                     if out.shape[-1] == 1 or fn is losses_mod.binary_crossentropy:
                         mfn = metrics_mod.binary_accuracy
@@ -279,7 +295,7 @@ class Model(Container):
         return xs + ys + ws
 
     def _sample_weights(self, ys, sample_weight, class_weight):
-        names, n = self.output_names, len(ys[0])
+        names = self.output_names
         sws = _per_output(sample_weight, names, "sample_weight", missing=False) if sample_weight is not None \
             else [None] * len(names)
         if isinstance(class_weight, dict) and class_weight and all(k in names for k in class_weight):
@@ -288,32 +304,8 @@ class Model(Container):
             cws = _per_output(class_weight, names, "class_weight")
         else:
             cws = [class_weight] * len(names)
-        out = []
-        for name, y, sw, cw in zip(names, ys, sws, cws):
-            w = np.ones(n, np.float32)
-            if sw is not None and sw is not False:
-                sw = np.asarray(sw, dtype=np.float32)
-                if sw.ndim == 2 and sw.shape[1] == 1:
-                    sw = sw[:, 0]
-                if sw.ndim != 1:
-                    raise ValueError('Found a sample_weight array with shape %s for output "%s". In order to use '
-                                     'timestep-wise sample weighting, you should pass a 2D sample_weight array and '
-                                     'specify sample_weight_mode="temporal" in compile() (not supported yet). '
-                                     "Otherwise pass a 1D array of one weight per sample." % (sw.shape, name))
-                if len(sw) != n:
-                    raise ValueError('Found a sample_weight array of length %d for output "%s", but the data has '
-                                     "%d samples." % (len(sw), name, n))
-                w = w * sw
-            if cw is not None and cw is not False:
-                if y.ndim > 2:
-                    raise ValueError("class_weight not supported for 3+ dimensional targets.")
-                classes = y.argmax(axis=1) if y.ndim == 2 and y.shape[1] > 1 else np.round(y.reshape(n)).astype(int)
-                missing = sorted(set(classes.tolist()) - set(cw))
-                if missing:
-                    raise ValueError('class_weight for output "%s" has no weight for class(es) %s' % (name, missing))
-                w = w * np.array([cw[c] for c in classes.tolist()], np.float32)
-            out.append(w)
-        return out
+        return [data_utils.standardize_weights(y, None if sw is False else sw, cw, output_name=name)
+                for name, y, sw, cw in zip(names, ys, sws, cws)]
 
     def _results(self, values):
         values = [float(v) for v in values]

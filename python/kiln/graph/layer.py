@@ -13,6 +13,7 @@ from .. import backend as K
 from .. import constraints, initializers, regularizers
 from ..backend.tensor import Tensor, _ids
 from ..lower import name_new_tensors
+from ..utils.generic_utils import has_arg
 from .node import Node
 
 _ALLOWED_KWARGS = {"input_shape", "batch_input_shape", "batch_size", "input_dtype", "dtype", "name", "trainable",
@@ -35,6 +36,13 @@ def to_list(x):
 
 def unpack(xs):
     return xs[0] if len(xs) == 1 else xs
+
+
+def initial_value(init, shape, name):
+    """init(shape) as an array. Keras 1.2 calls `init(shape, name=name)` and gets a variable: a
+    function with a `name` parameter gets the weight's name, and a variable gives its value."""
+    value = init(shape, name=name) if has_arg(init, "name") else init(shape)
+    return value.get_value() if isinstance(value, K.Variable) else value
 
 
 class InputSpec:
@@ -133,8 +141,9 @@ class Layer:
         if any(d < 0 for d in shape) or int(np.prod(shape, dtype=np.float64)) > MAX_WEIGHT_ELEMENTS:
             raise ValueError("%s: weight %r of shape %s is not one kiln makes (negative, or more than 2^32 elements)"
                              % (self.name, name, shape))
-        value = initializers.get(initializer)(shape)
-        v = K.Variable(value, name="%s_%s" % (self.name, name), trainable=trainable)
+        full_name = "%s_%s" % (self.name, name)
+        value = initial_value(initializers.get(initializer), shape, full_name)
+        v = K.Variable(value, name=full_name, trainable=trainable)
         (self._trainable_weights if trainable else self._non_trainable_weights).append(v)
         if regularizer is not None:
             self.add_loss(regularizers.get(regularizer)(v))

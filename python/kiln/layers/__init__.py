@@ -2,12 +2,14 @@
 from ..graph.input_layer import Input, InputLayer  # noqa: F401
 from ..graph.layer import InputSpec, Layer  # noqa: F401
 from .core import (ActivityRegularization, Activation, Dense, Dropout, Flatten, Highway, Lambda, Masking,  # noqa: F401
-                   MaxoutDense, Permute, RepeatVector, Reshape, SpatialDropout1D, SpatialDropout2D)
+                   MaxoutDense, Permute, RepeatVector, Reshape, SpatialDropout1D, SpatialDropout2D,
+                   TimeDistributedDense)
 from .advanced_activations import ELU, PReLU, LeakyReLU, ParametricSoftplus, SReLU, ThresholdedReLU  # noqa: F401
-from .convolutional import (AtrousConvolution1D, AtrousConvolution2D, AveragePooling2D, AvgPool2D,  # noqa: F401
-                            Conv1D, Conv2D, Conv2DTranspose, Convolution1D, Convolution2D, Cropping1D, Cropping2D,
-                            Deconvolution2D, MaxPool2D, MaxPooling2D, SeparableConv2D, SeparableConvolution2D,
-                            UpSampling1D, UpSampling2D, ZeroPadding1D, ZeroPadding2D)
+from .convolutional import (AtrousConv1D, AtrousConv2D, AtrousConvolution1D, AtrousConvolution2D,  # noqa: F401
+                            AveragePooling2D, AvgPool2D, Conv1D, Conv2D, Conv2DTranspose, Convolution1D,
+                            Convolution2D, Cropping1D, Cropping2D, Deconv2D, Deconvolution2D, MaxPool2D, MaxPooling2D,
+                            SeparableConv2D, SeparableConvolution2D, UpSampling1D, UpSampling2D, ZeroPadding1D,
+                            ZeroPadding2D)
 from .local import LocallyConnected1D, LocallyConnected2D  # noqa: F401
 from .pooling import (AveragePooling1D, AvgPool1D, GlobalAveragePooling1D, GlobalAveragePooling2D,  # noqa: F401
                       GlobalAvgPool1D, GlobalAvgPool2D, GlobalMaxPool1D, GlobalMaxPool2D, GlobalMaxPooling1D,
@@ -16,7 +18,7 @@ from .embeddings import Embedding  # noqa: F401
 from .normalization import BatchNormalization  # noqa: F401
 from .noise import GaussianDropout, GaussianNoise  # noqa: F401
 from .recurrent import GRU, LSTM, Recurrent, SimpleRNN  # noqa: F401
-from .wrappers import Bidirectional, TimeDistributed  # noqa: F401
+from .wrappers import Bidirectional, TimeDistributed, Wrapper  # noqa: F401
 from .merge import (Add, Average, Concatenate, Dot, Maximum, Merge, Minimum, Multiply, Subtract,  # noqa: F401
                     add, average, concatenate, dot, maximum, merge, minimum, multiply, subtract)
 from .serialization import deserialize, serialize  # noqa: F401,E402

@@ -26,7 +26,7 @@ import numpy as np
 
 from .. import activations, backend as K, constraints, initializers, regularizers
 from ..backend import conv, image_layout
-from ..graph.layer import InputSpec, Layer
+from ..graph.layer import InputSpec, Layer, initial_value
 from .image_layer import ImageLayer, pair
 
 
@@ -110,8 +110,8 @@ class _Conv2DBase(ImageLayer):
         if self.dim_ordering == "th":
             shape = (tf_shape[3], tf_shape[2], tf_shape[0], tf_shape[1])
 
-            def init(_shape, _init=init):
-                return np.ascontiguousarray(np.asarray(_init(tf_shape)).transpose(3, 2, 0, 1))
+            def init(_shape, name=None, _init=init):
+                return np.ascontiguousarray(np.asarray(initial_value(_init, tf_shape, name)).transpose(3, 2, 0, 1))
         return self.add_weight(shape, initializer=init, name=name, regularizer=regularizer, constraint=constraint)
 
     def _channels_last(self, w):
@@ -435,3 +435,15 @@ class AtrousConvolution1D(Convolution1D):
 
 from .reshaping import (Cropping1D, Cropping2D, UpSampling1D, UpSampling2D, ZeroPadding1D,  # noqa: E402,F401
                         ZeroPadding2D)
+
+# Keras 1.2's other names here: the short aliases, and the 1D pooling layers (pooling.py imports
+# this module, so those are looked up when asked for).
+AtrousConv1D, AtrousConv2D, Deconv2D = AtrousConvolution1D, AtrousConvolution2D, Deconvolution2D
+_FROM_POOLING = ("MaxPooling1D", "AveragePooling1D", "MaxPool1D", "AvgPool1D")
+
+
+def __getattr__(name):
+    if name in _FROM_POOLING:
+        from . import pooling
+        return getattr(pooling, name)
+    raise AttributeError("module %r has no attribute %r" % (__name__, name))

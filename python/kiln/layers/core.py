@@ -1,7 +1,8 @@
-"""Core layers: Dense, Activation, Dropout, SpatialDropout1D/2D, Lambda, Flatten, Reshape, Permute,
-RepeatVector, Masking, ActivityRegularization (Keras 1 and Keras 2 spellings); Highway and
-MaxoutDense are defined in core_dense.py and re-exported here, where Keras 1.2 has them."""
+"""Core layers: Dense (and Keras 1.2's deprecated TimeDistributedDense), Activation, Dropout,
+SpatialDropout1D/2D, Lambda, Flatten, Reshape, Permute, RepeatVector, Masking,
+ActivityRegularization (Keras 1 and Keras 2 spellings); Highway and MaxoutDense are defined in core_dense.py and re-exported here, where Keras 1.2 has them."""
 import inspect
+import warnings
 
 import numpy as np
 
@@ -82,6 +83,27 @@ class Dense(Layer):
             out = K.bias_add(out, self.b)
         return self.activation(out)
 
+
+
+class TimeDistributedDense(Dense):
+    """Keras 1.2's deprecated Dense on each step of a (batch, steps, features) input, as Dense
+    itself applies to the last axis: Dense's arguments and weights, plus `input_length` (with
+    `input_dim`, the input shape)."""
+    config_keys = Dense.config_keys + ("input_length",)
+
+    def __init__(self, output_dim=None, input_dim=None, input_length=None, **kwargs):
+        warnings.warn("`TimeDistributedDense` is deprecated, And will be removed on May 1st, 2017. "
+                      "Please use a `Dense` layer instead.")
+        if input_dim is not None and "input_shape" not in kwargs:
+            kwargs["input_shape"] = (input_length, input_dim)
+        super().__init__(output_dim, input_dim=input_dim, **kwargs)
+        self.input_length = input_length
+        self.supports_masking = True
+        self.input_spec = [InputSpec(ndim=3)]
+
+    def build(self, input_shape):
+        super().build(input_shape)
+        self.input_spec = [InputSpec(ndim=3, axes={-1: self.input_dim})]
 
 
 class Activation(Layer):

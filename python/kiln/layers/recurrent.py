@@ -27,7 +27,7 @@ import numpy as np
 from .. import activations, backend as K, initializers, regularizers
 from ..backend.tensor import make, make_multi
 from ..graph.layer import InputSpec
-from .recurrent_base import Recurrent
+from .recurrent_base import Recurrent, time_distributed_dense  # noqa: F401
 
 
 class FusedRecurrent(Recurrent):

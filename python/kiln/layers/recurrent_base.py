@@ -1,4 +1,5 @@
-"""Recurrent: Keras 1.2's abstract base of recurrent layers, for a user's own cell.
+"""Recurrent: Keras 1.2's abstract base of recurrent layers, for a user's own cell (and its helper
+time_distributed_dense).
 
 A subclass sets `self.output_dim`, makes its weights in `build()` with `self.states = [None] * n`
 (one entry per state, each [batch, output_dim]), and defines `step(x, states) -> (output,
@@ -130,3 +131,15 @@ class Recurrent(Layer):
         for s in self.states or []:
             if s is not None:
                 s.set_value(np.zeros(s.shape, np.float32))
+
+
+def time_distributed_dense(x, w, b=None, dropout=None, input_dim=None, output_dim=None, timesteps=None):
+    """Keras 1.2's helper for a cell's `preprocess_input`: `x . w + b` at every step of x
+    (batch, steps, input_dim). With `dropout` in (0, 1), the same input units are dropped at
+    every step of a sequence, in the train phase only. The dims are read from x and w (the
+    arguments are accepted for Keras 1.2's signature)."""
+    if dropout is not None and 0.0 < dropout < 1.0:
+        keep = K.expand_dims(K.dropout(K.ones_like(K.sum(x, axis=1)), dropout), 1)  # (batch, 1, input_dim)
+        x = K.in_train_phase(x * keep, x)
+    y = K.dot(x, w)
+    return y + b if b is not None else y

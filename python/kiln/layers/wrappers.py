@@ -1,5 +1,6 @@
-"""Wrappers. TimeDistributed: applies a layer, or a whole model, to every timestep of its input.
-Bidirectional: runs a recurrent layer forwards and a copy of it backwards, and merges the two.
+"""Wrappers, on Keras 1.2's base class Wrapper. TimeDistributed: applies a layer, or a whole
+model, to every timestep of its input. Bidirectional: runs a recurrent layer forwards and a copy
+of it backwards, and merges the two.
 
 Lowered as one batched call: the time axis is folded into the batch (`merge_batch`: [?, T, ...]
 -> [?*T, ...]), the wrapped layer runs once on all batch x time rows with its own weights,
@@ -11,23 +12,22 @@ from ..graph.container import Container
 from ..graph.layer import InputSpec, Layer
 
 
-class TimeDistributed(Layer):
-    """Example: `TimeDistributed(Dense(8))(Input(shape=(20, 16)))` has shape (None, 20, 8)."""
+class Wrapper(Layer):
+    """Keras 1.2's base of a layer that wraps another (`self.layer`): the weights are the wrapped
+    layer's, `build` builds it on the input shape when it is not built yet, and the config holds
+    it as {class_name, config}. Subclass it for a wrapper of your own."""
+
+    config_keys = ("layer",)  # {class_name, config}: a layer or a whole model
 
     def __init__(self, layer, **kwargs):
-        super().__init__(**kwargs)
         if not isinstance(layer, Layer):
-            raise TypeError("TimeDistributed wraps a layer or a model, got %r" % (layer,))
+            raise TypeError("%s wraps a layer or a model, got %r" % (type(self).__name__, layer))
         self.layer = layer
-        self.input_spec = [InputSpec(min_ndim=3)]
+        super().__init__(**kwargs)
 
-    def build(self, input_shape):
-        if len(input_shape) < 3:
-            raise ValueError("TimeDistributed %s needs an input of rank >= 3 (batch, time, ...), got %s"
-                             % (self.name, input_shape))
-        inner = (input_shape[0],) + tuple(input_shape[2:])
-        if not self.layer.built:
-            self.layer.build(inner)
+    def build(self, input_shape=None):
+        if not self.layer.built and input_shape is not None:
+            self.layer.build(input_shape)
             self.layer.built = True
         self.built = True
 
@@ -48,6 +48,27 @@ class TimeDistributed(Layer):
     def non_trainable_weights(self, value):
         pass
 
+    @classmethod
+    def from_config(cls, config):
+        from .serialization import deserialize
+        config = dict(config)
+        config["layer"] = deserialize(config["layer"])
+        return cls(**config)
+
+
+class TimeDistributed(Wrapper):
+    """Example: `TimeDistributed(Dense(8))(Input(shape=(20, 16)))` has shape (None, 20, 8)."""
+
+    def __init__(self, layer, **kwargs):
+        super().__init__(layer, **kwargs)
+        self.input_spec = [InputSpec(min_ndim=3)]
+
+    def build(self, input_shape):
+        if len(input_shape) < 3:
+            raise ValueError("TimeDistributed %s needs an input of rank >= 3 (batch, time, ...), got %s"
+                             % (self.name, input_shape))
+        super().build((input_shape[0],) + tuple(input_shape[2:]))
+
     def call(self, x, mask=None):
         steps = x.shape[1] if x.shape[1] is not None else x  # x gives a dynamic time axis (?t)
         flat = K.merge_batch(x)
@@ -58,17 +79,8 @@ class TimeDistributed(Layer):
             out = self.layer.call(flat)
         return K.split_batch(out, steps)
 
-    config_keys = ("layer",)  # {class_name, config}: a layer or a whole model
 
-    @classmethod
-    def from_config(cls, config):
-        from .serialization import deserialize
-        config = dict(config)
-        config["layer"] = deserialize(config["layer"])
-        return cls(**config)
-
-
-class Bidirectional(Layer):
+class Bidirectional(Wrapper):
     """`Bidirectional(LSTM(64), merge_mode='concat')` (Keras 2): the layer reads the sequence
     forwards, a copy of it (same arguments, `go_backwards` flipped; its own weights) backwards,
     and the results are merged by `merge_mode`: 'concat' (default), 'sum', 'mul', 'ave', or None
@@ -82,7 +94,7 @@ class Bidirectional(Layer):
             raise ValueError('Invalid merge mode. Merge mode should be one of {"sum", "mul", "ave", "concat", None}')
         if not hasattr(layer, "go_backwards") or not hasattr(layer, "return_sequences"):
             raise TypeError("Bidirectional wraps a recurrent layer (SimpleRNN, GRU, LSTM), got %r" % (layer,))
-        super().__init__(**kwargs)
+        super().__init__(layer, **kwargs)
         args, kw = layer._init_args
         kw = dict(kw, go_backwards=not layer.go_backwards, name="backward_" + layer.name)
         self.forward_layer = layer
@@ -150,10 +162,3 @@ class Bidirectional(Layer):
         layer["name"] = self._layer_name
         c.update(layer={"class_name": type(self.forward_layer).__name__, "config": layer}, merge_mode=self.merge_mode)
         return c
-
-    @classmethod
-    def from_config(cls, config):
-        from .serialization import deserialize
-        config = dict(config)
-        config["layer"] = deserialize(config["layer"])
-        return cls(**config)

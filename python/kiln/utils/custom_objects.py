@@ -37,6 +37,13 @@ def custom_object_scope(*dicts):
 CustomObjectScope = custom_object_scope
 
 
+def deserialize_with(get, config, custom_objects=None):
+    """`get(config)` with `custom_objects` in scope: Keras 2's `deserialize(config,
+    custom_objects)` of each kind (activations, initializers, regularizers, ...)."""
+    with custom_object_scope(custom_objects or {}):
+        return get(config)
+
+
 def lookup(name):
     """The custom object called `name` (innermost scope first, then the global dict), or None."""
     if not isinstance(name, str):

@@ -10,12 +10,16 @@ a log then holds one line per epoch instead of thousands of partial bars.
 Output always goes to the ``sys.stdout`` of the moment of the call, so that
 redirection (``contextlib.redirect_stdout``, pytest's capsys) works.
 """
+import inspect
 import sys
 import time
 
 import numpy as np
 
-__all__ = ["Progbar", "get_from_module", "make_tuple"]
+from .custom_objects import CustomObjectScope, custom_object_scope, get_custom_objects, lookup  # noqa: F401
+
+__all__ = ["Progbar", "get_from_module", "make_tuple", "display_table", "has_arg", "serialize_keras_object",
+           "deserialize_keras_object", "CustomObjectScope", "custom_object_scope", "get_custom_objects"]
 
 
 def _is_dynamic_display():
@@ -224,3 +228,63 @@ def get_from_module(identifier, module_params, module_name, instantiate=False, k
 def make_tuple(*args):
     """Keras 1.2: its arguments as a tuple."""
     return args
+
+
+def table_row(fields, positions):
+    """One line of a table: each field cut or padded to end at its position."""
+    line = ""
+    for f, p in zip(fields, positions):
+        line += str(f)
+        line = line[:p].ljust(p)
+    return line
+
+
+def display_table(rows, positions, print_fn=print):
+    """Keras 1.2: prints rows of fields, each field ending at its column position."""
+    for fields in rows:
+        print_fn(table_row(fields, positions))
+
+
+def has_arg(fn, name, accept_all=False):
+    """Keras 2: whether `fn` takes an argument `name` by keyword (with `accept_all`, also
+    whether it takes **kwargs). False for a callable whose signature cannot be read."""
+    try:
+        params = inspect.signature(fn).parameters
+    except (TypeError, ValueError):
+        return False
+    p = params.get(name)
+    if p is None:
+        return accept_all and any(q.kind == inspect.Parameter.VAR_KEYWORD for q in params.values())
+    return p.kind in (inspect.Parameter.POSITIONAL_OR_KEYWORD, inspect.Parameter.KEYWORD_ONLY)
+
+
+def serialize_keras_object(instance):
+    """Keras 2: {class_name, config} for an object with get_config, else its __name__."""
+    if instance is None:
+        return None
+    if hasattr(instance, "get_config"):
+        return {"class_name": instance.__class__.__name__, "config": instance.get_config()}
+    if hasattr(instance, "__name__"):
+        return instance.__name__
+    raise ValueError("Cannot serialize %r" % (instance,))
+
+
+def deserialize_keras_object(identifier, module_objects=None, custom_objects=None, printable_module_name="object"):
+    """Keras 2: the object a {class_name, config} dict or a name describes, found in
+    `custom_objects`, the custom objects in scope, then `module_objects`."""
+    def find(name):
+        found = (custom_objects or {}).get(name) or lookup(name) or (module_objects or {}).get(name)
+        if found is None:
+            raise ValueError("Unknown " + printable_module_name + ": " + str(name))
+        return found
+    if isinstance(identifier, dict):
+        cls, config = find(identifier.get("class_name")), identifier.get("config") or {}
+        if not hasattr(cls, "from_config"):
+            return cls(**config)
+        if has_arg(cls.from_config, "custom_objects"):
+            return cls.from_config(config, custom_objects=custom_objects)
+        with custom_object_scope(custom_objects or {}):
+            return cls.from_config(config)
+    if isinstance(identifier, str):
+        return find(identifier)
+    raise ValueError("Could not interpret serialized " + printable_module_name + ": " + str(identifier))

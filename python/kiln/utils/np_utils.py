@@ -3,7 +3,7 @@ flipping, convolution lengths."""
 import numpy as np
 
 __all__ = ["to_categorical", "normalize", "convert_kernel", "conv_output_length", "conv_input_length",
-           "categorical_probas_to_classes", "probas_to_classes", "accuracy"]
+           "categorical_probas_to_classes", "probas_to_classes", "accuracy", "binary_logloss", "multiclass_logloss"]
 
 
 def to_categorical(y, nb_classes=None, num_classes=None):
@@ -135,3 +135,17 @@ def probas_to_classes(y_pred):
 def accuracy(p, y):
     """Keras 1.2: the fraction of positions where two label sequences agree."""
     return np.mean([a == b for a, b in zip(p, y)])
+
+
+def binary_logloss(p, y):
+    """Keras 1.2: the mean log loss of probabilities p (clipped to [1e-15, 1 - 1e-15]) against
+    0/1 labels y."""
+    p = np.clip(np.asarray(p, dtype=np.float64), 1e-15, 1 - 1e-15)
+    y = np.asarray(y, dtype=np.float64)
+    return -np.sum(y * np.log(p) + (1 - y) * np.log(1 - p), axis=0) / len(y)
+
+
+def multiclass_logloss(P, Y):
+    """Keras 1.2: the mean negative log of each row's probability of its class, Y holding
+    classes numbered from 1."""
+    return -np.mean(np.log([P[i][Y[i] - 1] for i in range(len(Y))]))

@@ -9,7 +9,28 @@ import numpy as np
 
 from .custom_objects import custom_object_scope
 
-__all__ = ["keras_test", "layer_test"]
+__all__ = ["get_test_data", "keras_test", "layer_test"]
+
+
+def get_test_data(nb_train=1000, nb_test=500, input_shape=(10,), output_shape=(2,), classification=True, nb_class=2,
+                  num_train=None, num_test=None, num_classes=None):
+    """Keras 1.2 (Keras 2: num_train, num_test, num_classes): `(X_train, y_train), (X_test,
+    y_test)` drawn with NumPy's global generator. Classification: integer labels in [0,
+    nb_class) and inputs ~ N(label, 0.7^2); else y of `output_shape`, inputs and targets both
+    ~ N(loc, 0.7^2) for a loc ~ U(0, 1) per sample."""
+    nb_train = nb_train if num_train is None else num_train
+    nb_test = nb_test if num_test is None else num_test
+    nb_class = nb_class if num_classes is None else num_classes
+    n, input_shape, output_shape = nb_train + nb_test, tuple(input_shape), tuple(output_shape)
+    if classification:
+        y = np.random.randint(0, nb_class, size=(n,))
+        loc = y
+    else:
+        loc = np.random.random((n,))
+    X = np.random.normal(loc=loc.reshape((n,) + (1,) * len(input_shape)), scale=0.7, size=(n,) + input_shape)
+    if not classification:
+        y = np.random.normal(loc=loc.reshape((n,) + (1,) * len(output_shape)), scale=0.7, size=(n,) + output_shape)
+    return (X[:nb_train], y[:nb_train]), (X[nb_train:], y[nb_train:])
 
 
 def _check_shape(expected, actual, where):

@@ -12,7 +12,8 @@ from kiln import initializers, optimizers, regularizers
 from kiln.layers import (GRU, LSTM, Activation, Add, AveragePooling2D, Average, BatchNormalization, Bidirectional,
                          Concatenate, Convolution2D, Dense, Dot, Dropout, Embedding, Flatten, Input, InputLayer,
                          Lambda, Layer, Maximum, MaxPooling2D, Merge, Minimum, Multiply, Permute, RepeatVector,
-                         Reshape, SimpleRNN, Subtract, TimeDistributed, merge)
+                         Reshape, SimpleRNN, Subtract, TimeDistributed, TimeDistributedDense, merge)
+from kiln.layers import GaussianDropout, GaussianNoise
 from kiln.layers import (AtrousConvolution1D, AtrousConvolution2D, Deconvolution2D, Highway, LocallyConnected1D,
                          LocallyConnected2D, MaxoutDense, SeparableConvolution2D)
 from kiln.layers import (ELU, ActivityRegularization, AveragePooling1D, Convolution1D, Cropping1D, Cropping2D,
@@ -111,6 +112,10 @@ EXAMPLES = {
     "InputLayer": None,  # every example has one
     "Lambda": None,  # its in-process config holds its function: test_traced_functions.py
     "Recurrent": None,  # abstract: SimpleRNN, GRU, LSTM
+    "Wrapper": None,  # abstract: TimeDistributed, Bidirectional
+    "TimeDistributedDense": one(TimeDistributedDense(3, init="he_normal", input_dim=4, input_length=2), (2, 4)),
+    "GaussianNoise": one(GaussianNoise(0.3), (4,)),
+    "GaussianDropout": one(GaussianDropout(0.2), (4,)),
 }
 
 # Keras 1.2's config keys (besides name, trainable and the input shape), from its sources.
@@ -131,6 +136,10 @@ KERAS_1_2_KEYS = {
     "Merge": {"mode", "mode_type", "concat_axis", "dot_axes", "output_shape", "output_shape_type", "output_mask",
               "output_mask_type", "arguments"},
     "TimeDistributed": {"layer"},
+    "TimeDistributedDense": {"output_dim", "init", "activation", "W_regularizer", "b_regularizer",
+                             "activity_regularizer", "W_constraint", "b_constraint", "bias", "input_dim",
+                             "input_length"},
+    "GaussianNoise": {"sigma"}, "GaussianDropout": {"p"},
     "LeakyReLU": {"alpha"}, "ELU": {"alpha"}, "ThresholdedReLU": {"theta"}, "PReLU": {"init"},
     "ParametricSoftplus": {"alpha_init", "beta_init"},
     "SReLU": {"t_left_init", "a_left_init", "t_right_init", "a_right_init"},
@@ -489,8 +498,9 @@ def test_callback_configs_round_trip(tmp_path):
             callbacks.ReduceLROnPlateau(factor=0.5), callbacks.CSVLogger(str(tmp_path / "log.csv")),
             callbacks.ModelCheckpoint(str(tmp_path / "m.h5"), save_best_only=True), callbacks.TerminateOnNaN(),
             callbacks.History(), callbacks.BaseLogger(), callbacks.ProgbarLogger(),
-            callbacks.LearningRateScheduler(float), callbacks.LambdaCallback(on_epoch_end=print)]
-    names = {type(c).__name__ for c in made}
+            callbacks.LearningRateScheduler(float), callbacks.LambdaCallback(on_epoch_end=print),
+            callbacks.RemoteMonitor(root="http://localhost:9001", field="logs")]
+    names = {type(c).__name__ for c in made} | {"TensorBoard"}  # which cannot be made here (Keras 1.2: TF only)
     exported = {n for n in callbacks.__all__ if n not in ("Callback", "CallbackList")}
     assert exported <= names, "add a config example for %s" % (exported - names)
     for cb in made:
