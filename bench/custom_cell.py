@@ -22,23 +22,10 @@ T, D, UNITS, BATCH = 100, 32, 64, 32
 
 def kiln_rates(x, y, threads, repeats):
     import kiln
-    from kiln import backend as K
-    from kiln.layers import Dense, Input, Recurrent
+    from kiln.layers import Dense, Input
     from kiln.models import Model
-
-    class MinimalRNN(Recurrent):
-        def __init__(self, output_dim, **kwargs):
-            self.output_dim = output_dim
-            super().__init__(**kwargs)
-
-        def build(self, input_shape):
-            self.states = [None]
-            self.W = self.add_weight((input_shape[2], self.output_dim), "glorot_uniform", name="W")
-            self.U = self.add_weight((self.output_dim, self.output_dim), "orthogonal", name="U")
-
-        def step(self, x_t, states):
-            h = K.tanh(K.dot(x_t, self.W) + K.dot(states[0], self.U))
-            return h, [h]
+    sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "tests", "python"))
+    from cells import MinimalRNN  # the same Keras 1.2 cell the tests use
 
     kiln.set_num_threads(threads)
     out = {}

@@ -5,6 +5,8 @@
 #include <set>
 #include <sstream>
 
+#include "base/text.h"
+
 namespace kiln::bundle {
 namespace {
 
@@ -65,21 +67,9 @@ std::vector<Port> Manifest::ports(const std::vector<Port>& all, const std::strin
 Manifest parse_manifest(const std::string& text, const std::string& file) {
   Lines L(file);
   Manifest m;
-  std::vector<std::string> lines;
-  {
-    std::string cur;
-    for (char c : text) {
-      if (c == '\n') {
-        lines.push_back(cur);
-        cur.clear();
-      } else if (c == '\0') {
-        L.fail(static_cast<int>(lines.size()) + 1, "a NUL byte: a manifest is text");
-      } else {
-        cur += c;
-      }
-    }
-    if (!cur.empty()) lines.push_back(cur);
-  }
+  std::vector<std::string> lines = split_lines(text);
+  for (size_t i = 0; i < lines.size(); ++i)
+    if (lines[i].find('\0') != std::string::npos) L.fail(static_cast<int>(i) + 1, "a NUL byte: a manifest is text");
   if (lines.empty() || split(lines[0]) != std::vector<std::string>{"kiln-bundle", "1"}) {
     std::vector<std::string> w = lines.empty() ? std::vector<std::string>{} : split(lines[0]);
     if (w.size() == 2 && w[0] == "kiln-bundle")

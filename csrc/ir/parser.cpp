@@ -5,6 +5,7 @@
 #include <cstdlib>
 #include <sstream>
 
+#include "base/text.h"
 #include "ir/ir.h"
 
 namespace kiln::ir {
@@ -248,19 +249,7 @@ Type parse_type(const std::string& text) {
 }
 
 Graph parse(const std::string& text) {
-  std::vector<std::string> lines;
-  {
-    std::string cur;
-    for (char c : text) {
-      if (c == '\n') {
-        lines.push_back(cur);
-        cur.clear();
-      } else {
-        cur += c;
-      }
-    }
-    if (!cur.empty()) lines.push_back(cur);
-  }
+  std::vector<std::string> lines = split_lines(text);
   // The graphs being read, outermost first: a nested graph is read inside its parent and moved
   // into the parent's bodies at its closing '}'.
   struct Frame {
