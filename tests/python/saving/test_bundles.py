@@ -7,6 +7,7 @@ import re
 import shutil
 import subprocess
 import sys
+import sysconfig
 from pathlib import Path
 
 import numpy as np
@@ -242,6 +243,9 @@ def test_the_installed_tools_run_a_bundle_with_no_python_and_no_library_path(tmp
     assert r.returncode == 1 and "nowhere: not a folder" in r.stderr
     if shutil.which("c++"):  # the installed header and library, from a program built outside the project
         site = Path(kiln.__file__).resolve().parent
+        if not (site / "include" / "kiln" / "kiln.h").exists():  # kiln imported from a build tree (the
+            site = Path(sysconfig.get_paths()["platlib"]) / "kiln"  # sanitizer job): the pip-installed copy
+        assert (site / "include" / "kiln" / "kiln.h").exists() and (site / "lib" / "libkiln.so").exists(), site
         exe = tmp_path / "example"
         src = Path(__file__).resolve().parents[3] / "examples" / "cpp" / "predict_and_train.cpp"
         build = subprocess.run(["c++", "-std=c++17", str(src), "-I", str(site / "include"), "-L", str(site / "lib"),
