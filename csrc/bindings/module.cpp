@@ -15,6 +15,7 @@
 #include "bundle/bundle.h"
 #include "cuda/device.h"
 #include "ir/ir.h"
+#include "kernels/cpu/conv2d.h"
 #include "kernels/cpu/data_checks.h"
 #include "kernels/cpu/gemm.h"
 #include "kernels/cpu/recurrent.h"
@@ -316,6 +317,14 @@ PYBIND11_MODULE(_core, m) {
     return py::make_tuple(p.batch, p.name ? ir::dim_name(p.name) : std::string(), p.factor);
   });
   m.def("dim_text", [](int64_t d) { return ir::dim_text(d); });
+  // Test and benchmark aid: the method conv2d's CPU kernels use for these shapes.
+  m.def("conv2d_method", [](const std::string& op, const std::vector<int64_t>& x, const std::vector<int64_t>& w,
+                            const py::dict& attrs) {
+    ir::Node n;
+    n.op = op;
+    n.attrs = attrs_from_py(attrs);
+    return cpu::conv2d_method(n, x, w);
+  });
   m.def("op_names", [] { return ops::Registry::get().names(); });
   m.def("op_info", [](const std::string& name) {
     const ops::Schema& s = ops::Registry::get().at(name);

@@ -1,4 +1,5 @@
-// conv2d and its gradients: im2col + GEMM.
+// conv2d and its gradients: Winograd (winograd.h) for stride-1 3x3 and 5x5 kernels with enough
+// channels, else im2col + GEMM; conv2d.h says which a shape gets.
 // Shape letters: x [B, H, W, C], W [KH, KW, C, F] read as a [K, F] matrix (K = KH*KW*C, the
 // patch length), y and dy [B, OH, OW, F]; P = OH*OW output positions per image.
 //
@@ -16,9 +17,11 @@
 #include <cstring>
 #include <vector>
 
-#include "kernels/cpu/gemm.h"
+#include "kernels/cpu/conv2d.h"
 #include "kernels/cpu/epilogue.h"
+#include "kernels/cpu/gemm.h"
 #include "kernels/cpu/kernel.h"
+#include "kernels/cpu/winograd.h"
 #include "kernels/cpu/workspace.h"
 #include "ops/window.h"
 
@@ -50,6 +53,18 @@ ConvGeometry geometry(const ir::Node& n, const TensorView& x, const TensorView& 
   g.SH = s[0], g.SW = s[1], g.OH = wh.out, g.OW = ww.out, g.top = wh.before, g.left = ww.before;
   return g;
 }
+
+// Winograd pays once both channel counts reach this (bench/README.md, conv.py): below it the
+// tile transforms, which cost per channel what the GEMMs save, outweigh the fewer multiplies.
+constexpr int64_t kWinogradMinChannels = 16;
+
+// The Winograd transform for a correlation with `in` input and `out` output channels, or null.
+const winograd::Transform* winograd_for(const ConvGeometry& g, int64_t in, int64_t out) {
+  if (g.SH != 1 || g.SW != 1 || g.KH != g.KW || in < kWinogradMinChannels || out < kWinogradMinChannels) return nullptr;
+  return winograd::for_kernel(g.KH);
+}
+
+winograd::Conv as_correlation(const ConvGeometry& g) { return {g.B, g.H, g.W, g.C, g.F, g.OH, g.OW, g.top, g.left}; }
 
 // col [nb*P, K] from images b0 .. b0+nb-1; row (b, oh, ow) holds the window in (kh, kw, c) order.
 void im2col(const ConvGeometry& g, const float* x, int64_t b0, int64_t nb, float* col) {
@@ -109,6 +124,12 @@ void conv2d_k(const KernelArgs& a) {
   const float* bias = a.in.size() == 3 ? a.in[2].f() : nullptr;
   const ops::Activation act = epilogue_activation("conv2d", a.attrs().get_str("activation"));
   if (y.numel == 0) return;
+  if (const winograd::Transform* t = K > 0 ? winograd_for(g, g.C, g.F) : nullptr) {
+    float* U = workspace(kWsWinogradFilter, winograd::filter_size(*t, g.C, g.F));
+    winograd::transform_filter(*t, w.f(), g.C, g.F, false, U);
+    winograd::forward(*t, as_correlation(g), x.f(), U, bias, act, y.f());
+    return;
+  }
   if (K == 0 || g.pointwise()) {  // C = 0: empty sums; 1x1 stride 1: x is already the column matrix
     if (K == 0) std::fill(y.f(), y.f() + y.numel, 0.f);
     else sgemm(false, false, g.B * P, g.F, K, 1.f, x.f(), K, w.f(), g.F, 0.f, y.f(), g.F);
@@ -136,6 +157,13 @@ void conv2d_grad_input_k(const KernelArgs& a) {
     std::fill(dx.f(), dx.f() + dx.numel, 0.f);
     return;
   }
+  if (const winograd::Transform* t = winograd_for(g, g.F, g.C)) {  // dx = dy correlated with W turned
+    float* U = workspace(kWsWinogradFilter, winograd::filter_size(*t, g.F, g.C));
+    winograd::transform_filter(*t, w.f(), g.C, g.F, true, U);
+    winograd::Conv c{g.B, g.OH, g.OW, g.F, g.C, g.H, g.W, g.KH - 1 - g.top, g.KW - 1 - g.left};
+    winograd::forward(*t, c, dy.f(), U, nullptr, ops::Activation::linear, dx.f());
+    return;
+  }
   if (g.pointwise()) {
     sgemm(false, true, g.B * P, K, g.F, 1.f, dy.f(), g.F, w.f(), g.F, 0.f, dx.f(), K);
     return;
@@ -159,6 +187,10 @@ void conv2d_grad_filter_k(const KernelArgs& a) {
     std::fill(dw.f(), dw.f() + dw.numel, 0.f);
     return;
   }
+  if (const winograd::Transform* t = winograd_for(g, g.C, g.F)) {
+    winograd::grad_filter(*t, as_correlation(g), x.f(), dy.f(), dw.f());
+    return;
+  }
   if (g.pointwise()) {
     sgemm(true, false, K, g.F, g.B * P, 1.f, x.f(), K, dy.f(), g.F, 0.f, dw.f(), g.F);
     return;
@@ -173,6 +205,19 @@ void conv2d_grad_filter_k(const KernelArgs& a) {
 }
 
 }  // namespace
+
+std::string conv2d_method(const ir::Node& n, const std::vector<int64_t>& x, const std::vector<int64_t>& w) {
+  if (x.size() != 4 || w.size() != 4) throw ValueError("[" + n.op + "] conv2d_method takes 4-d x and W shapes");
+  TensorView xv, wv;
+  xv.dims = x, wv.dims = w;
+  ConvGeometry g = geometry(n, xv, wv);
+  bool data_grad = n.op == "conv2d_grad_input";
+  const winograd::Transform* t = winograd_for(g, data_grad ? g.F : g.C, data_grad ? g.C : g.F);
+  if (t)
+    return "winograd F(" + std::to_string(t->m) + "x" + std::to_string(t->m) + "," + std::to_string(t->r) + "x" +
+           std::to_string(t->r) + ")";
+  return g.pointwise() ? "gemm" : "im2col";
+}
 
 KILN_CPU_KERNEL(conv2d, conv2d_k);
 KILN_CPU_KERNEL(conv2d_grad_input, conv2d_grad_input_k);

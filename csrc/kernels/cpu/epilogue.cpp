@@ -13,30 +13,32 @@ ops::Activation epilogue_activation(const std::string& op, const std::string& na
   return *a;
 }
 
+void bias_activation_row(float* row, int64_t N, const float* b, ops::Activation kind) {
+  if (!b && kind == ops::Activation::linear) return;
+  if (b)
+    for (int64_t j = 0; j < N; ++j) row[j] += b[j];
+  switch (kind) {
+    case ops::Activation::relu:
+      for (int64_t j = 0; j < N; ++j) row[j] = act::relu(row[j]);
+      break;
+    case ops::Activation::sigmoid:
+      for (int64_t j = 0; j < N; ++j) row[j] = act::sigmoid(row[j]);
+      break;
+    case ops::Activation::tanh:
+      for (int64_t j = 0; j < N; ++j) row[j] = act::tanh(row[j]);
+      break;
+    case ops::Activation::softmax:
+      softmax_rows(row, 1, N);
+      break;
+    case ops::Activation::linear:
+      break;
+  }
+}
+
 void bias_activation_rows(float* y, int64_t rows, int64_t N, const float* b, ops::Activation kind) {
   if (!b && kind == ops::Activation::linear) return;
 #pragma omp parallel for if (rows * N > kParallelMin)
-  for (int64_t i = 0; i < rows; ++i) {
-    float* row = y + i * N;
-    if (b)
-      for (int64_t j = 0; j < N; ++j) row[j] += b[j];
-    switch (kind) {
-      case ops::Activation::relu:
-        for (int64_t j = 0; j < N; ++j) row[j] = act::relu(row[j]);
-        break;
-      case ops::Activation::sigmoid:
-        for (int64_t j = 0; j < N; ++j) row[j] = act::sigmoid(row[j]);
-        break;
-      case ops::Activation::tanh:
-        for (int64_t j = 0; j < N; ++j) row[j] = act::tanh(row[j]);
-        break;
-      case ops::Activation::softmax:
-        softmax_rows(row, 1, N);
-        break;
-      case ops::Activation::linear:
-        break;
-    }
-  }
+  for (int64_t i = 0; i < rows; ++i) bias_activation_row(y + i * N, N, b, kind);
 }
 
 }  // namespace kiln::cpu

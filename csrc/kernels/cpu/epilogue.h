@@ -13,6 +13,9 @@ namespace kiln::cpu {
 // The activation named by a kernel's `activation` attribute; ValueError naming `op` otherwise.
 ops::Activation epilogue_activation(const std::string& op, const std::string& name);
 
+// row[j] = act(row[j] + b[j]) over one row of N, on the calling thread.
+void bias_activation_row(float* row, int64_t N, const float* b, ops::Activation act);
+
 // y[i, j] = act(y[i, j] + b[j]) over rows x cols (b may be null); softmax is over each row.
 void bias_activation_rows(float* y, int64_t rows, int64_t cols, const float* b, ops::Activation act);
 

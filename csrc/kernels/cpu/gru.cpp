@@ -5,6 +5,7 @@
 #include <cstring>
 
 #include "kernels/cpu/recurrent.h"
+#include "kernels/cpu/small_gemm.h"
 
 namespace kiln::cpu {
 namespace {
@@ -32,7 +33,7 @@ void gru_k(const KernelArgs& a) {
         for (int64_t j = 0; j < u; ++j) rhr[j] = hprev ? g[u + j] * hprev[j] * (m ? m[j] : 1.f) : 0.f;
       }
       if (hp.p)
-        rnn::step_gemm(b1 - b0, u, u, rh + (b0 * T + t) * u, T * u, p.U + 2 * u, G, z + 2 * u, T * G);
+        small_gemm(false, true, b1 - b0, u, u, rh + (b0 * T + t) * u, T * u, p.U + 2 * u, G, z + 2 * u, T * G);
       for (int64_t r = b0; r < b1; ++r) {
         float* g = gates + (r * T + t) * G;
         rnn::apply(p.act, g + 2 * u, u);  // hh
@@ -93,7 +94,7 @@ void gru_grad_k(const KernelArgs& a) {
       }
       // d(r * h_prev) = dz_h U_h^T; then dz_r and h_prev's share through r.
       std::fill(drh, drh + (b1 - b0) * u, 0.f);
-      rnn::step_gemm(b1 - b0, u, u, dz + (b0 * T + t) * G + 2 * u, T * G, UhT, u, drh, u);
+      small_gemm(false, true, b1 - b0, u, u, dz + (b0 * T + t) * G + 2 * u, T * G, UhT, u, drh, u);
       for (int64_t r = b0; r < b1; ++r) {
         float *dhr = dh + r * u, *dzr = dz + (r * T + t) * G;
         if (rnn::kept(p.mask, s, r, t) == 0.f) continue;

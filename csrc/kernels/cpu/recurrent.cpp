@@ -4,6 +4,7 @@
 #include "kernels/cpu/parallel.h"
 #include "kernels/cpu/activations.h"
 #include "kernels/cpu/random.h"
+#include "kernels/cpu/small_gemm.h"
 
 #include <atomic>
 #include <cstdlib>
@@ -82,53 +83,6 @@ void times_grad(Act a, const float* y, float* d, int64_t n) {
   }
 }
 
-// The helpers below pass 64-byte vectors by value; they are always inlined into the
-// multi-versioned step_gemm, so no call ever uses the baseline ABI GCC warns about.
-#pragma GCC diagnostic ignored "-Wpsabi"
-namespace {
-typedef float v16 __attribute__((vector_size(64)));  // 16 floats: one AVX-512 register, two AVX2 ones
-
-__attribute__((always_inline)) inline v16 load16(const float* p) {
-  v16 v;
-  std::memcpy(&v, p, sizeof v);
-  return v;
-}
-__attribute__((always_inline)) inline void store16(float* p, v16 v) { std::memcpy(p, &v, sizeof v); }
-
-// Rows [i, i + R) and columns [j, j + 32): R x 2 accumulators stay in registers over all of K.
-template <int R>
-__attribute__((always_inline)) inline void block(int64_t i, int64_t j, int64_t K, const float* A, int64_t lda, const float* B, int64_t ldb, float* C,
-                  int64_t ldc) {
-  v16 c[R][2];
-  for (int r = 0; r < R; ++r) c[r][0] = load16(C + (i + r) * ldc + j), c[r][1] = load16(C + (i + r) * ldc + j + 16);
-  for (int64_t k = 0; k < K; ++k) {
-    v16 b0 = load16(B + k * ldb + j), b1 = load16(B + k * ldb + j + 16);
-    for (int r = 0; r < R; ++r) {
-      float a = A[(i + r) * lda + k];
-      c[r][0] += a * b0;
-      c[r][1] += a * b1;
-    }
-  }
-  for (int r = 0; r < R; ++r) store16(C + (i + r) * ldc + j, c[r][0]), store16(C + (i + r) * ldc + j + 16, c[r][1]);
-}
-}  // namespace
-
-KILN_VECTOR void step_gemm(int64_t M, int64_t N, int64_t K, const float* A, int64_t lda, const float* B, int64_t ldb,
-                           float* C, int64_t ldc) {
-  int64_t n32 = N / 32 * 32;
-  for (int64_t j = 0; j < n32; j += 32) {
-    int64_t i = 0;
-    for (; i + 4 <= M; i += 4) block<4>(i, j, K, A, lda, B, ldb, C, ldc);
-    for (; i < M; ++i) block<1>(i, j, K, A, lda, B, ldb, C, ldc);
-  }
-  if (n32 < N)  // the last columns, when N is not a multiple of 32
-    for (int64_t i = 0; i < M; ++i)
-      for (int64_t k = 0; k < K; ++k) {
-        float a = A[i * lda + k];
-        for (int64_t j = n32; j < N; ++j) C[i * ldc + j] += a * B[k * ldb + j];
-      }
-}
-
 const float* transposed(const float* B, int64_t rows, int64_t cols, int64_t ld, float* out) {
   for (int64_t r = 0; r < rows; ++r)
     for (int64_t c = 0; c < cols; ++c) out[c * rows + r] = B[r * ld + c];
@@ -184,14 +138,14 @@ void recurrent_step(const Seq& s, Prev hp, const float* U, const float* mU, int6
   if (!hp.p) return;
   PhaseTimer timer(kRecurrentGemm);
   const int64_t u = s.u, Gu = s.G * u, M = b1 - b0, ldz = s.T * Gu;
-  if (!mU) return step_gemm(M, ng * u, u, hp.p, hp.stride, U + g0 * u, Gu, z + g0 * u, ldz);
+  if (!mU) return small_gemm(false, true, M, ng * u, u, hp.p, hp.stride, U + g0 * u, Gu, z + g0 * u, ldz);
   float* hm = workspace(kWsDropoutRows, M * u);
   for (int g = g0; g < g0 + ng; ++g) {
     for (int64_t r = 0; r < M; ++r) {
       const float *h = hp.row(r), *m = mU + (b0 + r) * Gu + g * u;
       for (int64_t j = 0; j < u; ++j) hm[r * u + j] = h[j] * m[j];
     }
-    step_gemm(M, u, u, hm, u, U + g * u, Gu, z + g * u, ldz);
+    small_gemm(false, true, M, u, u, hm, u, U + g * u, Gu, z + g * u, ldz);
   }
 }
 
@@ -199,11 +153,11 @@ void recurrent_step_back(const Seq& s, const float* dz, const float* UT, const f
                          int ng, float* dh) {
   PhaseTimer timer(kRecurrentGemm);
   const int64_t u = s.u, Gu = s.G * u, M = b1 - b0, ldz = s.T * Gu;
-  if (!mU) return step_gemm(M, u, ng * u, dz + g0 * u, ldz, UT, u, dh, u);
+  if (!mU) return small_gemm(false, true, M, u, ng * u, dz + g0 * u, ldz, UT, u, dh, u);
   float* part = workspace(kWsDropoutRows, M * u);
   for (int g = g0; g < g0 + ng; ++g) {
     std::fill(part, part + M * u, 0.f);
-    step_gemm(M, u, u, dz + g * u, ldz, UT + (g - g0) * u * u, u, part, u);
+    small_gemm(false, true, M, u, u, dz + g * u, ldz, UT + (g - g0) * u * u, u, part, u);
     for (int64_t r = 0; r < M; ++r) {
       const float* m = mU + (b0 + r) * Gu + g * u;
       for (int64_t j = 0; j < u; ++j) dh[r * u + j] += part[r * u + j] * m[j];

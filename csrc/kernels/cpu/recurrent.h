@@ -88,14 +88,8 @@ void for_blocks(int64_t B, F&& f) {
   if (error) std::rethrow_exception(error);
 }
 
-// C[M x N] (row stride ldc) += A[M x K] (lda) x B[K x N] (ldb), all row-major: the per-step GEMM
-// of the recurrence (M is a batch block, K and N a few hundred). Register-blocked, 4 rows by 32
-// columns; at these sizes BLAS spent more time packing B on every call than multiplying.
-void step_gemm(int64_t M, int64_t N, int64_t K, const float* A, int64_t lda, const float* B, int64_t ldb, float* C,
-               int64_t ldc);
-
 // The transpose of the [rows x cols] block at B (row stride ld), written densely [cols x rows]
-// into `out`: the backward pass's U^T, made once per call so that step_gemm reads it by rows.
+// into `out`: the backward pass's U^T, made once per call so that small_gemm reads it by rows.
 const float* transposed(const float* B, int64_t rows, int64_t cols, int64_t ld, float* out);
 
 // z = x W + b for every step: [B*T, D] x [D, G*u] (+ b per row) into z [B, T, G*u]; with the

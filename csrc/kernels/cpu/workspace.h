@@ -19,6 +19,14 @@ enum WorkspaceSlot {
   kWsDropoutRows2,
   kWsPoolChannels,   // pool2d_grad: per-channel scratch
   kWsPoolPositions,
+  kWsWinogradV,       // winograd.cpp: a block's transformed input tiles
+  kWsWinogradM,       // ... its products (or the output gradient's transformed tiles)
+  kWsWinogradTile,    // ... one tile's intermediate
+  kWsWinogradOut,     // ... one output tile
+  kWsWinogradZero,    // ... a row of zeros for taps outside the input
+  kWsWinogradZero2,
+  kWsWinogradPartial, // ... the filter gradient's partial sums, shared by the team
+  kWsWinogradFilter,  // conv2d.cpp: the transformed filter
   kWsSlots
 };
 

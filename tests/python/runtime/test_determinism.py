@@ -36,6 +36,17 @@ def convnet():
     return Model(input=x, output=Dense(10, activation="softmax")(h)), "image"
 
 
+def winograd_convnet():
+    # 16 channels on both sides of each 3x3 and 5x5 convolution: conv2d's Winograd kernels, whose
+    # filter gradient sums per-block partials in a fixed order
+    x = Input(shape=(28, 28, 1))
+    h = Convolution2D(16, 3, 3, activation="relu", dim_ordering="tf")(x)
+    h = Convolution2D(16, 3, 3, activation="relu", border_mode="same")(h)
+    h = Convolution2D(16, 5, 5, activation="relu")(h)
+    h = Flatten()(MaxPooling2D((2, 2))(h))
+    return Model(input=x, output=Dense(10, activation="softmax")(h)), "image"
+
+
 def recurrent(cls):
     def build():
         x = Input(shape=(28, 28))  # each image as 28 steps of 28 pixels
@@ -75,7 +86,7 @@ def sequential():
     return m, "flat"
 
 
-BUILDERS = [guide_mlp, convnet, recurrent(SimpleRNN), recurrent(GRU), recurrent(LSTM), embedding_lstm,
+BUILDERS = [guide_mlp, convnet, winograd_convnet, recurrent(SimpleRNN), recurrent(GRU), recurrent(LSTM), embedding_lstm,
             shared_and_merged, sequential]
 
 
