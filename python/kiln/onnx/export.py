@@ -50,12 +50,26 @@ class _Node:
         self.operands = [_resolve(x, False) for x in t.inputs]
         self.attrs = dict(t.attrs)
         self.hint = exporter.ir_name(self.results[0])
-        self._exporter = exporter
+        self.exporter = exporter
         self.values = [exporter.value(x) for x in self.operands]
         self.inputs = [exporter.onnx_name(x) for x in self.operands]
 
+    def sole_consumer(self, t=None):
+        """The one op tensor that reads t (this node's result by default), if only one does and t
+        is not a model output; converters fuse it (conv2d takes its bias_add and activation)."""
+        t = self.results[0] if t is None else t
+        users = self.exporter.consumers.get(id(t), [])
+        if len(users) == 1 and id(t) not in self.exporter.output_ids and not users[0].results:
+            return users[0]
+        return None
+
+    def absorb(self, t, name):
+        """Marks the consumer tensor t as computed by this node, as ONNX value `name`."""
+        self.exporter.onnx[id(t)] = name
+        self.exporter.absorbed.add(id(t))
+
     def operand_name(self, k):
-        return self._exporter.ir_name(self.operands[k])
+        return self.exporter.ir_name(self.operands[k])
 
     @property
     def layer(self):
@@ -76,6 +90,12 @@ class _Exporter:
         self.order = self._walk()
         self._fold()
         self.onnx = {}  # id(tensor) -> ONNX value name
+        self.absorbed = set()  # tensors a converter computed with the op before them
+        self.output_ids = {id(t) for t in self.outputs}
+        self.consumers = {}
+        for t in self.order:
+            for x in {id(_resolve(x, False)): _resolve(x, False) for x in t.inputs}.values():
+                self.consumers.setdefault(id(x), []).append(t)
 
     def ir_name(self, t):
         return self.names.get(id(t)) or t.name or "t%d" % t.id
@@ -151,7 +171,7 @@ class _Exporter:
         inputs = {id(t) for t in self.inputs}
         done = set()
         for t in self.order:
-            if id(t) in inputs or id(t) in self.const or id(t) in done:
+            if id(t) in inputs or id(t) in self.const or id(t) in done or id(t) in self.absorbed:
                 continue
             if isinstance(t, Placeholder) or t.op is None:
                 raise ExportError("the model's outputs depend on %r, which is not among its inputs" % (t,))

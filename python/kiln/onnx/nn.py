@@ -18,6 +18,8 @@ import numpy as np
 
 from .ops import activation, converts
 
+_CHANNELWISE = {"relu": "Relu", "sigmoid": "Sigmoid", "tanh": "Tanh", "softplus": "Softplus",
+                "softsign": "Softsign", "identity": "Identity"}
 _PADS = {"valid": "VALID", "same": "SAME_UPPER"}
 NCHW, NHWC = [0, 3, 1, 2], [0, 2, 3, 1]
 
@@ -37,12 +39,28 @@ def conv2d(b, n):
         w = b.const(np.transpose(w, (3, 2, 0, 1)), n.operand_name(1) + "_oihw")
     else:
         w = b.node("Transpose", [n.inputs[1]], n.hint + "/oihw", perm=[3, 2, 0, 1])
-    kh, kw = n.operands[1].ir_shape[:2]
-    y = b.node("Conv", [x, w] + n.inputs[2:3], n.hint + "/conv", kernel_shape=[kh, kw],
+    kh, kw, filters = n.operands[1].ir_shape[0], n.operands[1].ir_shape[1], n.operands[1].ir_shape[3]
+    bias, act = n.inputs[2:3], n.attrs.get("activation", "linear")
+    # The layer's bias_add and activation after it join the Conv, before the way back to NHWC
+    # (so that a channels-first layer's transposes meet and cancel).
+    fused, after = [], n.sole_consumer()
+    if not bias and after is not None and after.op == "bias_add" and after.inputs[0] is n.results[0]:
+        b_value = n.exporter.value(after.inputs[1])
+        if b_value is not None and b_value.shape == (filters,):
+            bias = [b.const(b_value, n.exporter.ir_name(after.inputs[1]))]
+            fused.append(after)
+            after = n.sole_consumer(after)
+    y = b.node("Conv", [x, w] + bias, n.hint + "/conv", kernel_shape=[kh, kw],
                strides=[int(s) for s in n.attrs.get("strides", [1, 1])], auto_pad=_pad(n))
+    if act != "linear":
+        y = activation(b, act, y, n.hint + "/act")
+    elif fused and after is not None and after.op in _CHANNELWISE:
+        y = b.node(_CHANNELWISE[after.op], [y], n.hint + "/act")
+        fused.append(after)
     y = b.node("Transpose", [y], n.hint + "/nhwc", perm=NHWC)
-    act = n.attrs.get("activation", "linear")
-    return [y if act == "linear" else activation(b, act, y, n.hint)]
+    for t in fused:
+        n.absorb(t, y)
+    return [None if fused else y]
 
 
 @converts("pool2d")
