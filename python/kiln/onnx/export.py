@@ -160,8 +160,9 @@ class _Exporter:
 
     def run(self):
         b, graph_inputs = self.b, []
-        for t, name in zip(self.inputs, self.model.input_names):
-            name = b.reserve(name)
+        in_names = [b.reserve(name) for name in self.model.input_names]  # the model's own names, first
+        out_names = [b.reserve(name) for name in self.model.output_names]
+        for t, name in zip(self.inputs, in_names):
             if t.dtype == "int32":  # indices: fed as integers, computed with as f32 (kiln's convention)
                 graph_inputs.append(_value_info(name, t, TensorProto.INT32))
                 self.onnx[id(t)] = b.to_float(name, self.ir_name(t) + "/f32")
@@ -186,11 +187,10 @@ class _Exporter:
                 if name is not None:
                     self.onnx[id(r)] = name
         graph_outputs = []
-        for t, name in zip(self.outputs, self.model.output_names):
+        for t, name in zip(self.outputs, out_names):
             if id(t) not in self.onnx and id(t) not in self.values:
                 raise ExportError("cannot export layer %r to ONNX: its output %%%s is a result of op %s that "
                                   "the ONNX form does not give" % (self.ir_name(t).split(".")[0], self.ir_name(t), t.op))
-            name = b.reserve(name)
             b.nodes.append(helper.make_node("Identity", [self.onnx_name(t)], [name], name=b.reserve("node/" + name)))
             graph_outputs.append(_value_info(name, t))
         nodes = _simplify(b.nodes, [o.name for o in graph_outputs])
