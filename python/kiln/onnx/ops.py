@@ -9,7 +9,7 @@ a result it cannot give; using one is an error naming the op). Shapes follow the
 import numpy as np
 from onnx import TensorProto
 
-from .builder import INT64_MAX, INT64_MIN, ExportError
+from .builder import INT64_MAX, INT64_MIN
 
 TABLE = {}
 

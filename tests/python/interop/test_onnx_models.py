@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from interop.onnx_check import check, feed, session
+from interop.onnx_check import check
 
 from kiln import backend as K
 from kiln.layers import (LSTM, Convolution2D, Dense, Embedding, Flatten, Input, Lambda, MaxPooling2D,
