@@ -171,3 +171,15 @@ def test_a_lambda_drawing_random_numbers_is_refused_naming_it(tmp_path):
     model = Model(x, Lambda(lambda t: t + K.random_normal(shape=(3,)), name="noisy")(x))
     with pytest.raises(kiln.onnx.ExportError, match="noisy.*random"):
         kiln.onnx.export(model, tmp_path / "m.onnx")
+
+
+def test_a_loaded_model_exports_its_lambda_from_the_traced_ops(mnist, tmp_path):
+    pytest.importorskip("h5py", reason="model files need h5py")
+    from kiln.models import load_model
+    x = Input(shape=(784,))
+    h = Dense(16, activation="tanh")(x)
+    model = Model(x, Lambda(lambda t: K.exp(-K.square(t)) * 2.0 - K.sqrt(K.abs(t) + 1.0), name="bump")(h))
+    model.save(str(tmp_path / "m.h5"))
+    loaded = load_model(str(tmp_path / "m.h5"), compile=False)
+    check(loaded, mnist[2][:32], tmp_path)
+    np.testing.assert_allclose(loaded.predict(mnist[2][:32]), model.predict(mnist[2][:32]), atol=1e-6)
