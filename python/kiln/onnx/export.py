@@ -76,8 +76,9 @@ class _Node:
         return self.hint.split(".")[0]
 
     def error(self, why):
-        return ExportError("cannot export layer %r to ONNX: its op %s (value %%%s) %s"
-                           % (self.layer, self.op, self.hint, why if why.startswith(("has", "is")) else ": " + why))
+        sep = " " if why.startswith(("has ", "is ")) else ": "
+        return ExportError("cannot export layer %r to ONNX: its op %s (value %%%s)%s%s"
+                           % (self.layer, self.op, self.hint, sep, why))
 
 
 class _Exporter:
