@@ -1,5 +1,5 @@
 // conv2d and its gradients: Winograd (winograd.h) for stride-1 3x3 and 5x5 kernels with enough
-// channels, else im2col + GEMM; conv2d.h says which a shape gets.
+// output channels, else im2col + GEMM; conv2d.h says which a shape gets.
 // Shape letters: x [B, H, W, C], W [KH, KW, C, F] read as a [K, F] matrix (K = KH*KW*C, the
 // patch length), y and dy [B, OH, OW, F]; P = OH*OW output positions per image.
 //
@@ -54,13 +54,15 @@ ConvGeometry geometry(const ir::Node& n, const TensorView& x, const TensorView& 
   return g;
 }
 
-// Winograd pays once both channel counts reach this (bench/README.md, conv.py): below it the
-// tile transforms, which cost per channel what the GEMMs save, outweigh the fewer multiplies.
-constexpr int64_t kWinogradMinChannels = 16;
+// Winograd pays once the correlation's output has this many channels: its transforms run 16
+// channels at a time, and leftover channels one at a time. Measured (bench/README.md) on 3x3
+// convolutions of 32x32 images at batch 32, 2 threads: with 16 output channels or more it beat
+// im2col 1.3-4x, also with 1 or 3 input channels; with 4 or 8 it was 2-4x slower.
+constexpr int64_t kWinogradMinOutChannels = 16;
 
 // The Winograd transform for a correlation with `in` input and `out` output channels, or null.
 const winograd::Transform* winograd_for(const ConvGeometry& g, int64_t in, int64_t out) {
-  if (g.SH != 1 || g.SW != 1 || g.KH != g.KW || in < kWinogradMinChannels || out < kWinogradMinChannels) return nullptr;
+  if (g.SH != 1 || g.SW != 1 || g.KH != g.KW || in < 1 || out < kWinogradMinOutChannels) return nullptr;
   return winograd::for_kernel(g.KH);
 }
 
