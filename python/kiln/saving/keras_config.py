@@ -427,7 +427,7 @@ def keras3_paths(config):
     """{layer name: path of its variables} in a Keras 3 weights file, for every layer of the
     model config (Keras 3 names each layer of a model's `layers` by its class in snake case,
     numbered in order: dense, dense_1, ...; a Sequential's layers leave out its InputLayer;
-    a recurrent layer's variables are its cell's). Nested names are prefixed by their model's."""
+    a recurrent layer's variables are its cell's), nested models opened."""
     import re
 
     def snake(name):
