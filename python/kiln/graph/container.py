@@ -246,18 +246,20 @@ class Container(Layer):
     def count_params(self):
         return int(sum(int(np.prod(w.shape)) for w in self.weights))
 
-    def save_weights(self, filepath, overwrite=True):
+    def save_weights(self, filepath, overwrite=True, keras_format=None):
         """Writes the weights to an HDF5 file in Keras 1.2's layout, atomically (a temporary file
-        in the same folder, renamed over `filepath` once whole)."""
+        in the same folder, renamed over `filepath` once whole); keras_format=2 or 3 writes the
+        layout real Keras 2 (a `.h5`) or Keras 3 (a `.weights.h5`) reads (docs/interop.md)."""
         from ..saving import save_weights
-        save_weights(self, filepath, overwrite=overwrite)
+        save_weights(self, filepath, overwrite=overwrite, keras_format=keras_format)
 
-    def load_weights(self, filepath, by_name=False):
-        """Reads weights saved by save_weights or save (Keras 1.2's layout): by layer order, or
-        into the layers of the same name with by_name=True. A mismatch is a ValueError naming the
-        layer and both shapes, and leaves every weight as it was."""
+    def load_weights(self, filepath, by_name=False, theano_kernels=None):
+        """Reads weights saved by save_weights or save (Keras 1.2's layout), or by real Keras 2
+        or 3 (converted, docs/interop.md): by layer order, or into the layers of the same name
+        with by_name=True. theano_kernels=True flips conv kernels saved on Theano. A mismatch is
+        a ValueError naming the layer and both shapes, and leaves every weight as it was."""
         from ..saving import load_weights
-        load_weights(self, filepath, by_name=by_name)
+        load_weights(self, filepath, by_name=by_name, theano_kernels=theano_kernels)
 
     def get_layer(self, name=None, index=None):
         if index is not None:

@@ -234,22 +234,51 @@ class SimpleRNN(FusedRecurrent):
 
 class GRU(FusedRecurrent):
     """z = inner(xW_z + hU_z), r = inner(xW_r + hU_r), hh = act(xW_h + (r*h)U_h),
-    h = z*h + (1-z)*hh (Keras 1.2)."""
+    h = z*h + (1-z)*hh (Keras 1.2).
+
+    `reset_after=True` (Keras 2's option, the default of tf-keras and Keras 3): the reset gate
+    applies after the recurrent product, which has a bias of its own, `hh = act(xW_h + b_h +
+    r*(hU_h + bU_h))` (likewise `+ bU_z`, `+ bU_r` in z and r). It adds the weights bU_z, bU_r,
+    bU_h after Keras 1.2's nine, and runs as kiln.backend ops unrolled over the known timesteps
+    (the fused `gru` op has only Keras 1's form), so it needs a fixed input_length.
+    """
     gates = ("z", "r", "h")
     order = ("z", "r", "h")
     fused_op = "gru"
     config_keys = FusedRecurrent.config_keys + ("inner_activation",)
 
-    def __init__(self, output_dim=None, inner_activation="hard_sigmoid", recurrent_activation=None, **kwargs):
+    def __init__(self, output_dim=None, inner_activation="hard_sigmoid", recurrent_activation=None, reset_after=False,
+                 **kwargs):
         super().__init__(output_dim, **kwargs)
         self.inner_activation = activations.get(recurrent_activation or inner_activation)
+        self.reset_after = bool(reset_after)
+        if self.reset_after:  # kept in the config under its Keras 2 name; Keras 1 has no such key
+            self.config_keys = type(self).config_keys + ("reset_after",)
+            self.fused_op = None
 
+    def build(self, input_shape):
+        if self.reset_after and input_shape[1] is None:
+            raise ValueError("Layer %s: GRU(reset_after=True) runs unrolled (kiln's fused gru op has only "
+                             "reset_after=False) and needs a known number of timesteps, got input shape %s"
+                             % (self.name, tuple(input_shape)))
+        super().build(input_shape)
+        if self.reset_after:
+            u = self.output_dim
+            self.bU = {g: self.add_weight((u,), "zero", "bU_" + g, regularizer=self.b_regularizer)
+                       for g in self.gates}
 
     def initial_state(self, zero):
         return zero
 
     def cell_step(self, zx, h, hU):
         u = self.output_dim
+        if self.reset_after:
+            rec = hU(h, 0, 3) + K.concatenate([self.bU[g] for g in self.order], axis=0)
+            z = self.inner_activation(self._gate(zx, 0) + self._gate(rec, 0))
+            r = self.inner_activation(self._gate(zx, 1) + self._gate(rec, 1))
+            hh = self.activation(self._gate(zx, 2) + r * self._gate(rec, 2))
+            h = z * h + (1.0 - z) * hh
+            return h, h
         zr = make("slice", [zx], {"axis": 1, "begin": 0, "end": 2 * u}) + hU(h, 0, 2)
         z = self.inner_activation(self._gate(zr, 0))
         r = self.inner_activation(self._gate(zr, 1))

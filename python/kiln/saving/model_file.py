@@ -225,6 +225,12 @@ def load_model(filepath, custom_objects=None, compile=True):
     from ..utils.custom_objects import custom_object_scope
     h5py = _h5py()
     path = os.fspath(filepath)
+    from . import keras_files
+    if _is_keras_file(path, h5py, keras_files):
+        try:
+            return keras_files.load_model(path, custom_objects=custom_objects, compile=compile)
+        except (KeyError, TypeError, AttributeError, RuntimeError, OSError, IndexError) as e:
+            raise ValueError("%s: malformed Keras file (%s: %s)" % (path, type(e).__name__, e)) from e
     try:
         f = h5py.File(path, "r")
     except FileNotFoundError:
@@ -253,6 +259,20 @@ def load_model(filepath, custom_objects=None, compile=True):
             raise ValueError("%s: malformed model file (%s: %s)" % (path, type(e).__name__, e)) from e
     _restore(model, assignments, state)
     return model
+
+
+def _is_keras_file(path, h5py, keras_files):
+    """A file of real Keras 2 or 3 (converted by saving/keras_files.py), not Keras 1.2's layout."""
+    import zipfile
+    if not os.path.isfile(path):
+        return False
+    if zipfile.is_zipfile(path):
+        return True
+    try:
+        with h5py.File(path, "r") as f:
+            return keras_files.h5_keras_version(f) is not None
+    except OSError:
+        return False
 
 
 def _compile(model, train, path):

@@ -31,12 +31,16 @@ def _names(attr, path, what):
         raise ValueError("%s: attribute %s cannot be read as a list of names (%s)" % (path, what, e))
 
 
-def save_weights(model, filepath, overwrite=True):
-    """Writes every layer's weights (Keras 1.2 layout), atomically."""
+def save_weights(model, filepath, overwrite=True, keras_format=None):
+    """Writes every layer's weights, atomically: in Keras 1.2's layout (keras_format None or 1),
+    or for real Keras 2 (2: the layer_names layout tf-keras and Keras 3 read from a `.h5`) or
+    Keras 3 (3: its `.weights.h5` layout), saving/keras_files.py."""
     import os
 
     from .. import __version__
     from .atomic import atomic_write
+    from .keras_files import check_keras_format, write_keras
+    check_keras_format(keras_format)
     h5py = _h5py()
     if not overwrite and os.path.exists(filepath):
         raise IOError("%s exists and overwrite=False" % filepath)
@@ -46,6 +50,9 @@ def save_weights(model, filepath, overwrite=True):
     def write(tmp):
         try:
             with h5py.File(tmp, "w") as f:
+                if keras_format in (2, 3):
+                    write_keras(f, model, keras_format)
+                    return
                 write_weights_group(f, values)
                 f.attrs["keras_version"] = np.bytes_(KERAS_VERSION)  # fixed-length bytes, as Keras reads it
                 f.attrs["kiln_version"] = np.bytes_(__version__.encode("utf8"))
@@ -66,11 +73,16 @@ def write_weights_group(group, values):
             g.create_dataset(wn, data=np.asarray(a, dtype=np.float32))
 
 
-def load_weights(model, filepath, by_name=False):
-    """Reads weights written by save_weights or model.save (Keras 1.2 layout): by position over
-    the layers that have weights, or, with by_name, into the layers of the same name (the others
-    keep their values). Raises ValueError naming the file, the layer and both shapes on any
-    mismatch, leaving the model as it was."""
+def load_weights(model, filepath, by_name=False, theano_kernels=None):
+    """Reads weights written by save_weights or model.save (Keras 1.2 layout), or by real Keras
+    2 or 3 (converted: saving/keras_files.py): by position over the layers that have weights, or,
+    with by_name, into the layers of the same name (the others keep their values). Raises
+    ValueError naming the file, the layer and both shapes on any mismatch, leaving the model as
+    it was.
+
+    theano_kernels: the file's conv kernels were saved by Keras on Theano, which convolves
+    (flips the kernel): each is flipped back, as Keras 1.2's convert_kernel does. None: only when
+    the file's `backend` attribute says theano (Keras 1.2 files do not record it)."""
     h5py = _h5py()
     path = str(filepath)
     try:
@@ -80,18 +92,28 @@ def load_weights(model, filepath, by_name=False):
     except OSError as e:
         raise ValueError("%s is not an HDF5 file kiln can read (%s)" % (path, e))
     with f:
+        from .keras_files import h5_keras_version, load_weights as load_keras_weights
+        from .keras_weights import theano_flip
         try:
+            if h5_keras_version(f) is not None:
+                return load_keras_weights(model, f, path, by_name, theano_kernels)
             group = f["model_weights"] if "model_weights" in f else f
             if "layer_names" not in group.attrs:
                 if "nb_layers" in group.attrs:
                     raise ValueError("%s is in the pre-1.0 Keras weight layout (nb_layers), which kiln does not read"
                                      % path)
                 raise ValueError("%s has no layer_names attribute: not a Keras weight file" % path)
-            assignments = _plan(model, group, path, by_name)
+            theano = theano_kernels or (theano_kernels is None and _attr(f, "backend") == "theano")
+            assignments = _plan(model, group, path, by_name, theano_flip if theano else None)
         except (KeyError, TypeError, AttributeError, RuntimeError, OSError) as e:
             raise ValueError("%s: malformed weight file (%s)" % (path, e))
     for variable, value in assignments:
         variable.set_value(value)
+
+
+def _attr(f, key):
+    v = f.attrs.get(key)
+    return v.decode("utf8") if isinstance(v, (bytes, np.bytes_)) else v
 
 
 def _read_layer(group, lname, path):
@@ -109,7 +131,7 @@ def _read_layer(group, lname, path):
     return out
 
 
-def _values(layer, saved, path, lname):
+def _layer_values(layer, saved, path, lname):
     """The arrays for layer.weights from its saved datasets, after checking count, shape, dtype."""
     weights = layer.weights
     if len(saved) != len(weights):
@@ -126,13 +148,19 @@ def _values(layer, saved, path, lname):
     return out
 
 
-def _plan(model, group, path, by_name):
+def _plan(model, group, path, by_name, flip=None):
     """(variable, value) for every weight to set, all checked before any is set."""
     file_layers = _names(group.attrs["layer_names"], path, "layer_names")
     if len(set(file_layers)) != len(file_layers):
         raise ValueError("%s: layer_names repeats a name" % path)
     saved = {n: _read_layer(group, n, path) for n in file_layers}
     out = []
+
+    def _values(layer, saved_layer, path, n):
+        pairs = _layer_values(layer, saved_layer, path, n)
+        if flip is None:
+            return pairs
+        return list(zip([w for w, _ in pairs], flip(layer, [a for _, a in pairs])))
     if by_name:
         by = {l.name: l for l in model.layers}
         for n in file_layers:
