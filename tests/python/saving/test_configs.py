@@ -64,7 +64,8 @@ EXAMPLES = {
     "LSTM": one(LSTM(3, forget_bias_init="zero", inner_init="glorot_normal"), (4, 2)),
     "TimeDistributed": one(TimeDistributed(Dense(2)), (3, 4)),
     "Bidirectional": one(Bidirectional(LSTM(3, return_sequences=True), merge_mode="sum"), (4, 2)),
-    "Merge": two(Merge(mode="concat", concat_axis=-1), (4,)),
+    # a Merge layer is called once only (Keras 1.2's rule), so each use of the example builds one
+    "Merge": lambda: two(Merge(mode="concat", concat_axis=-1), (4,))(),
     "Add": two(Add(), (4,)),
     "Subtract": two(Subtract(), (4,)),
     "Multiply": two(Multiply(), (4,)),
