@@ -39,12 +39,14 @@ class Poller {
 };
 }  // namespace
 
+// Rows idx[0 .. n) of array i into the Execution's input i.
+static void gather_one(Execution& b, size_t i, const HostArray& a, const int64_t* idx, int64_t n) {
+  char* dst = static_cast<char*>(b.inputs[i].data);
+  for (int64_t r = 0; r < n; ++r) std::memcpy(dst + r * a.row_bytes, a.data + idx[r] * a.row_bytes, a.row_bytes);
+}
+
 static void gather(Execution& b, const std::vector<HostArray>& arrays, const int64_t* idx, int64_t n) {
-  for (size_t i = 0; i < arrays.size(); ++i) {
-    char* dst = static_cast<char*>(b.inputs[i].data);
-    int64_t rb = arrays[i].row_bytes;
-    for (int64_t r = 0; r < n; ++r) std::memcpy(dst + r * rb, arrays[i].data + idx[r] * rb, rb);
-  }
+  for (size_t i = 0; i < arrays.size(); ++i) gather_one(b, i, arrays[i], idx, n);
 }
 
 EpochResult run_epoch(const Program& p, const std::vector<HostArray>& arrays, int64_t batch_size,
@@ -122,6 +124,9 @@ std::vector<int64_t> shuffled_order(int64_t n, uint64_t seed) {
   return order;
 }
 
+// Batches are consecutive rows, so each bindable input is read where it lies in the caller's
+// array and each bindable output written straight into its rows of the result: no gather and
+// no copy out. The views go back to the arena before the Execution returns to its pool.
 void run_predict(const Program& p, const std::vector<HostArray>& arrays, int64_t batch_size, const std::vector<char*>& outs,
                  const Poll& poll_spec, const ir::Sizes& dims) {
   Poller poll(poll_spec);
@@ -129,6 +134,16 @@ void run_predict(const Program& p, const std::vector<HostArray>& arrays, int64_t
   int64_t n = arrays.empty() ? 0 : arrays[0].rows;
   std::vector<int64_t> idx(static_cast<size_t>(std::min(batch_size, std::max<int64_t>(n, 1))));
   std::optional<Program::Lease> ex;
+  struct Unbind {  // every bound view back home, however the loop ends
+    std::optional<Program::Lease>& ex;
+    ~Unbind() {
+      if (!ex) return;
+      for (size_t i = 0; i < (*ex)->inputs.size(); ++i)
+        if ((*ex)->input_bindable[i]) bind_input(**ex, i, nullptr);
+      for (size_t j = 0; j < (*ex)->outputs.size(); ++j)
+        if ((*ex)->output_bindable[j]) bind_output(**ex, j, nullptr);
+    }
+  };
   for (int64_t start = 0; start < n; start += batch_size) {
     poll();
     int64_t size = std::min(batch_size, n - start);
@@ -139,15 +154,22 @@ void run_predict(const Program& p, const std::vector<HostArray>& arrays, int64_t
       sz.batch = size;
       ex.emplace(p.acquire(sz));
     }
+    Unbind home{ex};
     Execution& b = **ex;
     if (start == 0) check_arrays(b, arrays);
     if (outs.size() != b.outputs.size()) throw ValueError("output buffer count does not match the program");
-    gather(b, arrays, idx.data(), size);
-    p.run(b);
-    for (size_t j = 0; j < outs.size(); ++j) {
-      int64_t bytes = b.outputs[j].numel * 4;
-      std::memcpy(outs[j] + start * (bytes / size), b.outputs[j].data, bytes);
+    for (size_t i = 0; i < arrays.size(); ++i) {
+      if (b.input_bindable[i]) bind_input(b, i, arrays[i].data + start * arrays[i].row_bytes);
+      else gather_one(b, i, arrays[i], idx.data(), size);
     }
+    std::vector<int64_t> row_bytes(outs.size());
+    for (size_t j = 0; j < outs.size(); ++j) {
+      row_bytes[j] = b.outputs[j].numel * 4 / size;
+      if (b.output_bindable[j]) bind_output(b, j, outs[j] + start * row_bytes[j]);
+    }
+    p.run(b);
+    for (size_t j = 0; j < outs.size(); ++j)
+      if (!b.output_bindable[j]) std::memcpy(outs[j] + start * row_bytes[j], b.outputs[j].data, b.outputs[j].numel * 4);
   }
 }
 

@@ -160,7 +160,57 @@ std::unique_ptr<Execution> Program::make_execution(const ir::Sizes& sizes) const
   }
   for (int v : g_.inputs) e->inputs.push_back(view(v));
   for (int v : g_.outputs) e->outputs.push_back(view(v));
+  // The places of each input and output value, and whether a run may move them (program.h).
+  auto places = [&](int v, int own_slot, bool own_out) {
+    std::vector<Execution::Place> out{{-1, own_slot, own_out}};
+    for (size_t i = 0; i < g_.nodes.size(); ++i) {
+      const ir::Node& n = g_.nodes[i];
+      for (size_t k = 0; k < n.inputs.size(); ++k)
+        if (n.inputs[k] == v) out.push_back({int(i), int(k), false});
+      for (size_t k = 0; k < n.outputs.size(); ++k)
+        if (n.outputs[k] == v) out.push_back({int(i), int(k), true});
+    }
+    return out;
+  };
+  auto written = [&](int v) {
+    for (size_t i = 0; i < g_.nodes.size(); ++i)
+      for (int k : writes_[i])
+        if (g_.nodes[i].inputs[k] == v) return true;
+    return false;
+  };
+  auto count = [](const std::vector<int>& vs, int v) { return std::count(vs.begin(), vs.end(), v); };
+  for (size_t i = 0; i < g_.inputs.size(); ++i) {
+    int v = g_.inputs[i];
+    e->input_places.push_back(places(v, int(i), false));
+    e->input_bindable.push_back(!persistent_[v] && count(g_.outputs, v) == 0 && !written(v));
+    e->input_home.push_back(e->inputs[i].data);
+  }
+  for (size_t j = 0; j < g_.outputs.size(); ++j) {
+    int v = g_.outputs[j];
+    e->output_places.push_back(places(v, int(j), true));
+    e->output_bindable.push_back(!persistent_[v] && count(g_.inputs, v) == 0 && count(g_.outputs, v) == 1 && !written(v));
+    e->output_home.push_back(e->outputs[j].data);
+  }
   return e;
+}
+
+namespace {
+void set_places(Execution& ex, const std::vector<Execution::Place>& places, bool graph_out, void* data) {
+  for (const Execution::Place& p : places) {
+    if (p.step < 0) (graph_out ? ex.outputs : ex.inputs)[p.slot].data = data;
+    else (p.out ? ex.steps[p.step].out : ex.steps[p.step].in)[p.slot].data = data;
+  }
+}
+}  // namespace
+
+void bind_input(Execution& ex, size_t i, const void* data) {
+  if (i >= ex.inputs.size() || !ex.input_bindable[i]) throw ValueError("input " + std::to_string(i) + " cannot be bound");
+  set_places(ex, ex.input_places[i], false, data ? const_cast<void*>(data) : ex.input_home[i]);
+}
+
+void bind_output(Execution& ex, size_t j, void* data) {
+  if (j >= ex.outputs.size() || !ex.output_bindable[j]) throw ValueError("output " + std::to_string(j) + " cannot be bound");
+  set_places(ex, ex.output_places[j], true, data ? data : ex.output_home[j]);
 }
 
 ir::Sizes Program::sizes_for(const std::vector<std::vector<int64_t>>& shapes) const {

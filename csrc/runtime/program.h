@@ -34,7 +34,25 @@ struct Execution {
   std::vector<Step> steps;  // one per graph node, in order
   std::vector<kernels::TensorView> inputs, outputs;
   kernels::ExecContext ctx;
+
+  // Where each graph input's and output's value is viewed (step -1: `inputs`/`outputs`), so a
+  // loop can point a run at the caller's memory instead of copying through the arena (bind
+  // below). Bindable: a value in the arena that is not both input and output, appears once
+  // among the outputs and is written in place by no node.
+  struct Place {
+    int step, slot;
+    bool out;
+  };
+  std::vector<std::vector<Place>> input_places, output_places;
+  std::vector<bool> input_bindable, output_bindable;
+  std::vector<void*> input_home, output_home;  // their places in the arena
 };
+
+// Points every view of graph input i (bind_output: output j) at `data`, which must hold the
+// value's bytes for this Execution's sizes; nullptr points it back at the arena. Only for
+// bindable values (ValueError otherwise). Kernels read a bound input and never write it.
+void bind_input(Execution& ex, size_t i, const void* data);
+void bind_output(Execution& ex, size_t j, void* data);
 
 class Program {
  public:

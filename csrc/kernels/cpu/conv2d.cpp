@@ -1,5 +1,5 @@
 // conv2d and its gradients: Winograd (winograd.h) for stride-1 3x3 and 5x5 kernels with enough
-// output channels, else im2col + GEMM; conv2d.h says which a shape gets.
+// channels, else im2col + GEMM; conv2d.h says which a shape gets.
 // Shape letters: x [B, H, W, C], W [KH, KW, C, F] read as a [K, F] matrix (K = KH*KW*C, the
 // patch length), y and dy [B, OH, OW, F]; P = OH*OW output positions per image.
 //
@@ -54,15 +54,18 @@ ConvGeometry geometry(const ir::Node& n, const TensorView& x, const TensorView& 
   return g;
 }
 
-// Winograd pays once the correlation's output has this many channels: its transforms run 16
-// channels at a time, and leftover channels one at a time. Measured (bench/README.md) on 3x3
-// convolutions of 32x32 images at batch 32, 2 threads: with 16 output channels or more it beat
-// im2col 1.3-4x, also with 1 or 3 input channels; with 4 or 8 it was 2-4x slower.
-constexpr int64_t kWinogradMinOutChannels = 16;
+// Winograd pays once the channels reach 16 (its transforms run 16 channels at a time, leftover
+// ones one by one). Measured (bench/README.md) on 3x3 convolutions of 32x32 images at batch
+// 32, one thread: with 16 channels or more on both sides it beat im2col 2.2-2.9x; with 8 output
+// channels it was 2-3x slower. With 1 or 3 input channels the forward broke even, and the filter
+// gradient, whose transforms are of x and dy, still won 1.3x: it needs only F >= 16.
+constexpr int64_t kWinogradMinChannels = 16;
 
-// The Winograd transform for a correlation with `in` input and `out` output channels, or null.
-const winograd::Transform* winograd_for(const ConvGeometry& g, int64_t in, int64_t out) {
-  if (g.SH != 1 || g.SW != 1 || g.KH != g.KW || in < 1 || out < kWinogradMinOutChannels) return nullptr;
+// The Winograd transform for a correlation with `in` input and `out` output channels (the
+// filter gradient: of x with `in` and dy with `out` channels), or null.
+const winograd::Transform* winograd_for(const ConvGeometry& g, int64_t in, int64_t out, bool filter_gradient) {
+  if (g.SH != 1 || g.SW != 1 || g.KH != g.KW || out < kWinogradMinChannels) return nullptr;
+  if (in < (filter_gradient ? 1 : kWinogradMinChannels)) return nullptr;
   return winograd::for_kernel(g.KH);
 }
 
@@ -126,7 +129,7 @@ void conv2d_k(const KernelArgs& a) {
   const float* bias = a.in.size() == 3 ? a.in[2].f() : nullptr;
   const ops::Activation act = epilogue_activation("conv2d", a.attrs().get_str("activation"));
   if (y.numel == 0) return;
-  if (const winograd::Transform* t = K > 0 ? winograd_for(g, g.C, g.F) : nullptr) {
+  if (const winograd::Transform* t = K > 0 ? winograd_for(g, g.C, g.F, false) : nullptr) {
     float* U = workspace(kWsWinogradFilter, winograd::filter_size(*t, g.C, g.F));
     winograd::transform_filter(*t, w.f(), g.C, g.F, false, U);
     winograd::forward(*t, as_correlation(g), x.f(), U, bias, act, y.f());
@@ -159,7 +162,7 @@ void conv2d_grad_input_k(const KernelArgs& a) {
     std::fill(dx.f(), dx.f() + dx.numel, 0.f);
     return;
   }
-  if (const winograd::Transform* t = winograd_for(g, g.F, g.C)) {  // dx = dy correlated with W turned
+  if (const winograd::Transform* t = winograd_for(g, g.F, g.C, false)) {  // dx = dy correlated with W turned
     float* U = workspace(kWsWinogradFilter, winograd::filter_size(*t, g.F, g.C));
     winograd::transform_filter(*t, w.f(), g.C, g.F, true, U);
     winograd::Conv c{g.B, g.OH, g.OW, g.F, g.C, g.H, g.W, g.KH - 1 - g.top, g.KW - 1 - g.left};
@@ -189,7 +192,7 @@ void conv2d_grad_filter_k(const KernelArgs& a) {
     std::fill(dw.f(), dw.f() + dw.numel, 0.f);
     return;
   }
-  if (const winograd::Transform* t = winograd_for(g, g.C, g.F)) {
+  if (const winograd::Transform* t = winograd_for(g, g.C, g.F, true)) {
     winograd::grad_filter(*t, as_correlation(g), x.f(), dy.f(), dw.f());
     return;
   }
@@ -214,7 +217,8 @@ std::string conv2d_method(const ir::Node& n, const std::vector<int64_t>& x, cons
   xv.dims = x, wv.dims = w;
   ConvGeometry g = geometry(n, xv, wv);
   bool data_grad = n.op == "conv2d_grad_input";
-  const winograd::Transform* t = winograd_for(g, data_grad ? g.F : g.C, data_grad ? g.C : g.F);
+  const winograd::Transform* t =
+      winograd_for(g, data_grad ? g.F : g.C, data_grad ? g.C : g.F, n.op == "conv2d_grad_filter");
   if (t)
     return "winograd F(" + std::to_string(t->m) + "x" + std::to_string(t->m) + "," + std::to_string(t->r) + "x" +
            std::to_string(t->r) + ")";

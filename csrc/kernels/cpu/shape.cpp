@@ -25,6 +25,46 @@ void copy_run(float* dst, const float* src, int64_t n) {
 
 void reshape_k(const KernelArgs& a) { copy_run(a.out[0].f(), a.in[0].f(), a.out[0].numel); }
 
+// Transposes whose innermost output dim is strided in x but some other output dim k is x's
+// contiguous one (NCHW <-> NHWC and every batched matrix transpose) go tile by tile over dims
+// (k, last): 16 x 16 blocks that read and write whole cache lines, split over the threads by
+// (outer index, block row). Others walk runs.
+constexpr int64_t kTile = 16;
+
+bool transpose_blocked(const MergedViews& m, const float* x, float* y) {
+  const int r = static_cast<int>(m.d.size());
+  if (r < 2 || m.ss[r - 1] == 1) return false;
+  int k = -1;
+  for (int i = 0; i < r - 1; ++i)
+    if (m.ss[i] == 1) k = i;
+  if (k < 0) return false;
+  std::vector<int> outer;  // the other dims
+  int64_t count = 1;
+  for (int i = 0; i < r - 1; ++i)
+    if (i != k) outer.push_back(i), count *= m.d[i];
+  const int64_t rows = m.d[k], cols = m.d[r - 1], row_blocks = (rows + kTile - 1) / kTile;
+  const int64_t dk = m.ds[k], sc = m.ss[r - 1];
+#pragma omp parallel for schedule(static) if (count * rows * cols > kParallelMin)
+  for (int64_t item = 0; item < count * row_blocks; ++item) {
+    int64_t o = item / row_blocks, i0 = item % row_blocks * kTile, i1 = std::min(rows, i0 + kTile);
+    int64_t dst = 0, src = 0;
+    for (size_t q = outer.size(); q-- > 0;) {
+      int64_t n = m.d[outer[q]], idx = o % n;
+      o /= n;
+      dst += idx * m.ds[outer[q]], src += idx * m.ss[outer[q]];
+    }
+    for (int64_t j0 = 0; j0 < cols; j0 += kTile) {
+      int64_t j1 = std::min(cols, j0 + kTile);
+      for (int64_t i = i0; i < i1; ++i) {
+        float* yr = y + dst + i * dk;
+        const float* xr = x + src + i;
+        for (int64_t j = j0; j < j1; ++j) yr[j] = xr[j * sc];
+      }
+    }
+  }
+  return true;
+}
+
 void transpose_k(const KernelArgs& a) {
   const TensorView &x = a.in[0], &y = a.out[0];
   std::vector<int64_t> perm = a.attrs().get_ints("perm");
@@ -32,7 +72,10 @@ void transpose_k(const KernelArgs& a) {
   for (size_t i = 0; i < perm.size(); ++i) src[i] = xs[perm[i]];
   const float* xp = x.f();
   float* yp = y.f();
-  strided_walk(y.dims, contiguous_strides(y.dims), src, [&](int64_t d, int64_t s, int64_t n, int64_t dst, int64_t sst) {
+  std::vector<int64_t> dst = contiguous_strides(y.dims);
+  MergedViews m = merge_views(y.dims, dst, src);
+  if (m.empty || transpose_blocked(m, xp, yp)) return;
+  strided_walk(y.dims, dst, src, [&](int64_t d, int64_t s, int64_t n, int64_t dst, int64_t sst) {
     if (dst == 1 && sst == 1) return copy_run(yp + d, xp + s, n);
     for (int64_t j = 0; j < n; ++j) yp[d + j * dst] = xp[s + j * sst];
   });

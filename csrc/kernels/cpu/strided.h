@@ -20,25 +20,43 @@ inline std::vector<int64_t> contiguous_strides(const std::vector<int64_t>& dims)
   return st;
 }
 
+// Two strided views with size-1 dims dropped and neighbouring dims merged where they are
+// contiguous in both; `empty` when some dim is 0.
+struct MergedViews {
+  std::vector<int64_t> d, ds, ss;
+  bool empty = false;
+};
+
+inline MergedViews merge_views(const std::vector<int64_t>& dims, const std::vector<int64_t>& dst_st,
+                               const std::vector<int64_t>& src_st) {
+  MergedViews m;
+  for (size_t i = 0; i < dims.size(); ++i) {
+    if (dims[i] == 0) {
+      m.empty = true;
+      return m;
+    }
+    if (dims[i] == 1) continue;
+    if (!m.d.empty() && m.ds.back() == dst_st[i] * dims[i] && m.ss.back() == src_st[i] * dims[i]) {
+      m.d.back() *= dims[i];
+      m.ds.back() = dst_st[i];
+      m.ss.back() = src_st[i];
+    } else {
+      m.d.push_back(dims[i]);
+      m.ds.push_back(dst_st[i]);
+      m.ss.push_back(src_st[i]);
+    }
+  }
+  return m;
+}
+
 // Calls f(dst_offset, src_offset, n, dst_stride, src_stride) for each run along the innermost
 // merged dim; the runs cover every index of `dims` once, in row-major order.
 template <typename F>
 void strided_walk(const std::vector<int64_t>& dims, const std::vector<int64_t>& dst_st,
                   const std::vector<int64_t>& src_st, F&& f) {
-  std::vector<int64_t> d, ds, ss;
-  for (size_t i = 0; i < dims.size(); ++i) {
-    if (dims[i] == 0) return;
-    if (dims[i] == 1) continue;
-    if (!d.empty() && ds.back() == dst_st[i] * dims[i] && ss.back() == src_st[i] * dims[i]) {
-      d.back() *= dims[i];
-      ds.back() = dst_st[i];
-      ss.back() = src_st[i];
-    } else {
-      d.push_back(dims[i]);
-      ds.push_back(dst_st[i]);
-      ss.push_back(src_st[i]);
-    }
-  }
+  MergedViews m = merge_views(dims, dst_st, src_st);
+  if (m.empty) return;
+  const std::vector<int64_t>&d = m.d, &ds = m.ds, &ss = m.ss;
   if (d.empty()) {
     f(int64_t(0), int64_t(0), int64_t(1), int64_t(1), int64_t(1));
     return;

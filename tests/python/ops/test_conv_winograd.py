@@ -1,5 +1,6 @@
 """conv2d's Winograd kernels (csrc/kernels/cpu/winograd.cpp): stride-1 3x3 convolutions as
-F(4x4, 3x3) and 5x5 ones as F(2x2, 5x5), picked when the correlation's output channels reach 16
+F(4x4, 3x3) and 5x5 ones as F(2x2, 5x5), picked when both channel counts reach 16 (the filter
+gradient: the output channels)
 (`_core.conv2d_method` says which method a shape gets). Forward (with its bias + activation
 epilogue), data gradient and filter gradient against the float64 NumPy references, on shapes
 with partial edge tiles, channel counts that are not a multiple of the 16-wide vectors, and
@@ -27,7 +28,7 @@ SHAPES = [
     (1, 8, 8, 32, 5, 24, "valid"),
     (2, 6, 5, 16, 3, 33, "same"),     # smaller than one tile
     (1, 4, 4, 16, 3, 16, "valid"),    # one 2x2 output, a quarter of a tile
-    (4, 10, 10, 1, 3, 16, "valid"),   # one input channel (the data gradient is im2col's)
+    (4, 10, 10, 1, 3, 16, "valid"),   # one input channel: only the filter gradient
 ]
 
 
@@ -58,7 +59,7 @@ def tol(want):
 def test_winograd_kernels_match_numpy(shape):
     B, H, W, C, k, F, padding = shape
     x, w, b = U(B, H, W, C), U(k, k, C, F), U(F)
-    for op in ("conv2d", "conv2d_grad_filter") + (("conv2d_grad_input",) if C >= 16 else ()):
+    for op in ("conv2d_grad_filter",) + (("conv2d", "conv2d_grad_input") if C >= 16 else ()):
         assert method(op, x.shape, w.shape, padding).startswith("winograd F("), (op, shape)
     x64, w64 = x.astype(np.float64), w.astype(np.float64)
 
@@ -105,14 +106,16 @@ def test_the_method_follows_the_shape():
     x, same = (8, 32, 32, 16), {"padding": "same"}
     assert _core.conv2d_method("conv2d", list(x), [3, 3, 16, 16], same) == "winograd F(4x4,3x3)"
     assert _core.conv2d_method("conv2d", list(x), [5, 5, 16, 16], same) == "winograd F(2x2,5x5)"
-    # few output channels: the transforms' leftover channels run one at a time
+    # few channels: the transforms' leftover channels run one at a time
     assert _core.conv2d_method("conv2d", list(x), [3, 3, 16, 8], same) == "im2col"
+    assert _core.conv2d_method("conv2d", [8, 28, 28, 1], [3, 3, 1, 32], {}) == "im2col"
     assert _core.conv2d_method("conv2d_grad_filter", list(x), [3, 3, 16, 8], same) == "im2col"
-    # few input channels are fine (the MNIST convnet's first convolution)
-    assert _core.conv2d_method("conv2d", [8, 28, 28, 1], [3, 3, 1, 32], {}) == "winograd F(4x4,3x3)"
+    # the filter gradient needs 16 output channels only (the MNIST convnet's first convolution)
+    assert _core.conv2d_method("conv2d_grad_filter", [8, 28, 28, 1], [3, 3, 1, 32], {}) == "winograd F(4x4,3x3)"
     # the data gradient correlates dy (F channels) into dx (C channels)
     assert _core.conv2d_method("conv2d_grad_input", [8, 28, 28, 1], [3, 3, 1, 32], {}) == "im2col"
-    assert _core.conv2d_method("conv2d_grad_input", list(x), [3, 3, 16, 8], same) == "winograd F(4x4,3x3)"
+    assert _core.conv2d_method("conv2d_grad_input", list(x), [3, 3, 16, 8], same) == "im2col"
+    assert _core.conv2d_method("conv2d_grad_input", [8, 32, 32, 20], [3, 3, 20, 16], same) == "winograd F(4x4,3x3)"
     # strides, other kernel sizes, non-square kernels
     assert _core.conv2d_method("conv2d", list(x), [3, 3, 16, 16], {"padding": "same", "strides": [2, 2]}) == "im2col"
     assert _core.conv2d_method("conv2d", list(x), [7, 7, 16, 16], same) == "im2col"

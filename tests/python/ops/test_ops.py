@@ -493,7 +493,11 @@ def shape_cases():
     out.append(Case("reshape", [U(6, 4).T], {"shape": [2, 3]}, tag="batched-noncontig"))
     for shape, perm in [((4, 3), [1, 0]), ((2, 3, 4), [0, 2, 1]), ((2, 3, 4), [2, 0, 1]), ((2, 3, 4), [1, 2, 0]),
                         ((2, 3, 4, 5), [3, 1, 0, 2]), ((2, 3, 4), [0, 1, 2]), ((1, 1, 3), [2, 1, 0]), ((5,), [0]),
-                        ((2, 65, 129), [0, 2, 1]), ((3, 1, 4, 1), [1, 3, 0, 2]), ((4, 0, 3), [2, 1, 0])]:
+                        ((2, 65, 129), [0, 2, 1]), ((3, 1, 4, 1), [1, 3, 0, 2]), ((4, 0, 3), [2, 1, 0]),
+                        # tiled: NCHW <-> NHWC across 16 x 16 block edges, and past the threads' threshold
+                        ((2, 17, 9, 35), [0, 2, 3, 1]), ((2, 9, 35, 17), [0, 3, 1, 2]),
+                        ((3, 70, 40, 20), [0, 2, 3, 1]), ((5, 6, 7, 8, 9), [0, 2, 4, 1, 3]),
+                        ((33, 20, 3), [1, 0, 2]), ((4, 18, 3, 20), [3, 1, 0, 2])]:
         out.append(Case("transpose", [U(*shape)], {"perm": perm}))
     out.append(Case("transpose", [U(5, 3).T], {"perm": [1, 0]}, tag="noncontig"))
     # merge_batch/split_batch: the harness feeds a plain `?` batch, so split_batch runs at size 1
