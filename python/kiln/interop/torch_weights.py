@@ -10,13 +10,15 @@ registered in, against model.layers, nested models flattened in place), unless `
 
 Conversions (docs/interop.md): Linear's weight [out, in] is transposed to Dense's W [in, out];
 Conv2d's OIHW kernel is kiln's channels-first W as is, and is transposed to (kh, kw, in, out)
-for a channels-last layer; BatchNorm's running_var is kiln's running_std (which holds the
-variance, as Keras 1.2's); an LSTM's packed gates i, f, g, o become W_i, W_f, W_c, W_o (each
-transposed) and its two biases are summed; nn.RNN's likewise into SimpleRNN's W, U, b. A torch
-GRU is refused: it applies the reset gate after the recurrent product (Keras 2's
-reset_after=True), which kiln's Keras 1.2 GRU does not compute. Nothing is loaded unless
-everything converts: every error names the torch key and shape and the kiln layer, weight
-and shape.
+for a channels-last layer; Conv1d's (out, in, k) kernel becomes Convolution1D's
+(k, 1, in, out); BatchNorm's running_var is kiln's running_std (which holds the variance, as
+Keras 1.2's); an LSTM's packed gates i, f, g, o become W_i, W_f, W_c, W_o (each transposed) and
+its two biases are summed; nn.RNN's likewise into SimpleRNN's W, U, b. A torch GRU goes into a
+kiln GRU(reset_after=True) only, which computes torch's function: its packed gates r, z, n
+become W_r, W_z, W_h (and U_*), bias_ih the input biases b_*, bias_hh the recurrent biases
+bU_* (kept apart: b_hn sits inside the reset product). A kiln GRU without reset_after (Keras
+1.2's, r * h before U_h) is refused. Nothing is loaded unless everything converts: every error
+names the torch key and shape and the kiln layer, weight and shape.
 """
 import re
 
@@ -24,6 +26,8 @@ import numpy as np
 
 _RNN_KEY = re.compile(r"^(weight_ih|weight_hh|bias_ih|bias_hh)_l(\d+)(_reverse)?$")
 _LSTM_GATES = ("i", "f", "c", "o")  # torch packs i, f, g, o; kiln's cell input is c
+_GRU_GATES = ("r", "z", "h")  # torch packs r, z, n; kiln's candidate is h
+_CONV1D = ("Convolution1D", "AtrousConvolution1D")
 
 
 class TorchWeightsError(ValueError):
@@ -132,42 +136,47 @@ def _load_unit(unit, params, reverse, layer):
     shape = lambda p: params[p][1].shape
     put = lambda suffix, value, p: t.put(suffix, value, key(p), shape(p))
     want = {"LSTM": "LSTM", "GRU": "GRU", "RNN": "SimpleRNN", "BatchNorm": "BatchNormalization",
-            "Conv2d": "Convolution2D"}.get(kind)
+            "Conv2d": "Convolution2D", "Conv1d": "Convolution1D"}.get(kind)
     if kind == "Linear or Embedding":
         want = "Embedding" if cls == "Embedding" else "Dense"
-    if want is None or cls not in (want, "TimeDistributedDense" if want == "Dense" else want, "Conv2D"
-                                   if want == "Convolution2D" else want):
+    accepted = {"Dense": ("Dense", "TimeDistributedDense"), "Convolution1D": _CONV1D,
+                "Convolution2D": ("Convolution2D", "Conv2D")}.get(want, (want,))
+    if want is None or cls not in accepted:
         raise TorchWeightsError("torch unit %r (%s: %s) does not go into kiln layer %r (%s)%s"
                                 % (unit, kind, ", ".join("%s %s" % (k, tuple(a.shape)) for k, a in params.values()),
                                    layer.name, cls, "; kiln takes it into a %s" % want if want else ""))
-    if kind == "GRU":
+    if kind == "GRU" and not getattr(layer, "reset_after", False):
         raise TorchWeightsError(
-            "torch unit %r is a GRU, which kiln layer %r cannot take: torch applies the reset gate after the "
-            "recurrent product (n = tanh(W_in x + b_in + r * (W_hn h + b_hn)), Keras 2's reset_after=True), "
-            "kiln's GRU is Keras 1.2's (r * h before U_h, reset_after=False); the two compute different functions"
-            % (unit, layer.name))
-    if kind in ("LSTM", "RNN"):
+            "torch unit %r is a GRU, which kiln layer %r (a GRU with reset_after=False) cannot take: torch applies "
+            "the reset gate after the recurrent product (n = tanh(W_in x + b_in + r * (W_hn h + b_hn))), Keras "
+            "1.2's GRU before it (r * h before U_h); build the kiln layer as GRU(..., reset_after=True, "
+            "inner_activation='sigmoid'), which computes torch's function" % (unit, layer.name))
+    if kind in ("LSTM", "GRU", "RNN"):
         inner = getattr(layer, "inner_activation", None)
         if inner is not None and inner.__name__ != "sigmoid":
-            raise TorchWeightsError("torch unit %r is an LSTM, whose gates are sigmoids; kiln layer %r has "
+            raise TorchWeightsError("torch unit %r is an %s, whose gates are sigmoids; kiln layer %r has "
                                     "inner_activation=%r: build it with inner_activation='sigmoid'"
-                                    % (unit, layer.name, inner.__name__))
-        if kind == "LSTM" and layer.activation.__name__ != "tanh":
-            raise TorchWeightsError("torch unit %r is an LSTM (tanh); kiln layer %r has activation=%r"
-                                    % (unit, layer.name, layer.activation.__name__))
+                                    % (unit, kind, layer.name, inner.__name__))
+        if kind != "RNN" and layer.activation.__name__ != "tanh":
+            raise TorchWeightsError("torch unit %r is an %s (tanh); kiln layer %r has activation=%r"
+                                    % (unit, kind, layer.name, layer.activation.__name__))
         if "bias_ih" not in params:
             raise TorchWeightsError("torch unit %r has no biases (bias=False); kiln layer %r needs them: load "
                                     "zeros for bias_ih and bias_hh" % (unit, layer.name))
         wi, wh = params["weight_ih"][1], params["weight_hh"][1]
-        b = params["bias_ih"][1] + params["bias_hh"][1]
+        bi, bh = params["bias_ih"][1], params["bias_hh"][1]
         u = wh.shape[1]
-        gates = _LSTM_GATES if kind == "LSTM" else ("",)
+        gates = {"LSTM": _LSTM_GATES, "GRU": _GRU_GATES}.get(kind, ("",))
         for g, name in enumerate(gates):
             sfx = "_" + name if name else ""
             rows = slice(g * u, (g + 1) * u)
             t.put("W" + sfx, wi[rows].T, key("weight_ih"), wi.shape)
             t.put("U" + sfx, wh[rows].T, key("weight_hh"), wh.shape)
-            t.put("b" + sfx, b[rows], key("bias_ih") + " + " + key("bias_hh"), b.shape)
+            if kind == "GRU":  # b_hn is inside r * (...): the recurrent biases stay apart, as bU_*
+                t.put("b" + sfx, bi[rows], key("bias_ih"), bi.shape)
+                t.put("bU" + sfx, bh[rows], key("bias_hh"), bh.shape)
+            else:
+                t.put("b" + sfx, (bi + bh)[rows], key("bias_ih") + " + " + key("bias_hh"), bi.shape)
     elif kind == "BatchNorm":
         for p, suffix in (("weight", "gamma"), ("bias", "beta"), ("running_mean", "running_mean"),
                           ("running_var", "running_std")):
@@ -179,6 +188,11 @@ def _load_unit(unit, params, reverse, layer):
         w = params["weight"][1]
         ordering = getattr(layer, "dim_ordering", "th")
         put("W", w if ordering == "th" else np.transpose(w, (2, 3, 1, 0)), "weight")
+        if "bias" in params:
+            put("b", params["bias"][1], "bias")
+    elif kind == "Conv1d":
+        w = params["weight"][1]  # (out, in, k) -> kiln's (k, 1, in, out); both cross-correlate
+        put("W", np.ascontiguousarray(np.transpose(w, (2, 1, 0))[:, None]), "weight")
         if "bias" in params:
             put("b", params["bias"][1], "bias")
     elif want == "Embedding":
