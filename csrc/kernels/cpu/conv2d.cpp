@@ -136,9 +136,12 @@ void conv2d_k(const KernelArgs& a) {
     return;
   }
   if (K == 0 || g.pointwise()) {  // C = 0: empty sums; 1x1 stride 1: x is already the column matrix
-    if (K == 0) std::fill(y.f(), y.f() + y.numel, 0.f);
-    else sgemm(false, false, g.B * P, g.F, K, 1.f, x.f(), K, w.f(), g.F, 0.f, y.f(), g.F);
-    bias_activation_rows(y.f(), g.B * P, g.F, bias, act);
+    if (K == 0) {
+      std::fill(y.f(), y.f() + y.numel, 0.f);
+      bias_activation_rows(y.f(), g.B * P, g.F, bias, act);
+    } else {
+      gemm_bias_activation(x.f(), w.f(), g.B * P, K, g.F, bias, act, y.f());
+    }
     return;
   }
   const int64_t NB = g.block();

@@ -19,4 +19,11 @@ void bias_activation_row(float* row, int64_t N, const float* b, ops::Activation 
 // y[i, j] = act(y[i, j] + b[j]) over rows x cols (b may be null); softmax is over each row.
 void bias_activation_rows(float* y, int64_t rows, int64_t cols, const float* b, ops::Activation act);
 
+// y [rows, N] = act(x [rows, K] @ w [K, N] + b), b may be null: dense, and conv2d's 1x1 kernels.
+// With many rows, each block of rows gets its GEMM and then its epilogue while it is in cache
+// (blocks of a fixed size over the threads, so results do not depend on the thread count);
+// otherwise one GEMM split by its own shape-fixed blocks, then the epilogue.
+void gemm_bias_activation(const float* x, const float* w, int64_t rows, int64_t K, int64_t N, const float* b,
+                          ops::Activation act, float* y);
+
 }  // namespace kiln::cpu

@@ -43,10 +43,11 @@ void dense_k(const KernelArgs& a) {
   const TensorView &x = a.in[0], &w = a.in[1], &y = a.out[0];
   int64_t K = x.dims.back(), N = w.dims[1], M = N ? y.numel / N : 0;
   float* yp = y.f();
-  if (K == 0) std::fill(yp, yp + y.numel, 0.f);
-  else sgemm(false, false, M, N, K, 1.f, x.f(), K, w.f(), N, 0.f, yp, N);
-  bias_activation_rows(yp, M, N, a.in.size() == 3 ? a.in[2].f() : nullptr,
-                       epilogue_activation("dense", a.attrs().get_str("activation")));
+  const float* b = a.in.size() == 3 ? a.in[2].f() : nullptr;
+  ops::Activation act = epilogue_activation("dense", a.attrs().get_str("activation"));
+  if (K > 0) return gemm_bias_activation(x.f(), w.f(), M, K, N, b, act, yp);
+  std::fill(yp, yp + y.numel, 0.f);
+  bias_activation_rows(yp, M, N, b, act);
 }
 
 }  // namespace

@@ -416,7 +416,13 @@ def linalg_cases():
             Case("dense", [U(2, 3, 4), U(4, 5), U(5)], {"activation": "tanh"}, n_acc=5),
             Case("dense", [U(130, 64), U(64, 70), U(70)], {"activation": "relu"}, n_acc=65),
             Case("dense", [U(6, 8) * 100, U(8, 4) * 100, U(4)], {"activation": "softmax"}, n_acc=9,
-                 tag="large-logits")]
+                 tag="large-logits"),
+            # 512 rows or more: blocks of 256 rows, each GEMM then epilogue; the register-blocked
+            # GEMM where N is a multiple of 16 (and a partial last block), BLAS per block where not
+            Case("dense", [U(700, 40), U(40, 32), U(32)], {"activation": "relu"}, n_acc=41, tag="row-blocks"),
+            Case("dense", [U(2, 300, 24), U(24, 48), U(48)], {"activation": "sigmoid"}, n_acc=25, tag="row-blocks-3d"),
+            Case("dense", [U(600, 20), U(20, 10), U(10)], {"activation": "softmax"}, n_acc=21, tag="row-blocks-blas"),
+            Case("dense", [U(520, 300), U(300, 64)], {"activation": "tanh"}, n_acc=300, tag="row-blocks-nobias")]
     return out
 
 
