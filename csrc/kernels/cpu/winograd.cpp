@@ -167,16 +167,18 @@ struct Sandwiches {
   };
 };
 
-// sum over k of c(k) * x(k), skipping zero coefficients (folded away once the loops unroll).
-template <int N, typename Vec, typename C, typename X>
-__attribute__((always_inline)) inline Vec dot(C c, X x) {
+// sum over k of c(k) * x[k * stride], skipping zero coefficients (folded away once the loops
+// unroll, c being a constant table).
+template <int N, typename Vec, typename C>
+__attribute__((always_inline)) inline Vec dot(C c, const Vec* x, int stride) {
   Vec acc{};
   bool started = false;
 #pragma GCC unroll 8
   for (int k = 0; k < N; ++k) {
     float s = c(k);
     if (s == 0.f) continue;
-    Vec term = s == 1.f ? x(k) : s == -1.f ? -x(k) : s * x(k);
+    Vec v = x[k * stride];
+    Vec term = s == 1.f ? v : s == -1.f ? -v : s * v;
     acc = started ? acc + term : term;
     started = true;
   }
@@ -190,12 +192,12 @@ __attribute__((always_inline)) inline void sandwich(const Vec* X, Vec* out) {
   for (int i = 0; i < Op::P; ++i)
 #pragma GCC unroll 8
     for (int l = 0; l < Op::S; ++l)
-      t[i][l] = dot<Op::Q, Vec>([&](int k) { return Op::L(i, k); }, [&](int k) { return X[k * Op::S + l]; });
+      t[i][l] = dot<Op::Q, Vec>([i](int k) __attribute__((always_inline)) { return Op::L(i, k); }, X + l, Op::S);
 #pragma GCC unroll 8
   for (int i = 0; i < Op::P; ++i)
 #pragma GCC unroll 8
     for (int j = 0; j < Op::U; ++j)
-      out[i * Op::U + j] = dot<Op::S, Vec>([&](int l) { return Op::Rt(j, l); }, [&](int l) { return t[i][l]; });
+      out[i * Op::U + j] = dot<Op::S, Vec>([j](int l) __attribute__((always_inline)) { return Op::Rt(j, l); }, t[i], 1);
 }
 
 // For n floats along each of the vectors: out[o] + c = (L X R^T)[o] with X[k] = in[k] + c,
