@@ -44,39 +44,39 @@ PoolGeometry geometry(const ir::Node& n, const TensorView& x) {
   return g;
 }
 
+// Output row oh of image `img` into `out` (OW x C), multi-versioned: the channel loops vectorize.
+KILN_VECTOR void pool_row(const PoolGeometry& g, const float* img, int64_t oh, float* out) {
+  const int64_t C = g.C;
+  for (int64_t ow = 0; ow < g.OW; ++ow, out += C) {
+    int64_t h0, h1, w0, w1;
+    g.window(oh, ow, &h0, &h1, &w0, &w1);
+    if (g.max) {
+      std::copy(img + (h0 * g.W + w0) * C, img + (h0 * g.W + w0 + 1) * C, out);
+      for (int64_t h = h0; h < h1; ++h)
+        for (int64_t w = h == h0 ? w0 + 1 : w0; w < w1; ++w) {
+          const float* v = img + (h * g.W + w) * C;
+          for (int64_t c = 0; c < C; ++c) out[c] = (v[c] > out[c] || v[c] != v[c]) ? v[c] : out[c];
+        }
+    } else {
+      std::fill(out, out + C, 0.f);
+      for (int64_t h = h0; h < h1; ++h)
+        for (int64_t w = w0; w < w1; ++w) {
+          const float* v = img + (h * g.W + w) * C;
+          for (int64_t c = 0; c < C; ++c) out[c] += v[c];
+        }
+      float count = static_cast<float>((h1 - h0) * (w1 - w0));
+      for (int64_t c = 0; c < C; ++c) out[c] /= count;
+    }
+  }
+}
+
 void pool2d_k(const KernelArgs& a) {
   const TensorView &x = a.in[0], &y = a.out[0];
   PoolGeometry g = geometry(a.node, x);
-  const float* xp = x.f();
-  float* yp = y.f();
-  const int64_t C = g.C, rows = g.B * g.OH;
+  const int64_t rows = g.B * g.OH;
 #pragma omp parallel for schedule(static) if (y.numel * g.PH * g.PW > kParallelMin)
-  for (int64_t r = 0; r < rows; ++r) {
-    int64_t b = r / g.OH, oh = r % g.OH;
-    const float* img = xp + b * g.H * g.W * C;
-    for (int64_t ow = 0; ow < g.OW; ++ow) {
-      int64_t h0, h1, w0, w1;
-      g.window(oh, ow, &h0, &h1, &w0, &w1);
-      float* out = yp + (r * g.OW + ow) * C;
-      if (g.max) {
-        std::copy(img + (h0 * g.W + w0) * C, img + (h0 * g.W + w0 + 1) * C, out);
-        for (int64_t h = h0; h < h1; ++h)
-          for (int64_t w = h == h0 ? w0 + 1 : w0; w < w1; ++w) {
-            const float* v = img + (h * g.W + w) * C;
-            for (int64_t c = 0; c < C; ++c) out[c] = (v[c] > out[c] || v[c] != v[c]) ? v[c] : out[c];
-          }
-      } else {
-        std::fill(out, out + C, 0.f);
-        for (int64_t h = h0; h < h1; ++h)
-          for (int64_t w = w0; w < w1; ++w) {
-            const float* v = img + (h * g.W + w) * C;
-            for (int64_t c = 0; c < C; ++c) out[c] += v[c];
-          }
-        float count = static_cast<float>((h1 - h0) * (w1 - w0));
-        for (int64_t c = 0; c < C; ++c) out[c] /= count;
-      }
-    }
-  }
+  for (int64_t r = 0; r < rows; ++r)
+    pool_row(g, x.f() + r / g.OH * g.H * g.W * g.C, r % g.OH, y.f() + r * g.OW * g.C);
 }
 
 // Max pooling whose windows tile x exactly (stride = pool, no padding, nothing left over, as

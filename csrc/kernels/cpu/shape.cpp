@@ -87,11 +87,15 @@ void concat_k(const KernelArgs& a) {
   int ax = static_cast<int>(axis < 0 ? axis + y.rank() : axis);
   int64_t outer, inner;
   outer_inner(y.dims, ax, &outer, &inner);
-  int64_t row = y.dims[ax] * inner, begin = 0;
-  for (const TensorView& x : a.in) {
-    int64_t len = x.dims[ax] * inner;
-    for (int64_t o = 0; o < outer; ++o) copy_run(y.f() + o * row + begin, x.f() + o * len, len);
-    begin += len;
+  int64_t row = y.dims[ax] * inner;
+  const int64_t parts = static_cast<int64_t>(a.in.size());
+  std::vector<int64_t> begin(parts + 1, 0);
+  for (int64_t k = 0; k < parts; ++k) begin[k + 1] = begin[k] + a.in[k].dims[ax] * inner;
+  // one run per (outer index, operand), over the threads when there is enough to copy
+#pragma omp parallel for schedule(static) if (y.numel > kParallelMin)
+  for (int64_t item = 0; item < outer * parts; ++item) {
+    int64_t o = item / parts, k = item % parts, len = begin[k + 1] - begin[k];
+    copy_run(y.f() + o * row + begin[k], a.in[k].f() + o * len, len);
   }
 }
 

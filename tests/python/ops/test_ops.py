@@ -525,7 +525,11 @@ def shape_cases():
         out.append(Case("concat", [U(*sh) for sh in shapes], {"axis": axis}, batched=tuple(range(len(shapes)))))
     out += [Case("concat", [U(3, 4), U(2, 4), U(1, 4)], {"axis": 0}, batched=(), tag="whole"),
             Case("concat", [U(4, 3), U(4, 3)], {}, batched=(0, 1), tag="default-axis"),
-            Case("concat", [U(3, 4).T, U(4, 2)], {"axis": 1}, batched=(0, 1), tag="noncontig")]
+            Case("concat", [U(3, 4).T, U(4, 2)], {"axis": 1}, batched=(0, 1), tag="noncontig"),
+            # past the threads' threshold: runs split over (outer index, operand)
+            Case("concat", [U(3, 20, 30, 40), U(3, 7, 30, 40), U(3, 1, 30, 40)], {"axis": 1}, batched=(0, 1, 2),
+                 tag="parallel"),
+            Case("concat", [U(300, 50, 3), U(300, 50, 9)], {"axis": -1}, batched=(0, 1), tag="parallel-last")]
     for shape, attrs in [((4, 5), {"axis": 1, "begin": 1, "end": 3}), ((4, 5), {"axis": -1, "begin": -2}),
                          ((4, 5), {"axis": 1, "end": -1}), ((4, 5), {"axis": 1, "begin": 2, "end": 2}),
                          ((4, 5), {"axis": 1}), ((2, 3, 4), {"axis": 1, "begin": 1, "end": 2}),
