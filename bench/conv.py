@@ -9,7 +9,8 @@ Workloads:
 - inception: the guide's inception module on (3, 64, 64) channels-first, 64 filters per tower
   (1x1 -> 3x3, 1x1 -> 5x5, 3x3 max-pool -> 1x1, concatenated on the channels); trained with mean
   squared error against a fixed random target, and predict, at batch 16.
-Each figure is the best of N timed passes after a warm-up pass, in samples per second; both
+Predict returns every output in both libraries (kiln's model.predict as Keras', PyTorch's batch
+outputs concatenated by torch.cat). Each figure is the best of N timed passes after a warm-up pass, in samples per second; both
 libraries run in one process with the same thread count, kiln first. Ratios are kiln / PyTorch.
 --profile prints kiln's per-node times of one training and one predict pass of each model, with
 GFLOP/s for every convolution node and the share of time outside them, and the sgemm peak
@@ -178,9 +179,9 @@ def bench_torch(d, threads, repeats):
             opt.step()
 
     def predict(model, xs, b):
+        # all outputs, concatenated: what Keras' predict (and kiln's) returns
         with torch.inference_mode():
-            for s in range(0, len(xs), b):
-                model(xs[s:s + b])
+            return torch.cat([model(xs[s:s + b]) for s in range(0, len(xs), b)])
 
     res = {}
     for name, model, loss_fn, xs, ys, b in (("convnet", convnet, ce, tx, ty, 128),
