@@ -86,9 +86,18 @@ void im2col(const ConvGeometry& g, const float* x, int64_t b0, int64_t nb, float
         std::fill(dst, dst + KWC, 0.f);
         continue;
       }
-      std::fill(dst, dst + kw0 * g.C, 0.f);
-      std::memcpy(dst + kw0 * g.C, x + ((b * g.H + ih) * g.W + iw0 + kw0) * g.C, (kw1 - kw0) * g.C * sizeof(float));
-      std::fill(dst + kw1 * g.C, dst + KWC, 0.f);
+      // taps [kw0, kw1) of the row are inside x: elements [a, e) of dst, from src[off + q]
+      const int64_t a = kw0 * g.C, e = kw1 * g.C, off = iw0 * g.C;
+      const float* src = x + (b * g.H + ih) * g.W * g.C;
+      if (KWC < 64) {  // a few channels: plain loops, not library calls per short run
+        for (int64_t q = 0; q < a; ++q) dst[q] = 0.f;
+        for (int64_t q = a; q < e; ++q) dst[q] = src[off + q];
+        for (int64_t q = e; q < KWC; ++q) dst[q] = 0.f;
+        continue;
+      }
+      std::fill(dst, dst + a, 0.f);
+      std::memcpy(dst + a, src + off + a, (e - a) * sizeof(float));
+      std::fill(dst + e, dst + KWC, 0.f);
     }
   }
 }
@@ -150,8 +159,7 @@ void conv2d_k(const KernelArgs& a) {
     int64_t nb = std::min(NB, g.B - b0);
     im2col(g, x.f(), b0, nb, col);
     float* yb = y.f() + b0 * P * g.F;
-    sgemm(false, false, nb * P, g.F, K, 1.f, col, K, w.f(), g.F, 0.f, yb, g.F);
-    bias_activation_rows(yb, nb * P, g.F, bias, act);
+    gemm_bias_activation(col, w.f(), nb * P, K, g.F, bias, act, yb);
   }
 }
 
