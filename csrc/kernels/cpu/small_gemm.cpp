@@ -32,7 +32,9 @@ __attribute__((always_inline)) inline void column_block(int64_t M, int64_t j, in
                                                         const float* B, int64_t ldb, float* C, int64_t ldc) {
   int64_t i = 0;
   for (; i + 6 <= M; i += 6) block<6, NV, TA, ACC>(i, j, K, A, lda, B, ldb, C, ldc);
-  for (; i < M; ++i) block<1, NV, TA, ACC>(i, j, K, A, lda, B, ldb, C, ldc);
+  if (i + 4 <= M) block<4, NV, TA, ACC>(i, j, K, A, lda, B, ldb, C, ldc), i += 4;  // leftover rows in as few
+  if (i + 2 <= M) block<2, NV, TA, ACC>(i, j, K, A, lda, B, ldb, C, ldc), i += 2;  // passes over B as fit
+  if (i < M) block<1, NV, TA, ACC>(i, j, K, A, lda, B, ldb, C, ldc);
 }
 
 template <bool TA, bool ACC>
