@@ -30,8 +30,8 @@ from .padding import pad_axis, zeros_along
 from .shape_ops import concatenate, expand_dims, permute_dimensions, reverse, slice_axis, squeeze
 from .tensor import make
 
-__all__ = ["atrous_conv2d", "conv1d", "conv2d", "conv2d_transpose", "deconv2d", "depthwise_conv2d", "dilate",
-           "pool2d", "separable_conv2d"]
+__all__ = ["atrous_conv2d", "conv1d", "conv2d", "conv2d_transpose", "conv3d", "deconv2d", "depthwise_conv2d", "dilate",
+           "pool2d", "pool3d", "separable_conv2d"]
 
 
 def _padding(border_mode, who, allowed=("valid", "same")):
@@ -239,3 +239,109 @@ def pool2d(x, pool_size, strides=(1, 1), border_mode="valid", dim_ordering="defa
     y = make("pool2d", [_to_nhwc(x, layout)], {"mode": pool_mode, "pool": [int(p) for p in pool_size],
                                                "strides": [int(s) for s in strides], "padding": pad})
     return _from_nhwc(y, layout)
+
+
+# ---------------------------------------------------------------------------------------------
+# 3D: conv3d and pool3d, composed of the 2D ops with the depth axis folded into the batch.
+
+def _triple(v):
+    return (int(v),) * 3 if isinstance(v, int) else tuple(int(a) for a in v)
+
+
+def _depth_geometry(depth, window, stride, padding):
+    """(output depth, padding before, padding after) along the depth axis, as TensorFlow."""
+    if padding == "same":
+        out = -(-depth // stride)
+        total = max((out - 1) * stride + window - depth, 0)
+        return out, total // 2, total - total // 2
+    out = (depth - window) // stride + 1
+    if out < 1:
+        raise ValueError("the window (%d) is deeper than the input (%d)" % (window, depth))
+    return out, 0, 0
+
+
+def _depth_taps(x, tap, stride, out):
+    """x[:, tap : tap + stride * (out - 1) + 1 : stride] of a (B, D, H, W, C) volume."""
+    sl = slice_axis(x, 1, tap, tap + stride * (out - 1) + 1)
+    if stride == 1:
+        return sl
+    sl = pad_axis(sl, 1, 0, stride - 1)  # length stride * out
+    rest = [int(d) for d in x.shape[2:]]
+    return squeeze(slice_axis(make("reshape", [sl], {"shape": [out, stride] + rest}), 2, 0, 1), 2)
+
+
+def _to_ndhwc(x, layout):
+    return permute_dimensions(x, (0, 2, 3, 4, 1)) if layout == "th" else x
+
+
+def _from_ndhwc(y, layout):
+    return image_layout.tag(permute_dimensions(y, (0, 4, 1, 2, 3)) if layout == "th" else y, layout)
+
+
+def conv3d_ndhwc(x, kernel, strides=(1, 1, 1), padding="valid"):
+    """x (B, D, H, W, C), kernel (depth, rows, cols, C, F): the sum over the kernel's depth taps
+    of conv2d's of the input's depth slices (folded into the batch) with that tap's 2D kernel."""
+    _known(x, [1, 2, 3, 4], "conv3d")
+    sd, sr, sc = _triple(strides)
+    k = kernel.shape[0]
+    out, before, after = _depth_geometry(x.shape[1], k, sd, padding)
+    x = pad_axis(x, 1, before, after)
+    total = None
+    for tap in range(k):
+        w = squeeze(slice_axis(kernel, 0, tap, tap + 1), 0)
+        y = conv_nhwc(make("merge_batch", [_depth_taps(x, tap, sd, out)]), w, (sr, sc), padding)
+        total = y if total is None else total + y
+    return make("split_batch", [total], {"size": out})
+
+
+def conv3d(x, kernel, strides=(1, 1, 1), border_mode="valid", dim_ordering="default", volume_shape=None,
+           filter_shape=None, padding=None, data_format=None, dilation_rate=(1, 1, 1)):
+    """3D cross-correlation. x: (B, D, H, W, C) for 'tf', (B, C, D, H, W) for 'th'; kernel:
+    (depth, rows, cols, in, out) for 'tf', (out, in, depth, rows, cols) for 'th' (Keras 1)."""
+    x, kernel = _arg(x, "conv3d"), _arg(kernel, "conv3d")
+    if _triple(dilation_rate) != (1, 1, 1):
+        raise ValueError("conv3d: dilation_rate is not supported, got %s" % (dilation_rate,))
+    layout = image_layout.of_call(x, dim_ordering, data_format, keras2=padding is not None)
+    pad = _padding(padding if padding is not None else border_mode, "conv3d")
+    if layout == "th":
+        kernel = permute_dimensions(kernel, (2, 3, 4, 1, 0))
+    return _from_ndhwc(conv3d_ndhwc(_to_ndhwc(x, layout), kernel, strides, pad), layout)
+
+
+def pool3d_ndhwc(x, pool_size, strides, padding, mode):
+    """pool2d over rows and columns with the depth folded into the batch, then the depth taps'
+    max, or their sum over the count of real (not padded) taps for 'avg'."""
+    _known(x, [1, 2, 3, 4], "pool3d")
+    pd, pr, pc = _triple(pool_size)
+    sd, sr, sc = _triple(strides)
+    depth = x.shape[1]
+    y = make("pool2d", [make("merge_batch", [x])], {"mode": mode, "pool": [pr, pc], "strides": [sr, sc],
+                                                    "padding": padding})
+    y = make("split_batch", [y], {"size": depth})
+    out, before, after = _depth_geometry(depth, pd, sd, padding)
+    if mode == "max" and (before or after):
+        low = lambda n: zeros_along(y, 1, n) - 3.0e38  # noqa: E731  (never the max of a real tap)
+        y = concatenate(([low(before)] if before else []) + [y] + ([low(after)] if after else []), axis=1)
+    else:
+        y = pad_axis(y, 1, before, after)
+    taps = [_depth_taps(y, t, sd, out) for t in range(pd)]
+    result = taps[0]
+    for t in taps[1:]:
+        result = make("maximum", [result, t]) if mode == "max" else result + t
+    if mode == "avg":
+        starts = np.arange(out) * sd - before
+        counts = np.minimum(starts + pd, depth) - np.maximum(starts, 0)
+        result = result * constant((1.0 / counts).astype(np.float32).reshape(out, 1, 1, 1))
+    return result
+
+
+def pool3d(x, pool_size, strides=(1, 1, 1), border_mode="valid", dim_ordering="default", pool_mode="max",
+           padding=None, data_format=None):
+    """Max or average pooling over (depth, rows, cols) windows (average 'same' windows count only
+    the real voxels, as TensorFlow)."""
+    x = _arg(x, "pool3d")
+    if pool_mode not in ("max", "avg"):
+        raise ValueError("Invalid pooling mode: %r (expected 'max' or 'avg')" % (pool_mode,))
+    layout = image_layout.of_call(x, dim_ordering, data_format, keras2=padding is not None)
+    pad = _padding(padding if padding is not None else border_mode, "pool3d")
+    return _from_ndhwc(pool3d_ndhwc(_to_ndhwc(x, layout), pool_size, strides, pad, pool_mode), layout)

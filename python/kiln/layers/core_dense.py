@@ -2,6 +2,8 @@
 dropped both), re-exported from core.py. Keras 1.2's arguments, defaults, config keys and weight
 order; compositions of K.dot, elementwise ops and a max.
 """
+import warnings
+
 from .. import activations, backend as K, constraints, initializers, regularizers
 from ..graph.layer import InputSpec, Layer
 
@@ -41,13 +43,16 @@ class Highway(_Dense2D):
     activity_regularizer, bias=True, input_dim=None)`. Weights `[W, W_carry, b, b_carry]`
     (input_dim x input_dim each, then input_dim each); b starts at 0, b_carry at 1. The
     regularizers apply to W and b only, as Keras 1.2's. `transform_bias` (deprecated in Keras
-    1.2) is accepted and ignored.
+    1.2.2: b_carry starts at 1, whatever it is given) is accepted, with Keras 1.2.2's warning,
+    and ignored.
     """
     config_keys = ("init", "activation") + _Dense2D.config_keys[1:]
 
     def __init__(self, init="glorot_uniform", activation=None, weights=None, W_regularizer=None, b_regularizer=None,
                  activity_regularizer=None, W_constraint=None, b_constraint=None, bias=True, input_dim=None,
                  transform_bias=None, **kwargs):
+        if transform_bias is not None:
+            warnings.warn("`transform_bias` argument is deprecated and will be removed after 5/2017.")
         super().__init__(init, weights, W_regularizer, b_regularizer, activity_regularizer, W_constraint,
                          b_constraint, bias, input_dim, **kwargs)
         self.activation = activations.get(activation)

@@ -64,7 +64,23 @@ def test_highway_without_bias_and_its_regularizers():
     # only W is regularized (not W_carry), as Keras 1.2
     (penalty,) = layer.losses
     np.testing.assert_allclose(float(K.eval(penalty)), 0.1 * np.sum(W.astype(np.float64) ** 2), rtol=1e-5)
-    assert Highway(transform_bias=-2).get_config()["init"] == "glorot_uniform"  # deprecated in 1.2, ignored
+    with pytest.warns(UserWarning, match="deprecated"):
+        assert Highway(transform_bias=-2).get_config()["init"] == "glorot_uniform"  # deprecated in 1.2, ignored
+
+
+def test_highway_is_keras_1_2_2s_weights_order_inits_constraints_and_transform_bias_warning():
+    """Keras 1.2.2 (layers/core.py): add_weight order W, W_carry, b, b_carry; b zeros, b_carry
+    ones (transform_bias, Keras 1.0's -2 default, is popped with a warning and has no effect);
+    W_constraint on W and b_constraint on b only."""
+    from kiln import constraints
+    with pytest.warns(UserWarning, match="transform_bias"):
+        layer = Highway(transform_bias=-2, W_constraint=constraints.nonneg(), b_constraint=constraints.maxnorm(1.0))
+    layer(Input(shape=(3,)))
+    assert [w.name for w in layer.trainable_weights] == [layer.name + s for s in ("_W", "_W_carry", "_b", "_b_carry")]
+    _, _, b, b_carry = layer.get_weights()
+    np.testing.assert_array_equal(b, np.zeros(3))
+    np.testing.assert_array_equal(b_carry, np.ones(3))  # not -2
+    assert set(layer.constraints) == {layer.W, layer.b}
 
 
 @pytest.mark.parametrize("nb_feature,bias", [(4, True), (1, True), (3, False)])

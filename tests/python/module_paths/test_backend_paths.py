@@ -3,9 +3,9 @@ functions beside it): every name is taken from `kiln.backend` and run, each op t
 `K.function` against a NumPy reference, the executable side (variables, functions, gradients,
 updates, rnn, learning phase) on small programs.
 
-Not here because they need a native op first: sin, cos, cumsum, cumprod, conv3d, pool3d, the
-CTC functions and truncated_normal; TensorFlow-only: get_session, set_session,
-manual_variable_initialization; not done yet though composable: map_fn, foldl, foldr."""
+cumsum, cumprod, map_fn, foldl, foldr are tested in graph/test_backend_loops.py, conv3d and
+pool3d in graph/test_conv3d.py. Not here because they need a native op first: the CTC functions
+and truncated_normal; TensorFlow-only: get_session, set_session, manual_variable_initialization."""
 import numpy as np
 import pytest
 
