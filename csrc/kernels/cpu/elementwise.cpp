@@ -7,6 +7,7 @@
 #include "kernels/cpu/activations.h"
 #include "kernels/cpu/broadcast.h"
 #include "kernels/cpu/kernel.h"
+#include "kernels/cpu/parallel.h"
 
 namespace kiln::cpu {
 namespace {
@@ -16,8 +17,7 @@ void unary(const KernelArgs& a, F f) {
   const float* x = a.in[0].f();
   float* y = a.out[0].f();
   int64_t n = a.out[0].numel;
-#pragma omp parallel for if (n > kParallelMin)
-  for (int64_t i = 0; i < n; ++i) y[i] = f(x[i]);
+  parallel_for(n, n > kParallelMin, [&](int64_t i) { y[i] = f(x[i]); });
 }
 
 // out = f(dy, s) where s is the saved forward result or operand.
@@ -27,8 +27,7 @@ void pair(const KernelArgs& a, F f) {
   const float* s = a.in[1].f();
   float* dx = a.out[0].f();
   int64_t n = a.out[0].numel;
-#pragma omp parallel for if (n > kParallelMin)
-  for (int64_t i = 0; i < n; ++i) dx[i] = f(dy[i], s[i]);
+  parallel_for(n, n > kParallelMin, [&](int64_t i) { dx[i] = f(dy[i], s[i]); });
 }
 
 template <typename F>
@@ -39,14 +38,12 @@ void binary(const KernelArgs& a, F f) {
   float* op = o.f();
   int64_t n = o.numel;
   if (x.dims == y.dims) {
-#pragma omp parallel for if (n > kParallelMin)
-    for (int64_t i = 0; i < n; ++i) op[i] = f(xp[i], yp[i]);
+    parallel_for(n, n > kParallelMin, [&](int64_t i) { op[i] = f(xp[i], yp[i]); });
     return;
   }
   if (y.numel == 1) {
     float c = yp[0];
-#pragma omp parallel for if (n > kParallelMin)
-    for (int64_t i = 0; i < n; ++i) op[i] = f(xp[i], c);
+    parallel_for(n, n > kParallelMin, [&](int64_t i) { op[i] = f(xp[i], c); });
     return;
   }
   if (x.numel == 1) {

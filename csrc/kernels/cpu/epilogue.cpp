@@ -40,7 +40,11 @@ void bias_activation_row(float* row, int64_t N, const float* b, ops::Activation 
 
 void bias_activation_rows(float* y, int64_t rows, int64_t N, const float* b, ops::Activation kind) {
   if (!b && kind == ops::Activation::linear) return;
-#pragma omp parallel for if (rows * N > kParallelMin)
+  if (rows * N <= kParallelMin) {  // no OpenMP region at all: even a one-thread one costs a batch-1 run
+    for (int64_t i = 0; i < rows; ++i) bias_activation_row(y + i * N, N, b, kind);
+    return;
+  }
+#pragma omp parallel for
   for (int64_t i = 0; i < rows; ++i) bias_activation_row(y + i * N, N, b, kind);
 }
 

@@ -3,6 +3,7 @@
 #include "kernels/cpu/epilogue.h"
 #include "kernels/cpu/gemm.h"
 #include "kernels/cpu/kernel.h"
+#include "kernels/cpu/parallel.h"
 #include "ops/activations.h"
 
 namespace kiln::cpu {
@@ -34,9 +35,9 @@ void bias_add_k(const KernelArgs& a) {
   const float* b = a.in[1].f();
   float* y = a.out[0].f();
   int64_t N = a.in[1].numel, rows = N ? a.out[0].numel / N : 0;
-#pragma omp parallel for if (a.out[0].numel > kParallelMin)
-  for (int64_t i = 0; i < rows; ++i)
+  parallel_for(rows, a.out[0].numel > kParallelMin, [&](int64_t i) {
     for (int64_t j = 0; j < N; ++j) y[i * N + j] = x[i * N + j] + b[j];
+  });
 }
 
 void dense_k(const KernelArgs& a) {

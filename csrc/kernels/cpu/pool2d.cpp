@@ -74,9 +74,9 @@ void pool2d_k(const KernelArgs& a) {
   const TensorView &x = a.in[0], &y = a.out[0];
   PoolGeometry g = geometry(a.node, x);
   const int64_t rows = g.B * g.OH;
-#pragma omp parallel for schedule(static) if (y.numel * g.PH * g.PW > kParallelMin)
-  for (int64_t r = 0; r < rows; ++r)
+  parallel_for(rows, y.numel * g.PH * g.PW > kParallelMin, [&](int64_t r) {
     pool_row(g, x.f() + r / g.OH * g.H * g.W * g.C, r % g.OH, y.f() + r * g.OW * g.C);
+  });
 }
 
 // Max pooling whose windows tile x exactly (stride = pool, no padding, nothing left over, as

@@ -4,6 +4,7 @@
 #include <cstring>
 
 #include "kernels/cpu/kernel.h"
+#include "kernels/cpu/parallel.h"
 #include "kernels/cpu/random.h"
 
 namespace kiln::cpu {
@@ -13,8 +14,7 @@ static void dropout_mask_k(const KernelArgs& a) {
   DropoutStream keep(attrs.get_float("rate"), static_cast<uint64_t>(attrs.get_int("seed")), a.ctx.step);
   float* m = a.out[0].f();
   int64_t n = a.out[0].numel;
-#pragma omp parallel for if (n > kParallelMin)
-  for (int64_t i = 0; i < n; ++i) m[i] = keep(static_cast<uint64_t>(i));
+  parallel_for(n, n > kParallelMin, [&](int64_t i) { m[i] = keep(static_cast<uint64_t>(i)); });
 }
 
 KILN_CPU_KERNEL(dropout_mask, dropout_mask_k);
@@ -25,8 +25,7 @@ static void fill(const KernelArgs& a, F f) {
   UniformStream u(static_cast<uint64_t>(a.attrs().get_int("seed")), a.ctx.step);
   float* out = a.out[0].f();
   int64_t n = a.out[0].numel;
-#pragma omp parallel for if (n > kParallelMin)
-  for (int64_t i = 0; i < n; ++i) out[i] = static_cast<float>(f(u, static_cast<uint64_t>(i)));
+  parallel_for(n, n > kParallelMin, [&](int64_t i) { out[i] = static_cast<float>(f(u, static_cast<uint64_t>(i))); });
 }
 
 static void random_uniform_k(const KernelArgs& a) {

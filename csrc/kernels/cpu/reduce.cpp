@@ -6,6 +6,7 @@
 
 #include "kernels/cpu/broadcast.h"
 #include "kernels/cpu/kernel.h"
+#include "kernels/cpu/parallel.h"
 #include "ops/ranges.h"
 
 namespace kiln::cpu {
@@ -47,13 +48,12 @@ void reduce(const KernelArgs& a, Red kind, bool mean) {
     op[0] = kind == Red::sum ? static_cast<float>(s) : m;
   } else if (last_only) {
     int64_t cols = x.dims[r - 1];
-#pragma omp parallel for if (x.numel > kParallelMin)
-    for (int64_t i = 0; i < o.numel; ++i) {
+    parallel_for(o.numel, x.numel > kParallelMin, [&](int64_t i) {
       const float* row = xp + i * cols;
       float acc = init;
       for (int64_t j = 0; j < cols; ++j) acc = combine(acc, row[j]);
       op[i] = acc;
-    }
+    });
   } else {
     BroadcastIndex bi(x.dims, {kd});
     bi.for_each_row([&](int64_t in, const std::vector<int64_t>& off, int64_t len, const std::vector<int64_t>& st) {

@@ -5,6 +5,7 @@
 #include <cstring>
 
 #include "kernels/cpu/kernel.h"
+#include "kernels/cpu/parallel.h"
 #include "kernels/cpu/strided.h"
 #include "ops/ranges.h"
 
@@ -92,11 +93,10 @@ void concat_k(const KernelArgs& a) {
   std::vector<int64_t> begin(parts + 1, 0);
   for (int64_t k = 0; k < parts; ++k) begin[k + 1] = begin[k] + a.in[k].dims[ax] * inner;
   // one run per (outer index, operand), over the threads when there is enough to copy
-#pragma omp parallel for schedule(static) if (y.numel > kParallelMin)
-  for (int64_t item = 0; item < outer * parts; ++item) {
+  parallel_for(outer * parts, y.numel > kParallelMin, [&](int64_t item) {
     int64_t o = item / parts, k = item % parts, len = begin[k + 1] - begin[k];
     copy_run(y.f() + o * row + begin[k], a.in[k].f() + o * len, len);
-  }
+  });
 }
 
 struct Range {

@@ -4,6 +4,7 @@
 
 #include "kernels/cpu/activations.h"
 #include "kernels/cpu/kernel.h"
+#include "kernels/cpu/parallel.h"
 
 namespace kiln::cpu {
 
@@ -40,8 +41,7 @@ void softmax_k(const KernelArgs& a) {
   float* y = a.out[0].f();
   if (inner == 1) {
     std::copy(x, x + a.in[0].numel, y);
-#pragma omp parallel for if (a.in[0].numel > kParallelMin)
-    for (int64_t o = 0; o < outer; ++o) softmax_rows(y + o * n, 1, n);
+    parallel_for(outer, a.in[0].numel > kParallelMin, [&](int64_t o) { softmax_rows(y + o * n, 1, n); });
     return;
   }
   for (int64_t o = 0; o < outer; ++o)
@@ -62,14 +62,14 @@ void softmax_grad_k(const KernelArgs& a) {
   const float* dy = a.in[0].f();
   const float* y = a.in[1].f();
   float* dx = a.out[0].f();
-#pragma omp parallel for if (a.in[0].numel > kParallelMin)
-  for (int64_t o = 0; o < outer; ++o)
+  parallel_for(outer, a.in[0].numel > kParallelMin, [&](int64_t o) {
     for (int64_t i = 0; i < inner; ++i) {
       int64_t base = o * n * inner + i;
       float dot = 0;
       for (int64_t k = 0; k < n; ++k) dot += dy[base + k * inner] * y[base + k * inner];
       for (int64_t k = 0; k < n; ++k) dx[base + k * inner] = y[base + k * inner] * (dy[base + k * inner] - dot);
     }
+  });
 }
 
 }  // namespace
