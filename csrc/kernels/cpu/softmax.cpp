@@ -5,17 +5,24 @@
 #include "kernels/cpu/activations.h"
 #include "kernels/cpu/kernel.h"
 #include "kernels/cpu/parallel.h"
+#include "kernels/cpu/vmath.h"
 
 namespace kiln::cpu {
 
-void softmax_rows(float* y, int64_t rows, int64_t cols) {
+// The exponentials are vmath's (vectorized; libm's scalar expf took most of a softmax over
+// 10 classes), with exact zeros below -87.33, where vmath clamps: e^-87.33 is near the
+// smallest normal float, so the sums are unchanged and a far-off class still gets 0.
+KILN_VECTOR void softmax_rows(float* y, int64_t rows, int64_t cols) {
   for (int64_t i = 0; i < rows; ++i) {
     float* r = y + i * cols;
     float m = -INFINITY;
     for (int64_t j = 0; j < cols; ++j) m = std::fmax(m, r[j]);
     if (std::isinf(m) && m < 0) m = 0;  // a row of -inf: exp gives 0/0 -> NaN, as NumPy
     float s = 0;
-    for (int64_t j = 0; j < cols; ++j) s += (r[j] = std::exp(r[j] - m));
+    for (int64_t j = 0; j < cols; ++j) {
+      float d = r[j] - m;
+      s += (r[j] = d < -87.33f ? 0.f : vmath::exp(d));
+    }
     float inv = 1.f / s;
     for (int64_t j = 0; j < cols; ++j) r[j] *= inv;
   }
