@@ -14,6 +14,10 @@ namespace {
 //                         + b[f])
 // with x read as 0 outside [0, H) x [0, W). The bias and activation (dense's list) are the
 // epilogue the fusion pass folds in (passes/fuse_dense.cpp); written by hand they work the same.
+// With pool=[PH, PW] (default [1, 1]: none), that result is then max-pooled over PH x PW windows
+// with stride PH x PW, valid: y is [B, OH / PH, OW / PW, F]. The pass folds a max pool2d into a
+// conv2d whose result nothing else reads, so only graphs without the backward get it (predict);
+// conv2d has no gradient with a pool.
 std::vector<Type> infer_conv2d(const std::vector<Type>& in, const AttrReader& a) {
   const Type &x = in[0], &w = in[1];
   require_f32(x, "x");
@@ -39,7 +43,19 @@ std::vector<Type> infer_conv2d_op(const std::vector<Type>& in, const AttrReader&
   std::string act = a.get_str("activation");
   if (!dense_activation(act))
     throw ValueError("unsupported activation '" + act + "' (accepted: " + dense_activation_names() + ")");
-  return infer_conv2d(in, a);
+  Type y = infer_conv2d(in, a)[0];
+  std::vector<int64_t> p = a.get_ints("pool");
+  if (p.size() != 2 || p[0] < 1 || p[1] < 1) throw ValueError("pool must be two window sizes of at least 1");
+  if (p[0] == 1 && p[1] == 1) return {y};
+  for (int k = 0; k < 2; ++k) {
+    int64_t d = y.dims[1 + k];
+    if (d < 0) throw ShapeError("a fused pool needs static image sizes, got " + y.str());
+    if (p[k] > d)
+      throw ShapeError("the " + std::to_string(p[0]) + "x" + std::to_string(p[1]) + " pool is larger than the result " +
+                       y.str() + " it pools");
+    y.dims[1 + k] = d / p[k];
+  }
+  return {y};
 }
 
 // The helpers take the forward operands as well as dy: dy must be exactly conv2d(x, W)'s type.
@@ -53,12 +69,16 @@ void check_cotangent(const Type& dy, const Type& x, const Type& w, const AttrRea
 
 std::vector<int> grad_conv2d(GradBuilder& b, const ir::Node& n, const std::vector<int>& dy) {
   int x = n.inputs[0], w = n.inputs[1];
+  std::vector<int64_t> pool = attrs_of(n).get_ints("pool");
+  if (pool[0] != 1 || pool[1] != 1)
+    throw ValueError("conv2d with a fused pool has no gradient: the fusion is for graphs without a backward pass");
   std::string act = attrs_of(n).get_str("activation");
   int dz = dy[0];  // through the epilogue first: the activation (from y), then the bias
   if (act == "softmax") dz = b.emit("softmax_grad", {dz, n.outputs[0]}, {{"axis", int64_t(-1)}});
   else if (act != "linear") dz = b.emit(act + "_grad", {dz, n.outputs[0]});
   ir::Attrs geometry = n.attrs;
   geometry.erase("activation");
+  geometry.erase("pool");
   std::vector<int> g = {b.emit("conv2d_grad_input", {dz, w, x}, geometry), b.emit("conv2d_grad_filter", {dz, x, w}, geometry)};
   if (n.inputs.size() == 3) g.push_back(b.emit("sum_like", {dz, n.inputs[2]}));
   return g;
@@ -67,7 +87,7 @@ std::vector<int> grad_conv2d(GradBuilder& b, const ir::Node& n, const std::vecto
 }  // namespace
 
 KILN_OP(conv2d).inputs({"x", "W", "b"}, 1).attr_ints("strides", {1, 1}).attr_str("padding", "valid")
-    .attr_str("activation", "linear").set_infer(infer_conv2d_op).set_grad(grad_conv2d);
+    .attr_str("activation", "linear").attr_ints("pool", {1, 1}).set_infer(infer_conv2d_op).set_grad(grad_conv2d);
 
 // conv2d_grad_input(dy, W, x) {strides, padding} -> dx, x's type: dy correlated back through W
 // (each dy[b, oh, ow, :] @ W^T scattered over its window, padding dropped).

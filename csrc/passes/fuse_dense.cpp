@@ -99,6 +99,7 @@ void optimize(ir::Graph& g) {
   checked(common_subexpressions, "common_subexpressions");
   checked(fold_transposes, "fold_transposes");
   checked(fuse_dense, "fuse_dense");
+  checked(fuse_conv_pool, "fuse_conv_pool");
   checked(dead_code_elimination, "dead_code_elimination");
 }
 

@@ -2,7 +2,7 @@
 //
 //   ir::Graph g = ir::parse(text);
 //   passes::build_train(g, {"rmsprop", {{"lr", 0.001}}, "rmsprop_1"});  // autodiff + updates
-//   passes::optimize(g);                                     // dce, cse, fold_transposes, fuse_dense
+//   passes::optimize(g);                                     // dce, cse, fold_transposes, fuse_dense, fuse_conv_pool
 #pragma once
 
 #include <map>
@@ -44,7 +44,10 @@ void fold_transposes(ir::Graph& g);
 // Fuses matmul -> bias_add -> activation chains into one dense node, and conv2d -> bias_add ->
 // activation into one conv2d with its epilogue, when the intermediates have no other use.
 void fuse_dense(ir::Graph& g);
-// The standard pipeline: dce, cse, fold_transposes, fuse_dense, dce. Re-verifies after each pass when the
+// Folds a max pool2d whose windows tile its input (stride = pool, valid) into the conv2d before
+// it when nothing else reads the convolution's result: conv2d {pool=[PH, PW]}.
+void fuse_conv_pool(ir::Graph& g);
+// The standard pipeline: dce, cse, fold_transposes, fuse_dense, fuse_conv_pool, dce. Re-verifies after each pass when the
 // environment sets KILN_CHECK_IR=1 (and then also re-parses the printed text and compares).
 void optimize(ir::Graph& g);
 

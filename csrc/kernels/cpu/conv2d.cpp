@@ -21,6 +21,8 @@
 #include "kernels/cpu/epilogue.h"
 #include "kernels/cpu/gemm.h"
 #include "kernels/cpu/kernel.h"
+#include "kernels/cpu/parallel.h"
+#include "kernels/cpu/pool2d.h"
 #include "kernels/cpu/winograd.h"
 #include "kernels/cpu/workspace.h"
 #include "ops/window.h"
@@ -129,27 +131,33 @@ void col2im(const ConvGeometry& g, const float* dcol, int64_t b0, int64_t nb, fl
   }
 }
 
-// conv2d(x, W [, b]) -> y, with the bias and activation applied to each block of output rows
-// right after its GEMM, while it is in cache.
-void conv2d_k(const KernelArgs& a) {
-  const TensorView &x = a.in[0], &w = a.in[1], &y = a.out[0];
-  ConvGeometry g = geometry(a.node, x, w);
+// y = conv2d(x, w) with the bias and activation, then max-pooled over ph x pw windows tiling it
+// (1 x 1: none), by the method the shape gets. Winograd pools each output tile while it is in
+// cache when the pool divides the tile; otherwise the whole result goes to scratch first.
+void conv2d_forward(const ConvGeometry& g, const float* x, const float* w, const float* bias, ops::Activation act,
+                    int64_t ph, int64_t pw, float* y) {
   const int64_t P = g.P(), K = g.K();
-  const float* bias = a.in.size() == 3 ? a.in[2].f() : nullptr;
-  const ops::Activation act = epilogue_activation("conv2d", a.attrs().get_str("activation"));
-  if (y.numel == 0) return;
-  if (const winograd::Transform* t = K > 0 ? winograd_for(g, g.C, g.F, false) : nullptr) {
+  const winograd::Transform* t = K > 0 ? winograd_for(g, g.C, g.F, false) : nullptr;
+  if (t && t->m % ph == 0 && t->m % pw == 0) {
     float* U = workspace(kWsWinogradFilter, winograd::filter_size(*t, g.C, g.F));
-    winograd::transform_filter(*t, w.f(), g.C, g.F, false, U);
-    winograd::forward(*t, as_correlation(g), x.f(), U, bias, act, y.f());
+    winograd::transform_filter(*t, w, g.C, g.F, false, U);
+    winograd::forward(*t, as_correlation(g), x, U, bias, act, y, int(ph), int(pw));
+    return;
+  }
+  if (ph > 1 || pw > 1) {
+    float* full = workspace(kWsConvPooled, g.B * P * g.F);
+    conv2d_forward(g, x, w, bias, act, 1, 1, full);
+    parallel_for(g.B, g.B * P * g.F > kParallelMin, [&](int64_t b) {
+      max_pool_tiles(full + b * P * g.F, 1, g.OH, g.OW, g.F, ph, pw, y + b * (g.OH / ph) * (g.OW / pw) * g.F);
+    });
     return;
   }
   if (K == 0 || g.pointwise()) {  // C = 0: empty sums; 1x1 stride 1: x is already the column matrix
     if (K == 0) {
-      std::fill(y.f(), y.f() + y.numel, 0.f);
-      bias_activation_rows(y.f(), g.B * P, g.F, bias, act);
+      std::fill(y, y + g.B * P * g.F, 0.f);
+      bias_activation_rows(y, g.B * P, g.F, bias, act);
     } else {
-      gemm_bias_activation(x.f(), w.f(), g.B * P, K, g.F, bias, act, y.f());
+      gemm_bias_activation(x, w, g.B * P, K, g.F, bias, act, y);
     }
     return;
   }
@@ -157,10 +165,21 @@ void conv2d_k(const KernelArgs& a) {
   float* col = workspace(kWsConvCol, NB * P * K);
   for (int64_t b0 = 0; b0 < g.B; b0 += NB) {
     int64_t nb = std::min(NB, g.B - b0);
-    im2col(g, x.f(), b0, nb, col);
-    float* yb = y.f() + b0 * P * g.F;
-    gemm_bias_activation(col, w.f(), nb * P, K, g.F, bias, act, yb);
+    im2col(g, x, b0, nb, col);
+    gemm_bias_activation(col, w, nb * P, K, g.F, bias, act, y + b0 * P * g.F);
   }
+}
+
+// conv2d(x, W [, b]) {pool} -> y, with the bias and activation applied to each block of output
+// rows right after its GEMM, while it is in cache.
+void conv2d_k(const KernelArgs& a) {
+  const TensorView &x = a.in[0], &w = a.in[1], &y = a.out[0];
+  ConvGeometry g = geometry(a.node, x, w);
+  const float* bias = a.in.size() == 3 ? a.in[2].f() : nullptr;
+  const ops::Activation act = epilogue_activation("conv2d", a.attrs().get_str("activation"));
+  if (y.numel == 0) return;
+  std::vector<int64_t> pool = a.attrs().get_ints("pool");
+  conv2d_forward(g, x.f(), w.f(), bias, act, pool[0], pool[1], y.f());
 }
 
 // conv2d_grad_input(dy, W, x) -> dx

@@ -13,6 +13,7 @@
 
 #include "kernels/cpu/kernel.h"
 #include "kernels/cpu/parallel.h"
+#include "kernels/cpu/pool2d.h"
 #include "kernels/cpu/workspace.h"
 #include "ops/window.h"
 
@@ -160,6 +161,25 @@ void pool2d_grad_k(const KernelArgs& a) {
 }
 
 }  // namespace
+
+KILN_VECTOR void max_pool_window(const float* img, int64_t W, int64_t C, int64_t h0, int64_t w0, int64_t PH, int64_t PW,
+                                 float* out) {
+  const float* first = img + (h0 * W + w0) * C;
+  for (int64_t c = 0; c < C; ++c) out[c] = first[c];
+  for (int64_t h = h0; h < h0 + PH; ++h)
+    for (int64_t w = h == h0 ? w0 + 1 : w0; w < w0 + PW; ++w) {
+      const float* v = img + (h * W + w) * C;
+      for (int64_t c = 0; c < C; ++c) out[c] = (v[c] > out[c] || v[c] != v[c]) ? v[c] : out[c];
+    }
+}
+
+void max_pool_tiles(const float* x, int64_t B, int64_t H, int64_t W, int64_t C, int64_t PH, int64_t PW, float* y) {
+  const int64_t OH = H / PH, OW = W / PW;
+  for (int64_t b = 0; b < B; ++b)
+    for (int64_t oh = 0; oh < OH; ++oh)
+      for (int64_t ow = 0; ow < OW; ++ow)
+        max_pool_window(x + b * H * W * C, W, C, oh * PH, ow * PW, PH, PW, y + ((b * OH + oh) * OW + ow) * C);
+}
 
 KILN_CPU_KERNEL(pool2d, pool2d_k);
 KILN_CPU_KERNEL(pool2d_grad, pool2d_grad_k);

@@ -19,6 +19,7 @@
 #include "kernels/cpu/kernel.h"
 #include "base/errors.h"
 #include "kernels/cpu/parallel.h"
+#include "kernels/cpu/pool2d.h"
 #include "kernels/cpu/small_gemm.h"
 #include "kernels/cpu/vec16.h"
 #include "kernels/cpu/workspace.h"
@@ -286,7 +287,10 @@ void transform_filter(const Transform& t, const float* w, int64_t C, int64_t F, 
 }
 
 void forward(const Transform& t, const Conv& g, const float* x, const float* U, const float* bias, ops::Activation act,
-             float* y) {
+             float* y, int ph, int pw) {
+  if (t.m % ph != 0 || t.m % pw != 0) throw Error("winograd: a pool must divide the output tile");
+  const bool pooled = ph > 1 || pw > 1;
+  const int64_t POH = g.OH / ph, POW = g.OW / pw;
   const int m = t.m, a = t.a;
   const int64_t A2 = int64_t(a) * a, C = g.C, F = g.F;
   const Tiling tl(t, g);
@@ -296,7 +300,7 @@ void forward(const Transform& t, const Conv& g, const float* x, const float* U, 
     const int64_t t0 = blk * T, nt = std::min(T, tl.tiles - t0);
     float* V = workspace(kWsWinogradV, A2 * T * C);
     float* M = workspace(kWsWinogradM, A2 * T * F);
-    float* spill = workspace(kWsWinogradOut, int64_t(m) * m * F);  // outputs past the edge of y
+    float* spill = workspace(kWsWinogradOut, int64_t(m) * m * F);  // outputs past the edge of y, or to pool
     transform_inputs(t, g, tl, x, t0, nt, T, V);
     for (int64_t e = 0; e < A2; ++e)
       small_gemm(false, false, nt, F, C, V + e * T * C, C, U + e * C * F, F, M + e * T * F, F);
@@ -305,6 +309,17 @@ void forward(const Transform& t, const Conv& g, const float* x, const float* U, 
     for (int64_t i = 0; i < nt; ++i) {
       const int64_t tile = t0 + i, b = tile / (tl.th * tl.tw), ty = tile / tl.tw % tl.th, tx = tile % tl.tw;
       for (int e = 0; e < A2; ++e) in[e] = M + (e * T + i) * F;
+      if (pooled) {  // the whole tile into spill, then its whole windows into y
+        for (int o = 0; o < m * m; ++o) out[o] = spill + o * F;
+        transform(t, Kind::output, in, out, F);
+        for (int o = 0; o < m * m; ++o) bias_activation_row(out[o], F, bias, act);
+        for (int p = 0; p < m / ph; ++p)
+          for (int q = 0; q < m / pw; ++q) {
+            const int64_t oh = ty * (m / ph) + p, ow = tx * (m / pw) + q;
+            if (oh < POH && ow < POW) max_pool_window(spill, m, F, p * ph, q * pw, ph, pw, y + ((b * POH + oh) * POW + ow) * F);
+          }
+        continue;
+      }
       for (int p = 0; p < m; ++p)
         for (int q = 0; q < m; ++q) {
           const int64_t oh = ty * m + p, ow = tx * m + q;

@@ -37,9 +37,10 @@ int64_t filter_size(const Transform& t, int64_t C, int64_t F);
 // gradient's filter: U is then [a*a][F][C]).
 void transform_filter(const Transform& t, const float* w, int64_t C, int64_t F, bool turn, float* U);
 // y [B, OH, OW, F] = the correlation of x with the filter transformed into U, then the bias (may be
-// null) and the activation.
+// null) and the activation; with a pool of ph x pw (both dividing m), then max-pooled over
+// windows tiling it: y is [B, OH / ph, OW / pw, F].
 void forward(const Transform& t, const Conv& g, const float* x, const float* U, const float* bias, ops::Activation act,
-             float* y);
+             float* y, int ph = 1, int pw = 1);
 // dw [r][r][C][F] = d(sum y * dy)/dw for y = forward(x, w).
 void grad_filter(const Transform& t, const Conv& g, const float* x, const float* dy, float* dw);
 

@@ -27,6 +27,7 @@ enum WorkspaceSlot {
   kWsWinogradZero2,
   kWsWinogradPartial, // ... the filter gradient's partial sums, shared by the team
   kWsWinogradFilter,  // conv2d.cpp: the transformed filter
+  kWsConvPooled,      // conv2d.cpp: a pooled convolution's whole result, where its method cannot pool tiles
   kWsSlots
 };
 
