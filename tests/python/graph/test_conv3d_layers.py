@@ -249,7 +249,8 @@ def test_configs_are_keras_1_2s_and_round_trip():
     assert pool == {"name": "p", "trainable": True, "pool_size": [2, 1, 2], "strides": [2, 1, 2],
                     "border_mode": "valid", "dim_ordering": "th"}
     for layer in (conv, MaxPooling3D((2, 1, 2), dim_ordering="th"), AveragePooling3D(strides=(1, 1, 1)),
-                  ZeroPadding3D((1, 2, 3)), ZeroPadding3D(((1, 0), (0, 2), (1, 1))), Cropping3D(((0, 1), (1, 0), (2, 2))),
+                  ZeroPadding3D((1, 2, 3)), ZeroPadding3D(((1, 0), (0, 2), (1, 1))),
+                  Cropping3D(((0, 1), (1, 0), (2, 2))),
                   UpSampling3D((1, 2, 3), dim_ordering="tf")):
         config = {"class_name": type(layer).__name__, "config": json.loads(json.dumps(layer.get_config()))}
         again = layer_from_config(config)
