@@ -266,8 +266,24 @@ def _depth_taps(x, tap, stride, out):
     if stride == 1:
         return sl
     sl = pad_axis(sl, 1, 0, stride - 1)  # length stride * out
-    rest = [int(d) for d in x.shape[2:]]
-    return squeeze(slice_axis(make("reshape", [sl], {"shape": [out, stride] + rest}), 2, 0, 1), 2)
+    shape = [out, stride] + [int(d) for d in x.shape[2:]]
+    if x.shape[0] is not None:  # a static batch is part of reshape's shape
+        shape = [int(x.shape[0])] + shape
+    return squeeze(slice_axis(make("reshape", [sl], {"shape": shape}), 2, 0, 1), 2)
+
+
+def _fold_depth(x):
+    """(B, D, ...) -> (B * D, ...): merge_batch, or a reshape when the batch size is static."""
+    if x.shape[0] is None:
+        return make("merge_batch", [x])
+    return make("reshape", [x], {"shape": [int(x.shape[0]) * int(x.shape[1])] + [int(d) for d in x.shape[2:]]})
+
+
+def _unfold_depth(y, depth):
+    """The inverse of _fold_depth: (B * D, ...) -> (B, D, ...)."""
+    if y.shape[0] is None:
+        return make("split_batch", [y], {"size": int(depth)})
+    return make("reshape", [y], {"shape": [int(y.shape[0]) // int(depth), int(depth)] + [int(d) for d in y.shape[1:]]})
 
 
 def _to_ndhwc(x, layout):
@@ -289,9 +305,9 @@ def conv3d_ndhwc(x, kernel, strides=(1, 1, 1), padding="valid"):
     total = None
     for tap in range(k):
         w = squeeze(slice_axis(kernel, 0, tap, tap + 1), 0)
-        y = conv_nhwc(make("merge_batch", [_depth_taps(x, tap, sd, out)]), w, (sr, sc), padding)
+        y = conv_nhwc(_fold_depth(_depth_taps(x, tap, sd, out)), w, (sr, sc), padding)
         total = y if total is None else total + y
-    return make("split_batch", [total], {"size": out})
+    return _unfold_depth(total, out)
 
 
 def conv3d(x, kernel, strides=(1, 1, 1), border_mode="valid", dim_ordering="default", volume_shape=None,
@@ -315,9 +331,9 @@ def pool3d_ndhwc(x, pool_size, strides, padding, mode):
     pd, pr, pc = _triple(pool_size)
     sd, sr, sc = _triple(strides)
     depth = x.shape[1]
-    y = make("pool2d", [make("merge_batch", [x])], {"mode": mode, "pool": [pr, pc], "strides": [sr, sc],
-                                                    "padding": padding})
-    y = make("split_batch", [y], {"size": depth})
+    y = make("pool2d", [_fold_depth(x)], {"mode": mode, "pool": [pr, pc], "strides": [sr, sc],
+                                          "padding": padding})
+    y = _unfold_depth(y, depth)
     out, before, after = _depth_geometry(depth, pd, sd, padding)
     if mode == "max" and (before or after):
         low = lambda n: zeros_along(y, 1, n) - 3.0e38  # noqa: E731  (never the max of a real tap)

@@ -10,6 +10,8 @@ from .convolutional import (AtrousConv1D, AtrousConv2D, AtrousConvolution1D, Atr
                             Convolution2D, Cropping1D, Cropping2D, Deconv2D, Deconvolution2D, MaxPool2D, MaxPooling2D,
                             SeparableConv2D, SeparableConvolution2D, UpSampling1D, UpSampling2D, ZeroPadding1D,
                             ZeroPadding2D)
+from .volumes import (AveragePooling3D, AvgPool3D, Conv3D, Convolution3D, Cropping3D, MaxPool3D,  # noqa: F401
+                      MaxPooling3D, UpSampling3D, ZeroPadding3D)
 from .local import LocallyConnected1D, LocallyConnected2D  # noqa: F401
 from .pooling import (AveragePooling1D, AvgPool1D, GlobalAveragePooling1D, GlobalAveragePooling2D,  # noqa: F401
                       GlobalAvgPool1D, GlobalAvgPool2D, GlobalMaxPool1D, GlobalMaxPool2D, GlobalMaxPooling1D,

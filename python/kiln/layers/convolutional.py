@@ -435,6 +435,8 @@ class AtrousConvolution1D(Convolution1D):
 
 from .reshaping import (Cropping1D, Cropping2D, UpSampling1D, UpSampling2D, ZeroPadding1D,  # noqa: E402,F401
                         ZeroPadding2D)
+from .volumes import (AveragePooling3D, AvgPool3D, Conv3D, Convolution3D, Cropping3D, MaxPool3D,  # noqa: E402,F401
+                      MaxPooling3D, UpSampling3D, ZeroPadding3D)
 
 # Keras 1.2's other names here: the short aliases, and the 1D pooling layers (pooling.py imports
 # this module, so those are looked up when asked for).

@@ -10,6 +10,7 @@ from ..backend import image_layout
 from ..graph.layer import InputSpec, Layer
 from .image_layer import ImageLayer, pair
 from .convolutional import AveragePooling2D, AvgPool2D, MaxPool2D, MaxPooling2D, _border  # noqa: F401
+from .volumes import AveragePooling3D, AvgPool3D, MaxPool3D, MaxPooling3D  # noqa: F401
 
 
 class _Pooling1D(Layer):

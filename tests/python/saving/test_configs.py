@@ -21,6 +21,8 @@ from kiln.layers import (ELU, ActivityRegularization, AveragePooling1D, Convolut
                          LeakyReLU, Masking, MaxPooling1D, ParametricSoftplus, PReLU, SpatialDropout1D,
                          SpatialDropout2D, SReLU, ThresholdedReLU, UpSampling1D, UpSampling2D, ZeroPadding1D,
                          ZeroPadding2D)
+from kiln.layers import (AveragePooling3D, Convolution3D, Cropping3D, MaxPooling3D, UpSampling3D,  # noqa: E402
+                         ZeroPadding3D)
 from kiln.layers.serialization import deserialize, layer_classes
 from kiln.models import Model, Sequential, model_from_config, model_from_json, model_from_yaml
 from kiln.utils.layer_utils import layer_from_config
@@ -118,6 +120,16 @@ EXAMPLES = {
     "GaussianNoise": one(GaussianNoise(0.3), (4,)),
     "GaussianDropout": one(GaussianDropout(0.2), (4,)),
 }
+EXAMPLES.update({
+    "Convolution3D": one(Convolution3D(2, 2, 3, 2, border_mode="same", subsample=(2, 1, 1), dim_ordering="th"),
+                         (1, 4, 5, 3)),
+    "MaxPooling3D": one(MaxPooling3D((2, 2, 1), strides=(1, 2, 1), border_mode="same", dim_ordering="tf"),
+                        (4, 3, 4, 2)),
+    "AveragePooling3D": one(AveragePooling3D((2, 1, 2), border_mode="same", dim_ordering="th"), (2, 3, 4, 5)),
+    "ZeroPadding3D": one(ZeroPadding3D((1, 0, 2), dim_ordering="tf"), (2, 3, 2, 2)),
+    "Cropping3D": one(Cropping3D(((1, 0), (0, 1), (1, 1)), dim_ordering="th"), (2, 3, 4, 4)),
+    "UpSampling3D": one(UpSampling3D((2, 1, 2), dim_ordering="tf"), (2, 3, 2, 2)),
+})
 
 # Keras 1.2's config keys (besides name, trainable and the input shape), from its sources.
 KERAS_1_2_KEYS = {
@@ -167,6 +179,15 @@ KERAS_1_2_KEYS.update({
                                "depth_multiplier", "dim_ordering", "depthwise_regularizer", "pointwise_regularizer",
                                "b_regularizer", "activity_regularizer", "depthwise_constraint",
                                "pointwise_constraint", "b_constraint", "bias"},
+})
+KERAS_1_2_KEYS.update({
+    "Convolution3D": {"nb_filter", "kernel_dim1", "kernel_dim2", "kernel_dim3", "dim_ordering", "init", "activation",
+                      "border_mode", "subsample", "W_regularizer", "b_regularizer", "activity_regularizer",
+                      "W_constraint", "b_constraint", "bias"},
+    "MaxPooling3D": {"pool_size", "strides", "border_mode", "dim_ordering"},
+    "AveragePooling3D": {"pool_size", "strides", "border_mode", "dim_ordering"},
+    "ZeroPadding3D": {"padding", "dim_ordering"}, "Cropping3D": {"cropping", "dim_ordering"},
+    "UpSampling3D": {"size", "dim_ordering"},
 })
 KERAS_1_2_KEYS["GRU"] = KERAS_1_2_KEYS["SimpleRNN"] | {"inner_activation"}
 KERAS_1_2_KEYS["LSTM"] = KERAS_1_2_KEYS["SimpleRNN"] | {"inner_activation", "forget_bias_init"}
