@@ -37,6 +37,17 @@ void drop_nodes(ir::Graph& g, const std::vector<bool>& drop) {
   compact(g);
 }
 
+Uses value_uses(const ir::Graph& g) {
+  Uses u{std::vector<int>(g.values.size(), 0), std::vector<int>(g.values.size(), -1)};
+  for (size_t i = 0; i < g.nodes.size(); ++i)
+    for (int v : g.nodes[i].inputs) {
+      ++u.count[v];
+      u.user[v] = static_cast<int>(i);
+    }
+  for (int o : g.outputs) u.count[o] += 1000;
+  return u;
+}
+
 void compact(ir::Graph& g) {
   std::vector<bool> used(g.values.size(), false);
   for (int v : g.inputs) used[v] = true;

@@ -13,14 +13,8 @@
 namespace kiln::passes {
 
 void fuse_dense(ir::Graph& g) {
-  std::vector<int> uses(g.values.size(), 0), user(g.values.size(), -1);
-  for (size_t i = 0; i < g.nodes.size(); ++i)
-    for (int v : g.nodes[i].inputs) {
-      ++uses[v];
-      user[v] = static_cast<int>(i);
-    }
-  for (int o : g.outputs) uses[o] += 1000;  // outputs are never absorbed
-  auto single_user = [&](int v) { return uses[v] == 1 ? user[v] : -1; };
+  const Uses uses = value_uses(g);
+  auto single_user = [&](int v) { return uses.single_user(v); };
 
   std::vector<bool> dead(g.nodes.size(), false);
   for (size_t i = 0; i < g.nodes.size(); ++i) {

@@ -10,22 +10,16 @@
 namespace kiln::passes {
 
 void fuse_conv_pool(ir::Graph& g) {
-  std::vector<int> uses(g.values.size(), 0), user(g.values.size(), -1);
-  for (size_t i = 0; i < g.nodes.size(); ++i)
-    for (int v : g.nodes[i].inputs) {
-      ++uses[v];
-      user[v] = static_cast<int>(i);
-    }
-  for (int o : g.outputs) uses[o] += 1000;  // outputs are never absorbed
+  const Uses uses = value_uses(g);
   std::vector<bool> gone(g.nodes.size(), false);
   for (size_t i = 0; i < g.nodes.size(); ++i) {
     ir::Node& c = g.nodes[i];
-    if (gone[i] || c.op != "conv2d" || uses[c.outputs[0]] != 1) continue;
+    if (gone[i] || c.op != "conv2d") continue;
     std::vector<int64_t> own = ops::attrs_of(c).get_ints("pool");
     if (own[0] != 1 || own[1] != 1) continue;
-    const int p = user[c.outputs[0]];
+    const int p = uses.single_user(c.outputs[0]);
+    if (p < 0 || g.nodes[p].op != "pool2d") continue;
     const ir::Node& pn = g.nodes[p];
-    if (pn.op != "pool2d") continue;
     ops::AttrReader pa = ops::attrs_of(pn);
     std::vector<int64_t> pool = pa.get_ints("pool");
     std::array<int64_t, 2> strides = ops::window_strides(pa, pool[0], pool[1]);

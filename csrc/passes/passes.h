@@ -53,6 +53,13 @@ void optimize(ir::Graph& g);
 
 // Drops values no node, declaration or output refers to and renumbers (keeps printing stable).
 void compact(ir::Graph& g);
+// Per value: how many operands read it (a graph output counts 1000 more, so fusions never
+// absorb it) and the last node reading it; single_user is that node when it is the only use.
+struct Uses {
+  std::vector<int> count, user;
+  int single_user(int v) const { return count[v] == 1 ? user[v] : -1; }
+};
+Uses value_uses(const ir::Graph& g);
 // Removes the nodes marked in `drop` (by index), then compacts.
 void drop_nodes(ir::Graph& g, const std::vector<bool>& drop);
 
