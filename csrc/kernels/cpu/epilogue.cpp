@@ -1,12 +1,14 @@
-// Bias + activation over output rows (see epilogue.h).
+// The GEMM epilogue (see epilogue.h): bias + activation over output rows, and the GEMM that feeds
+// it block by block.
 #include "kernels/cpu/epilogue.h"
+
+#include <algorithm>
 
 #include "base/errors.h"
 #include "kernels/cpu/activations.h"
 #include "kernels/cpu/gemm.h"
-#include "kernels/cpu/small_gemm.h"
-#include <algorithm>
 #include "kernels/cpu/kernel.h"
+#include "kernels/cpu/small_gemm.h"
 
 namespace kiln::cpu {
 

@@ -15,9 +15,9 @@
 #include <array>
 #include <cstring>
 
+#include "base/errors.h"
 #include "kernels/cpu/epilogue.h"
 #include "kernels/cpu/kernel.h"
-#include "base/errors.h"
 #include "kernels/cpu/parallel.h"
 #include "kernels/cpu/pool2d.h"
 #include "kernels/cpu/small_gemm.h"
@@ -129,7 +129,6 @@ void input_rows(const Transform& t, const Conv& g, const Tiling& tl, const float
       rows[i * t.a + j] = inside ? x + ((b * g.H + ih) * g.W + iw) * g.C : zero;
     }
 }
-
 
 // The four transforms, each a sandwich out = L X R^T of a tile X [Q][S] of vectors, with L [P][Q]
 // and R [U][S] constants:
