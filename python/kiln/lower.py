@@ -122,13 +122,13 @@ def _resolve(t, training):
     return t
 
 
-def _graph_lines(outputs, inputs, training, name, updates, trainable, pad):
-    """The lines of one graph (its nested step graphs first), indented by `pad`."""
-    resolve = lambda t: _resolve(t, training)
+def topological_order(outputs, inputs, training):
+    """The tensors `outputs` need, each after its operands (the phase switches resolved for
+    `training`), stopping at `inputs` and at tensors made by no op."""
     input_ids = {id(t) for t in inputs}
     order, seen = [], set()
-    for out in list(outputs) + [v for pair in updates for v in pair]:
-        stack = [(resolve(out), False)]
+    for out in outputs:
+        stack = [(_resolve(out, training), False)]
         while stack:
             t, expanded = stack.pop()
             if id(t) in seen:
@@ -139,9 +139,17 @@ def _graph_lines(outputs, inputs, training, name, updates, trainable, pad):
                 continue
             stack.append((t, True))
             for x in reversed(t.inputs):
-                x = resolve(x)
+                x = _resolve(x, training)
                 if id(x) not in seen:
                     stack.append((x, False))
+    return order
+
+
+def _graph_lines(outputs, inputs, training, name, updates, trainable, pad):
+    """The lines of one graph (its nested step graphs first), indented by `pad`."""
+    resolve = lambda t: _resolve(t, training)
+    input_ids = {id(t) for t in inputs}
+    order = topological_order(list(outputs) + [v for pair in updates for v in pair], inputs, training)
 
     names, used = {}, set()
 

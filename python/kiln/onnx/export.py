@@ -16,7 +16,7 @@ from onnx import TensorProto, helper
 from .. import _core
 from ..backend.tensor import Placeholder
 from ..backend.variables import Variable
-from ..lower import _resolve, lower
+from ..lower import _resolve, lower, topological_order
 from . import nn  # noqa: F401  (registers its converters)
 from .builder import Builder, ExportError
 from .ops import _REFUSED, TABLE
@@ -103,20 +103,7 @@ class _Exporter:
 
     def _walk(self):
         """The tensors the outputs need, operands first (as lower.py orders them)."""
-        stop, order, seen = {id(t) for t in self.inputs}, [], set()
-        for out in self.outputs:
-            stack = [(out, False)]
-            while stack:
-                t, expanded = stack.pop()
-                if id(t) in seen:
-                    continue
-                if expanded or not t.inputs or id(t) in stop:
-                    seen.add(id(t))
-                    order.append(t)
-                    continue
-                stack.append((t, True))
-                stack.extend((_resolve(x, False), False) for x in reversed(t.inputs))
-        return order
+        return topological_order(self.outputs, self.inputs, False)
 
     def _fold(self):
         """The values of every tensor that depends on no input, computed by kiln at once."""
