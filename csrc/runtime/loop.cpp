@@ -133,6 +133,7 @@ void run_predict(const Program& p, const std::vector<HostArray>& arrays, int64_t
   if (batch_size <= 0) throw ValueError("batch_size must be positive");
   int64_t n = arrays.empty() ? 0 : arrays[0].rows;
   std::vector<int64_t> idx(static_cast<size_t>(std::min(batch_size, std::max<int64_t>(n, 1))));
+  std::vector<int64_t> row_bytes(outs.size());
   std::optional<Program::Lease> ex;
   struct Unbind {  // every bound view back home, however the loop ends
     std::optional<Program::Lease>& ex;
@@ -162,7 +163,6 @@ void run_predict(const Program& p, const std::vector<HostArray>& arrays, int64_t
       if (b.input_bindable[i]) bind_input(b, i, arrays[i].data + start * arrays[i].row_bytes);
       else gather_one(b, i, arrays[i], idx.data(), size);
     }
-    std::vector<int64_t> row_bytes(outs.size());
     for (size_t j = 0; j < outs.size(); ++j) {
       row_bytes[j] = b.outputs[j].numel * 4 / size;
       if (b.output_bindable[j]) bind_output(b, j, outs[j] + start * row_bytes[j]);

@@ -11,10 +11,11 @@ torch = pytest.importorskip("torch", reason="PyTorch is not installed")
 nn = torch.nn
 
 from kiln.interop import TorchWeightsError, load_torch_state_dict  # noqa: E402
-from kiln.layers import (GRU, LSTM, Activation, AtrousConvolution1D, BatchNormalization, Bidirectional,  # noqa: E402
-                         Conv1D, Convolution1D, Convolution2D, Dense, Embedding, Flatten, Input, SimpleRNN,
+from kiln.layers import (GRU, LSTM, Activation, BatchNormalization, Bidirectional,  # noqa: E402
+                         Convolution1D, Convolution2D, Dense, Embedding, Flatten, Input, SimpleRNN,
                          TimeDistributed)
 from kiln.models import Model  # noqa: E402
+from torch_cases import wordconv_model, words  # noqa: E402
 
 ATOL, RTOL = 1e-5, 1e-4
 
@@ -76,10 +77,6 @@ class Tagger(nn.Module):
     def forward(self, ids):
         seq, _ = self.lstm(self.embed(ids))
         return self.out(seq)
-
-
-def words(reviews, n=8, length=30):
-    return (np.asarray(reviews["x_test"][:n, :length]) % 1000).astype(np.int64)
 
 
 @pytest.mark.parametrize("bidirectional", [False, True])
@@ -215,15 +212,8 @@ class WordConv(nn.Module):
 @pytest.mark.parametrize("stride,dilation", [(1, 1), (2, 1), (1, 2)])
 def test_embedding_conv1d_and_linear(stride, dilation, reviews):
     net = WordConv(stride, dilation).eval()
-    ids = Input(shape=(30,), dtype="int32")
-    h = Embedding(1000, 16, input_length=30)(ids)
-    h = Convolution1D(8, 5, border_mode="same", activation="relu")(h)
-    if dilation > 1:
-        h = AtrousConvolution1D(6, 3, atrous_rate=dilation, activation="tanh")(h)
-    else:
-        h = Conv1D(filters=6, kernel_size=3, strides=stride, activation="tanh")(h)
-    assert h.shape[1] == net.steps
-    model = Model(ids, Dense(2)(Flatten()(h)))
+    model, model_steps = wordconv_model(stride, dilation)
+    assert model_steps == net.steps
     pairs = load_torch_state_dict(model, net.state_dict())
     assert list(pairs) == ["embed", "conv1", "conv2", "out"]
     x = words(reviews)

@@ -15,10 +15,11 @@ import numpy as np
 import pytest
 
 from kiln.interop import TorchWeightsError, load_torch_state_dict
-from kiln.layers import (GRU, LSTM, Activation, AtrousConvolution1D, BatchNormalization, Bidirectional, Conv1D,
+from kiln.layers import (GRU, LSTM, Activation, BatchNormalization, Bidirectional,
                          Convolution1D, Convolution2D, Dense, Embedding, Flatten, Input, SimpleRNN,
                          TimeDistributed)
 from kiln.models import Model
+from torch_cases import wordconv_model, words
 
 sys.path.insert(0, str(pathlib.Path(__file__).resolve().parents[2]))
 from reference import conv as cref  # noqa: E402
@@ -165,10 +166,6 @@ def recurrent_sd(rng, sd, prefix, gates, n_in, units, layers=1, bidirectional=Fa
             sd["%sbias_hh_l%d%s" % (prefix, k, d)] = uni(rng, (gates * units,), 1.0)
 
 
-def words(reviews, n=8, length=30):
-    return (np.asarray(reviews["x_test"][:n, :length]) % 1000).astype(np.int64)
-
-
 # ---- loading, compared with the formulas ----
 
 def test_mlp_by_default_order(mnist, rng):
@@ -297,15 +294,8 @@ def wordconv_sd(rng, stride, dilation):
 @pytest.mark.parametrize("stride,dilation", [(1, 1), (2, 1), (1, 2)])
 def test_embedding_conv1d_and_linear(stride, dilation, reviews, rng):
     sd, steps = wordconv_sd(rng, stride, dilation)
-    ids = Input(shape=(30,), dtype="int32")
-    h = Embedding(1000, 16, input_length=30)(ids)
-    h = Convolution1D(8, 5, border_mode="same", activation="relu")(h)
-    if dilation > 1:
-        h = AtrousConvolution1D(6, 3, atrous_rate=dilation, activation="tanh")(h)
-    else:
-        h = Conv1D(filters=6, kernel_size=3, strides=stride, activation="tanh")(h)
-    assert h.shape[1] == steps
-    model = Model(ids, Dense(2)(Flatten()(h)))
+    model, model_steps = wordconv_model(stride, dilation)
+    assert model_steps == steps
     assert list(load_torch_state_dict(model, sd)) == ["embed", "conv1", "conv2", "out"]
     x = words(reviews)
     e = sd["embed.weight"][x].transpose(0, 2, 1)  # torch's [N, C, L]
