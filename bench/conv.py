@@ -14,7 +14,8 @@ outputs concatenated by torch.cat). Each figure is the best of N timed passes af
 libraries run in one process with the same thread count, kiln first. Ratios are kiln / PyTorch.
 --profile prints kiln's per-node times of one training and one predict pass of each model, with
 GFLOP/s for every convolution node and the share of time outside them, and the sgemm peak
-(a 2048^3 matmul through kiln) measured in the same run. See bench/README.md.
+(a 2048^3 matmul through kiln) measured in the same run. --scaling times kiln's nodes on 1 and on
+2 threads (one profiled pass each). See bench/README.md.
 """
 import os
 import time
@@ -122,6 +123,41 @@ def profile(model, xs, ys, batch, kind):
     return "\n".join([head] + lines)
 
 
+def node_seconds(model, xs, ys, batch, kind):
+    """Per-node seconds per call of one profiled pass (after an unprofiled one)."""
+    run = (lambda: model.fit(xs, ys, batch_size=batch, nb_epoch=1, verbose=0)) if kind == "train" else \
+        (lambda: model.predict(xs, batch_size=batch))
+    run()
+    p = model._program(kind)
+    p.set_profiling(True)
+    run()
+    rows = p.profile()
+    p.set_profiling(False)
+    return {(op, result): sec / max(calls, 1) for op, result, sec, calls in rows}
+
+
+def scaling(cases):
+    """Each workload's step and its large nodes (3%+ of the step) on 1 thread and on 2."""
+    import kiln
+    times = {}
+    for threads in (1, 2):
+        kiln.set_num_threads(threads)
+        for name, model, xs, ys, b in cases:
+            for kind in ("train", "predict"):
+                times[name, kind, threads] = node_seconds(model, xs, ys, b, kind)
+    lines = []
+    for name, _, _, _, _ in cases:
+        for kind in ("train", "predict"):
+            one, two = times[name, kind, 1], times[name, kind, 2]
+            t1, t2 = sum(one.values()), sum(two.values())
+            lines.append("%s %s: step %.1f ms on 1 thread, %.1f on 2 (%.2fx)" % (name, kind, 1e3 * t1, 1e3 * t2, t1 / t2))
+            for key in sorted(one, key=lambda k: -one[k]):
+                if one[key] >= 0.03 * t1 and key in two:
+                    lines.append("   %-20s %-28s %7.2f -> %6.2f ms  %.2fx" % (key[0], "%" + key[1], 1e3 * one[key],
+                                                                          1e3 * two[key], one[key] / two[key]))
+    return "\n".join(lines)
+
+
 def peak_gflops(threads, n=2048):
     """sgemm GFLOP/s through kiln (the BLAS it links), best of 5."""
     import kiln
@@ -195,7 +231,9 @@ def bench_torch(d, threads, repeats):
 
 
 def main():
-    args = arguments(__doc__, "print kiln's per-node profiles and the sgemm peak")
+    args = arguments(__doc__, "print kiln's per-node profiles and the sgemm peak",
+                     lambda ap: ap.add_argument("--scaling", action="store_true",
+                                                help="also time every node on 1 and on 2 threads"))
     repeats = 1 if args.quick else args.repeats
     n_mnist, n_img = (1024, 32) if args.quick else (4096, 128)
     preamble(args.threads)
@@ -213,6 +251,8 @@ def main():
         for name, model, xs, ys, b in cases:
             for kind in ("train", "predict"):
                 print("kiln %s %s, batch %d, by node:\n%s" % (name, kind, b, profile(model, xs, ys, b, kind)))
+    if args.scaling:
+        print(scaling(cases))
 
 
 if __name__ == "__main__":
