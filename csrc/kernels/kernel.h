@@ -16,6 +16,7 @@
 #include <string>
 #include <vector>
 
+#include "base/communicator.h"
 #include "ir/ir.h"
 #include "ops/attrs.h"
 
@@ -39,6 +40,14 @@ struct TensorView {
 
 struct ExecContext {
   uint64_t step = 0;  // advances once per program run; random ops mix it into their seed
+  // A data-parallel run (runtime/loop.cpp shards each batch over the ranks): the job's
+  // communicator, the rows this run contributes to cross-replica means (its batch, or 0 on a
+  // rank that got no rows of a short last batch and runs one row only to take part), and the
+  // index of its first row in the whole batch, by which random masks are drawn per global row.
+  // Alone (comm null) cross-replica ops are copies.
+  Communicator* comm = nullptr;
+  int64_t rows = 0;
+  int64_t row_offset = 0;
 };
 
 // A nested graph a node runs (scan's step), planned by the program for the run's sizes and owned
@@ -58,6 +67,7 @@ struct KernelArgs {
   const std::vector<TensorView>& out;
   ExecContext& ctx;
   Subgraph* body = nullptr;  // set for ops that run a nested graph (Schema::runs_body)
+  const ir::Graph* graph = nullptr;  // the graph `node` is in (its values' declared types)
 
   ops::AttrReader attrs() const { return ops::attrs_of(node); }
 };

@@ -27,6 +27,9 @@ struct OptimizerSpec {
   // Constraints by param name: apply_constraint's attributes (kind, ...), applied right after
   // that param's update.
   std::map<std::string, ir::Attrs> constraints;
+  // Data-parallel training: the gradients go through one replica_mean (ops/replica.cpp) before
+  // clipping and the updates, so every rank applies the whole batch's gradient.
+  bool replicated = false;
 };
 
 // Turns a forward graph whose first output is the scalar loss into a train graph: gradients of

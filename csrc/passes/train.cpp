@@ -74,6 +74,11 @@ void build_train(ir::Graph& g, const OptimizerSpec& opt) {
   std::vector<int> params = g.params;
   int loss = g.outputs[0];
   std::vector<int> grads = gradients(g, loss, params);
+  if (opt.replicated && !grads.empty()) {
+    ops::GradBuilder b(g);
+    b.set_stem("g.replica");  // renamed d.<param> below
+    grads = b.emit_multi("replica_mean", grads);
+  }
   for (size_t i = 0; i < params.size(); ++i) {
     ir::Value& v = g.values[grads[i]];
     if (v.kind == ir::ValueKind::node && v.name.rfind("g.", 0) == 0) v.name = g.fresh_name("d." + g.values[params[i]].name);

@@ -49,8 +49,34 @@ static void gather(Execution& b, const std::vector<HostArray>& arrays, const int
   for (size_t i = 0; i < arrays.size(); ++i) gather_one(b, i, arrays[i], idx, n);
 }
 
+// The context a run of one rank's slice sees; put back as it was however the loop ends, so a
+// pooled Execution never keeps a communicator for a later run alone.
+struct ShardContext {
+  kernels::ExecContext& ctx;
+  ShardContext(kernels::ExecContext& c, Communicator* comm, int64_t rows, int64_t offset) : ctx(c) {
+    ctx.comm = comm;
+    ctx.rows = rows;
+    ctx.row_offset = offset;
+  }
+  ~ShardContext() {
+    ctx.comm = nullptr;
+    ctx.rows = 0;
+    ctx.row_offset = 0;
+  }
+};
+
+// The rows-weighted mean over ranks of each scalar output, in place.
+static void replica_means(Communicator& comm, std::vector<double>& vals, int64_t rows) {
+  std::vector<double> buf(vals.size() + 1);
+  for (size_t j = 0; j < vals.size(); ++j) buf[j] = vals[j] * static_cast<double>(rows);
+  buf.back() = static_cast<double>(rows);
+  comm.allreduce_sum(buf.data(), static_cast<int64_t>(buf.size()));
+  for (size_t j = 0; j < vals.size(); ++j) vals[j] = buf.back() > 0 ? buf[j] / buf.back() : 0.0;
+}
+
 EpochResult run_epoch(const Program& p, const std::vector<HostArray>& arrays, int64_t batch_size,
-                      const std::vector<int64_t>& order, const EpochHooks& hooks, const ir::Sizes& dims) {
+                      const std::vector<int64_t>& order, const EpochHooks& hooks, const ir::Sizes& dims,
+                      Communicator* comm) {
   using clock = std::chrono::steady_clock;
   if (batch_size <= 0) throw ValueError("batch_size must be positive");
   int64_t n = static_cast<int64_t>(order.size());
@@ -73,20 +99,28 @@ EpochResult run_epoch(const Program& p, const std::vector<HostArray>& arrays, in
       res.stopped = true;
       break;
     }
-    if (!ex || (*ex)->batch != size) {
+    int64_t lo = 0, hi = size;  // this rank's slice of the batch
+    if (comm && comm->size() > 1) {
+      lo = size * comm->rank() / comm->size();
+      hi = size * (comm->rank() + 1) / comm->size();
+    }
+    int64_t rows = hi - lo, run_rows = std::max<int64_t>(rows, 1);
+    if (!ex || (*ex)->batch != run_rows) {
       ex.reset();
       ir::Sizes sz = dims;
-      sz.batch = size;
+      sz.batch = run_rows;
       ex.emplace(p.acquire(sz));
     }
     Execution& b = **ex;
     if (bi == 0) check_arrays(b, arrays);
-    gather(b, arrays, order.data() + start, size);
-    p.run(b);
-    for (size_t j = 0; j < sums.size(); ++j) {
-      batch_vals[j] = b.outputs[j].f()[0];
-      sums[j] += batch_vals[j] * size;
+    gather(b, arrays, order.data() + start + (rows ? lo : 0), run_rows);
+    {
+      ShardContext shard(b.ctx, comm, rows, lo);
+      p.run(b);
     }
+    for (size_t j = 0; j < sums.size(); ++j) batch_vals[j] = b.outputs[j].f()[0];
+    if (comm && comm->size() > 1) replica_means(*comm, batch_vals, rows);
+    for (size_t j = 0; j < sums.size(); ++j) sums[j] += batch_vals[j] * size;
     res.seen += size;
     bool last = bi + 1 == nb;
     bool bad = !sums.empty() && !std::isfinite(batch_vals[0]);

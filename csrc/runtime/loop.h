@@ -43,8 +43,16 @@ struct EpochResult {
 // shuffled epochs). Progress is also reported at once after a batch whose first output is
 // not finite. `dims` gives the named dynamic dims' lengths (Program::sizes_for on the whole
 // arrays); its batch is ignored.
+//
+// With a communicator (data-parallel: every rank calls this with the same order and batch
+// size), each batch of `order` is cut into one contiguous slice per rank, rank r of R taking
+// rows [size*r/R, size*(r+1)/R) of it; the outputs are averaged over the ranks weighted by their
+// rows, so every rank reports (and its hooks see) the whole batch's values. A rank whose slice
+// of a short last batch is empty runs the batch's first row contributing 0 rows
+// (ExecContext::rows), so that it still takes part in every collective and applies the update.
 EpochResult run_epoch(const Program& p, const std::vector<HostArray>& arrays, int64_t batch_size,
-                      const std::vector<int64_t>& order, const EpochHooks& hooks, const ir::Sizes& dims = {});
+                      const std::vector<int64_t>& order, const EpochHooks& hooks, const ir::Sizes& dims = {},
+                      Communicator* comm = nullptr);
 
 // A permutation of [0, n) drawn from `seed` (Fisher-Yates over a splitmix64 stream): the same
 // seed gives the same order on every platform.

@@ -382,7 +382,7 @@ void Program::run_nodes(Execution& ex, kernels::ExecContext& ctx, std::vector<do
     Execution::Step& s = ex.steps[i];
     try {
       auto t0 = seconds ? std::chrono::steady_clock::now() : std::chrono::steady_clock::time_point{};
-      kernels_[i](kernels::KernelArgs{n, s.in, s.out, ctx, s.body.get()});
+      kernels_[i](kernels::KernelArgs{n, s.in, s.out, ctx, s.body.get(), &g_});
       if (seconds) (*seconds)[i] = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
       if (check_numerics_) check_node(g_, n, s.in, s.out, writes_[i]);
     } catch (const OutOfMemory& e) {

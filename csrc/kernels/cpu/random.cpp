@@ -9,12 +9,20 @@
 
 namespace kiln::cpu {
 
+// Element i of a batched mask is drawn as element i + (row offset) * (elements per row) of the
+// whole batch's, so a rank of a data-parallel run masks its rows as one process would.
 static void dropout_mask_k(const KernelArgs& a) {
   ops::AttrReader attrs = a.attrs();
   DropoutStream keep(attrs.get_float("rate"), static_cast<uint64_t>(attrs.get_int("seed")), a.ctx.step);
   float* m = a.out[0].f();
   int64_t n = a.out[0].numel;
-  parallel_for(n, n > kParallelMin, [&](int64_t i) { m[i] = keep(static_cast<uint64_t>(i)); });
+  uint64_t base = 0;
+  if (a.ctx.row_offset && a.graph && a.out[0].rank() > 0 && a.out[0].dims[0] > 0) {
+    const ir::Type& t = a.graph->values[a.node.outputs[0]].type;
+    if (!t.dims.empty() && ir::is_batch(t.dims[0]))
+      base = static_cast<uint64_t>(a.ctx.row_offset) * static_cast<uint64_t>(n / a.out[0].dims[0]);
+  }
+  parallel_for(n, n > kParallelMin, [&](int64_t i) { m[i] = keep(base + static_cast<uint64_t>(i)); });
 }
 
 KILN_CPU_KERNEL(dropout_mask, dropout_mask_k);

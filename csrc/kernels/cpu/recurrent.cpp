@@ -102,14 +102,16 @@ CellArgs cell_args(const KernelArgs& a, size_t xi, size_t first_optional, int ga
   r.h0 = operand_or_null(a, first_optional + 1);
   r.c0 = operand_or_null(a, first_optional + 2);
   // Dropout masks, one per sequence and gate: the dropout_mask op's values for [B, G*D] and
-  // [B, G*u] (random.h), so an unrolled layer drawing those gets the same masks.
+  // [B, G*u] (random.h), so an unrolled layer drawing those gets the same masks; drawn by the
+  // sequence's row in the whole batch, as dropout_mask draws (ExecContext::row_offset).
   auto draw = [&](const char* rate_key, uint64_t seed, int64_t width, WorkspaceSlot slot) -> const float* {
     double rate = attrs.get_float(rate_key);
     if (rate <= 0.0) return nullptr;
     DropoutStream keep(rate, seed, a.ctx.step);
     int64_t n = r.s.B * r.s.G * width;
+    uint64_t base = static_cast<uint64_t>(a.ctx.row_offset) * static_cast<uint64_t>(r.s.G * width);
     float* m = workspace(slot, n);
-    for (int64_t i = 0; i < n; ++i) m[i] = keep(static_cast<uint64_t>(i));
+    for (int64_t i = 0; i < n; ++i) m[i] = keep(base + static_cast<uint64_t>(i));
     return m;
   };
   uint64_t seed = static_cast<uint64_t>(attrs.get_int("seed"));

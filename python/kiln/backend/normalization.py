@@ -2,6 +2,9 @@
 `normalize_batch_in_training` (batch statistics, then normalize), `batch_normalization`
 (normalize by given statistics) and `moving_average_update` (the update a BatchNormalization
 layer registers for its moving statistics). Composed of reductions and elementwise ops.
+The batch statistics are cross-replica means (the replica_mean op): copies in one process, the
+whole global batch's statistics when kiln.distributed trains data-parallel (synchronized batch
+normalization, docs/distributed.md).
 """
 from .ops import _arg, add, mean, multiply, sqrt, square, subtract
 from .tensor import make
@@ -43,8 +46,9 @@ def normalize_batch_in_training(x, gamma, beta, reduction_axes, epsilon=1e-3):
     if 0 in keep:
         raise ValueError("K.normalize_batch_in_training: the batch axis (0) must be among the reduction axes, got %s"
                          % (list(reduction_axes),))
-    m = mean(x, axis=axes, keepdims=True)
-    v = mean(square(subtract(x, m)), axis=axes, keepdims=True)
+    replicas = lambda t: make("replica_mean", [t])  # over every rank's rows, data-parallel
+    m = replicas(mean(x, axis=axes, keepdims=True))
+    v = replicas(mean(square(subtract(x, m)), axis=axes, keepdims=True))
     normed = batch_normalization(x, m, v, broadcastable(beta, ndim, keep), broadcastable(gamma, ndim, keep),
                                  epsilon)
     dropped = lambda t: make("reshape", [t], {"shape": [int(x.shape[a]) for a in keep]})

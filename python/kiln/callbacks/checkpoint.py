@@ -49,10 +49,15 @@ class ModelCheckpoint(Callback):
                              % (self.filepath, epoch, e)) from None
 
     def _save(self, filepath):
-        if self.save_weights_only:
-            self.model.save_weights(filepath, overwrite=True)
-        else:
-            self.model.save(filepath, overwrite=True)
+        """Data-parallel (kiln.distributed), rank 0 writes (atomically) and every rank waits
+        for it, so no rank goes on while the file is half there."""
+        from .. import distributed
+        if distributed.is_chief():
+            if self.save_weights_only:
+                self.model.save_weights(filepath, overwrite=True)
+            else:
+                self.model.save(filepath, overwrite=True)
+        distributed.barrier()
 
     def on_epoch_end(self, epoch, logs=None):
         logs = logs or {}
@@ -62,7 +67,7 @@ class ModelCheckpoint(Callback):
         self.epochs_since_last_save = 0
         filepath = self._path(epoch, logs)
         if not self.save_best_only:
-            if self.verbose > 0:
+            if self.verbose > 0 and self._chief():
                 print("Epoch %05d: saving model to %s" % (epoch, filepath))
             self._save(filepath)
             return
@@ -71,10 +76,15 @@ class ModelCheckpoint(Callback):
             warnings.warn("Can save best model only with %s available, skipping." % self.monitor, RuntimeWarning)
             return
         if self.monitor_op(current, self.best):
-            if self.verbose > 0:
+            if self.verbose > 0 and self._chief():
                 print("Epoch %05d: %s improved from %0.5f to %0.5f, saving model to %s"
                       % (epoch, self.monitor, self.best, current, filepath))
             self.best = current
             self._save(filepath)
-        elif self.verbose > 0:
+        elif self.verbose > 0 and self._chief():
             print("Epoch %05d: %s did not improve" % (epoch, self.monitor))
+
+    @staticmethod
+    def _chief():
+        from .. import distributed
+        return distributed.is_chief()

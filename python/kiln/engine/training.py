@@ -10,7 +10,7 @@ import threading
 
 import numpy as np
 
-from .. import _core, backend as K, losses as losses_mod, metrics as metrics_mod, optimizers
+from .. import _core, backend as K, distributed, losses as losses_mod, metrics as metrics_mod, optimizers
 from ..backend.tensor import _ids
 from ..backend.variables import store
 from ..callbacks import BaseLogger, CallbackList, History, ProgbarLogger
@@ -229,10 +229,11 @@ class Model(Container):
 
     def _program(self, kind):
         """The native program for 'train', 'test' or 'predict', made on first use."""
-        if kind in self._programs:
+        replicated = kind == "train" and distributed.active()
+        if kind in self._programs and (kind != "train" or getattr(self, "_replicated", False) == replicated):
             return self._programs[kind]
         with _PROGRAMS_LOCK:  # two threads asking at once get one program
-            if kind in self._programs:
+            if kind in self._programs and (kind != "train" or getattr(self, "_replicated", False) == replicated):
                 return self._programs[kind]
             train = None
             if kind == "predict":
@@ -244,13 +245,17 @@ class Model(Container):
                 text, _ = lower(self._metric_tensors, self.inputs + self.targets + self.sample_weights,
                                 training=(kind == "train"), name=kind, trainable=self._compiled_trainable,
                                 updates=self._compiled_updates if kind == "train" else self._compiled_state_updates)
-                if kind == "train":
-                    train = self.optimizer.spec() + (self._constraint_spec(),)
+                if kind == "train":  # replicated: the gradients all-reduced over the job's ranks
+                    train = self.optimizer.spec() + (self._constraint_spec(), replicated)
+                    runs = self._programs["train"].runs() if "train" in self._programs else None
+            if distributed.active():  # rank 0's graph everywhere: the same seeds, the same collectives
+                text = distributed.broadcast(text)
             program = _core.compile(store, text, train=train,
                                     check_numerics=getattr(self, "_check_numerics", False),
                                     device=getattr(self, "_device", None) or get_device())
             if kind == "train":  # a loaded model's dropout masks continue where the saved one's stopped
-                program.set_runs(self.__dict__.pop("_resume_runs", 0))
+                program.set_runs(self.__dict__.pop("_resume_runs", 0) if runs is None else runs)
+                self._replicated = replicated
             self._programs[kind] = program
             return program
 
@@ -314,11 +319,21 @@ class Model(Container):
     # Training.
     def fit(self, x=None, y=None, batch_size=32, nb_epoch=None, verbose=1, callbacks=None, validation_split=0.0,
             validation_data=None, shuffle=True, class_weight=None, sample_weight=None, initial_epoch=0,
-            epochs=None, **kwargs):
+            epochs=None, distribute=False, **kwargs):
         """Trains for a number of epochs (Keras 1 `nb_epoch`, Keras 2 `epochs`; 10 when neither is
-        given, as in Keras 1). Returns a History."""
+        given, as in Keras 1). Returns a History. `distribute=True` joins the MPI job this process
+        runs in (kiln.distributed.init) and trains data-parallel, `batch_size` being the global
+        batch; so does any fit after kiln.distributed.init()."""
         if kwargs:
             raise TypeError("Unrecognized keyword arguments: " + str(sorted(kwargs)))
+        if distribute:
+            distributed.init()
+        if distributed.active():
+            if self.stateful:
+                raise ValueError("a stateful model cannot train data-parallel: its states carry over from batch "
+                                 "to batch, which the ranks' slices of a batch would break")
+            distributed.broadcast_weights(self)  # every rank starts from rank 0's weights
+            verbose = verbose if distributed.is_chief() else 0
         epochs = epochs if epochs is not None else (nb_epoch if nb_epoch is not None else 10)
         arrays = self._standardize(x, y, sample_weight, class_weight)
         val_arrays = None
@@ -369,7 +384,8 @@ class Model(Container):
             cbl.on_epoch_begin(epoch)
             order = self._order(n, batch_size, shuffle)
             means, seen, stopped = program.run_epoch(arrays, batch_size, order, every, PROGRESS_INTERVAL_S,
-                                                     on_batch_begin if every else None, on_progress)
+                                                     on_batch_begin if every else None, on_progress,
+                                                     distributed.native_capsule())
             self._epochs_trained = getattr(self, "_epochs_trained", 0) + 1
             logs = dict(zip(out_labels, means))
             if val_arrays is not None and not stopped:
@@ -389,8 +405,8 @@ class Model(Container):
         the same orders as if training had not stopped (docs/persistence.md)."""
         if not shuffle:
             return np.arange(n, dtype=np.int64)
-        if getattr(self, "_shuffle_seed", None) is None:
-            self._shuffle_seed = int(np.random.randint(0, 2**62))
+        if getattr(self, "_shuffle_seed", None) is None:  # data-parallel: rank 0's, one order for all
+            self._shuffle_seed = distributed.broadcast(int(np.random.randint(0, 2**62)))
         rng = np.random.default_rng([self._shuffle_seed, getattr(self, "_epochs_trained", 0)])
         if shuffle == "batch":
             blocks = np.arange(0, n, batch_size)
@@ -401,7 +417,8 @@ class Model(Container):
     def _evaluate_arrays(self, arrays, batch_size, progress=None):
         program = self._program("test")
         order = np.arange(len(arrays[0]), dtype=np.int64)
-        means, _, _ = program.run_epoch(arrays, batch_size, order, False, PROGRESS_INTERVAL_S, None, progress)
+        means, _, _ = program.run_epoch(arrays, batch_size, order, False, PROGRESS_INTERVAL_S, None, progress,
+                                        distributed.native_capsule())
         return means
 
     def evaluate(self, x, y, batch_size=32, verbose=1, sample_weight=None):
@@ -409,7 +426,7 @@ class Model(Container):
         `model.metrics_names` order."""
         arrays = self._standardize(x, y, sample_weight)
         progress = None
-        if verbose:
+        if verbose and distributed.is_chief():
             from ..utils.generic_utils import Progbar
             bar = Progbar(target=len(arrays[0]))
 
@@ -433,7 +450,13 @@ class Model(Container):
         """Outputs for the inputs, batch by batch: an array, or a list for several outputs."""
         xs = self._predict_inputs(x)
         _check_finite(xs, self.input_names, "model input")
-        outs = self._program("predict").predict(xs, batch_size)
+        if distributed.active():  # each rank its contiguous rows, then every rank all of them
+            n = len(xs[0])
+            lo, hi = distributed.shard(n)
+            outs = self._program("predict").predict([a[lo:hi] for a in xs], batch_size)
+            outs = [distributed.gather_rows(o, n) for o in outs]
+        else:
+            outs = self._program("predict").predict(xs, batch_size)
         return outs[0] if len(outs) == 1 else outs
 
     def train_on_batch(self, x, y, sample_weight=None, class_weight=None):
@@ -441,7 +464,7 @@ class Model(Container):
         arrays = self._standardize(x, y, sample_weight, class_weight)
         n = len(arrays[0])
         means, _, _ = self._program("train").run_epoch(arrays, n, np.arange(n, dtype=np.int64), False, PROGRESS_INTERVAL_S,
-                                                       None, None)
+                                                       None, None, distributed.native_capsule())
         return self._results(means)
 
     def fit_generator(self, generator, *args, **kwargs):

@@ -270,7 +270,8 @@ def shape_cases():
     out = [GradCase("merge_batch", [U(3, 4, 2)]), GradCase("split_batch", [U(3, 4)], {"size": 1}),
            GradCase("split_batch", [U(3, 4), U(3, 1, 2)], wrt=(0,), batched=(0, 1), tag="like"),
            GradCase("fix_batch", [U(3, 4)], {"size": 3}), GradCase("free_batch", [U(1, 4)], batched=()),
-           GradCase("reverse", [U(3, 4, 2)], {"axis": 1})]
+           GradCase("reverse", [U(3, 4, 2)], {"axis": 1}),
+           GradCase("replica_mean", [U(3, 4)], batched=(), tag="alone")]
     for shape, attrs, batched in [((4, 6), [3, 2], (0,)), ((4, 6), [2, -1], (0,)), ((2, 3, 4), [-1], (0,)),
                                   ((4, 6), [24], ()), ((4, 6), [2, 3, 4], ())]:
         out.append(GradCase("reshape", [U(*shape)], {"shape": attrs}, batched=batched,

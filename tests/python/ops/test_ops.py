@@ -49,7 +49,7 @@ REFERENCES = {
     "merge_batch": ref.merge_batch, "split_batch": ref.split_batch, "shape_of": ref.shape_of,
     "fix_batch": ref.fix_batch, "free_batch": ref.free_batch,
     "conv2d": ref.conv2d, "conv2d_grad_input": ref.conv2d_grad_input, "conv2d_grad_filter": ref.conv2d_grad_filter,
-    "pool2d": ref.pool2d, "pool2d_grad": ref.pool2d_grad,
+    "pool2d": ref.pool2d, "pool2d_grad": ref.pool2d_grad, "replica_mean": ref.replica_mean,
 }
 REFERENCES.update(test_recurrent_ops.REFERENCES)
 REFERENCES.update(test_scan_op.REFERENCES)
@@ -486,7 +486,9 @@ def grad_helper_cases():
 
 
 def shape_cases():
-    out = [Case("reverse", [U(3, 5, 4)], {"axis": 1}), Case("reverse", [U(2, 3, 7)], {"axis": -1}),
+    out = [Case("replica_mean", [U(4, 3)], batched=(), tag="alone"),
+           Case("replica_mean", [U(1, 16)], batched=(), tag="bn-statistics"),
+           Case("reverse", [U(3, 5, 4)], {"axis": 1}), Case("reverse", [U(2, 3, 7)], {"axis": -1}),
            Case("reverse", [U(2, 1, 3)], {"axis": 1}, tag="size-1"), Case("reverse", [U(4, 3)], {"axis": 0},
                                                                         batched=(), tag="whole")]
     # reshape: a batched operand's shape lists one sample's dims; an unbatched one's the whole shape
