@@ -12,6 +12,7 @@ from .normalization import *  # noqa: F401,F403
 from .values import *  # noqa: F401,F403
 from .rnn import rnn  # noqa: F401
 from .folds import cumprod, cumsum, foldl, foldr, map_fn  # noqa: F401
+from .ctc import ctc_batch_cost, ctc_decode  # noqa: F401
 from .random_ops import random_binomial, random_normal, random_uniform, stop_gradient  # noqa: F401
 from .functions import eval, function, gradients, update, update_add, update_sub  # noqa: F401
 from .tensor import PhaseSwitch, Placeholder, Tensor  # noqa: F401

@@ -3,7 +3,7 @@ from ..graph.input_layer import Input, InputLayer  # noqa: F401
 from ..graph.layer import InputSpec, Layer  # noqa: F401
 from .core import (ActivityRegularization, Activation, Dense, Dropout, Flatten, Highway, Lambda, Masking,  # noqa: F401
                    MaxoutDense, Permute, RepeatVector, Reshape, SpatialDropout1D, SpatialDropout2D,
-                   TimeDistributedDense)
+                   SpatialDropout3D, TimeDistributedDense)
 from .advanced_activations import ELU, PReLU, LeakyReLU, ParametricSoftplus, SReLU, ThresholdedReLU  # noqa: F401
 from .convolutional import (AtrousConv1D, AtrousConv2D, AtrousConvolution1D, AtrousConvolution2D,  # noqa: F401
                             AveragePooling2D, AvgPool2D, Conv1D, Conv2D, Conv2DTranspose, Convolution1D,
@@ -14,8 +14,9 @@ from .volumes import (AveragePooling3D, AvgPool3D, Conv3D, Convolution3D, Croppi
                       MaxPooling3D, UpSampling3D, ZeroPadding3D)
 from .local import LocallyConnected1D, LocallyConnected2D  # noqa: F401
 from .pooling import (AveragePooling1D, AvgPool1D, GlobalAveragePooling1D, GlobalAveragePooling2D,  # noqa: F401
-                      GlobalAvgPool1D, GlobalAvgPool2D, GlobalMaxPool1D, GlobalMaxPool2D, GlobalMaxPooling1D,
-                      GlobalMaxPooling2D, MaxPool1D, MaxPooling1D)
+                      GlobalAveragePooling3D, GlobalAvgPool1D, GlobalAvgPool2D, GlobalAvgPool3D, GlobalMaxPool1D,
+                      GlobalMaxPool2D, GlobalMaxPool3D, GlobalMaxPooling1D, GlobalMaxPooling2D, GlobalMaxPooling3D,
+                      MaxPool1D, MaxPooling1D)
 from .embeddings import Embedding  # noqa: F401
 from .normalization import BatchNormalization  # noqa: F401
 from .noise import GaussianDropout, GaussianNoise  # noqa: F401

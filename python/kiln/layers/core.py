@@ -1,5 +1,5 @@
 """Core layers: Dense (and Keras 1.2's deprecated TimeDistributedDense), Activation, Dropout,
-SpatialDropout1D/2D, Lambda, Flatten, Reshape, Permute, RepeatVector, Masking,
+SpatialDropout1D/2D/3D, Lambda, Flatten, Reshape, Permute, RepeatVector, Masking,
 ActivityRegularization (Keras 1 and Keras 2 spellings); Highway and MaxoutDense are defined in core_dense.py and re-exported here, where Keras 1.2 has them."""
 import inspect
 import warnings
@@ -187,12 +187,13 @@ class SpatialDropout2D(SpatialDropout1D):
     The channel axis follows the input's layout (else `dim_ordering` / Keras 2 `data_format`,
     else image_dim_ordering())."""
     config_keys = ("p", "seed", "dim_ordering")
+    rank = 2  # the number of spatial axes, which share one draw
 
     def __init__(self, p=None, dim_ordering="default", seed=None, rate=None, data_format=None, **kwargs):
         super(SpatialDropout1D, self).__init__(p=p, seed=seed, rate=rate, **kwargs)
         self._stated_ordering = image_layout.explicit(dim_ordering, data_format)
         self.dim_ordering = self._stated_ordering or image_layout.spelling_default(rate is not None)
-        self.input_spec = [InputSpec(ndim=4)]
+        self.input_spec = [InputSpec(ndim=self.rank + 2)]
 
     def __call__(self, x, mask=None, **kwargs):
         if not self.inbound_nodes:  # the layout of the first call, for the config
@@ -200,12 +201,19 @@ class SpatialDropout2D(SpatialDropout1D):
         return super().__call__(x, mask, **kwargs)
 
     def _noise_axes(self, x):
-        layout = image_layout.resolve(x, self._stated_ordering, self.dim_ordering)
-        return (2, 3) if layout == "th" else (1, 2)
+        first = 2 if image_layout.resolve(x, self._stated_ordering, self.dim_ordering) == "th" else 1
+        return tuple(range(first, first + self.rank))
 
     def call(self, x, mask=None):
         return image_layout.tag(super().call(x, mask), image_layout.resolve(x, self._stated_ordering,
                                                                             self.dim_ordering))
+
+
+class SpatialDropout3D(SpatialDropout2D):
+    """Dropout of whole channels of volumes: one draw per (sample, channel), shared by every voxel
+    (the noise shape is (batch, 1, 1, 1, channels) for 'tf', (batch, channels, 1, 1, 1) for 'th');
+    Keras 1.2 `SpatialDropout3D(p, dim_ordering)`, Keras 2 `rate`, `data_format`."""
+    rank = 3
 
 
 class ActivityRegularization(Layer):

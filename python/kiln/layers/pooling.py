@@ -1,9 +1,10 @@
-"""Keras 1.2/2 `layers.pooling`: the 2D pooling layers (defined with the convolutions), 1D
-pooling, and global pooling over steps or pixels.
+"""Keras 1.2/2 `layers.pooling`: the 2D and 3D pooling layers (defined with the convolutions and
+in volumes.py), 1D pooling, and global pooling over steps, pixels or voxels.
 
 1D pooling is 2D pooling of the input seen as an image one pixel wide: (batch, steps, features)
--> (batch, steps, 1, features), channels last, then back. The 2D global poolings reduce the two
-spatial axes of their input's layout (image_layout.py).
+-> (batch, steps, 1, features), channels last, then back. The 2D and 3D global poolings reduce
+the two or three spatial axes of their input's layout (image_layout.py): axes 2.. for 'th'
+(channels first), 1.. for 'tf'.
 """
 from .. import backend as K
 from ..backend import image_layout
@@ -65,18 +66,23 @@ class GlobalAveragePooling1D(_GlobalPooling1D):
     reduce = staticmethod(K.mean)
 
 
-class _GlobalPooling2D(ImageLayer):
+class _GlobalPoolingND(ImageLayer):
     reduce = None
+    rank = None  # the number of spatial axes
     config_keys = ("dim_ordering",)
 
     def __init__(self, dim_ordering="default", data_format=None, **kwargs):
         super().__init__(**kwargs)
         self.set_layout(dim_ordering, data_format, data_format is not None)
-        self.input_spec = [InputSpec(ndim=4)]
+        self.input_spec = [InputSpec(ndim=self.rank + 2)]
 
     def call(self, x, mask=None):
-        layout = self.layout(x)
-        return type(self).reduce(x, axis=[2, 3] if layout == "th" else [1, 2])
+        first = 2 if self.layout(x) == "th" else 1
+        return type(self).reduce(x, axis=list(range(first, first + self.rank)))
+
+
+class _GlobalPooling2D(_GlobalPoolingND):
+    rank = 2
 
 
 class GlobalMaxPooling2D(_GlobalPooling2D):
@@ -89,6 +95,21 @@ class GlobalAveragePooling2D(_GlobalPooling2D):
     reduce = staticmethod(K.mean)
 
 
+class _GlobalPooling3D(_GlobalPoolingND):
+    rank = 3
+
+
+class GlobalMaxPooling3D(_GlobalPooling3D):
+    """Volumes -> (batch, channels), the max over the three spatial axes."""
+    reduce = staticmethod(K.max)
+
+
+class GlobalAveragePooling3D(_GlobalPooling3D):
+    """Volumes -> (batch, channels), the mean over the three spatial axes."""
+    reduce = staticmethod(K.mean)
+
+
 MaxPool1D, AvgPool1D = MaxPooling1D, AveragePooling1D  # Keras 2 aliases
 GlobalMaxPool1D, GlobalAvgPool1D = GlobalMaxPooling1D, GlobalAveragePooling1D
 GlobalMaxPool2D, GlobalAvgPool2D = GlobalMaxPooling2D, GlobalAveragePooling2D
+GlobalMaxPool3D, GlobalAvgPool3D = GlobalMaxPooling3D, GlobalAveragePooling3D

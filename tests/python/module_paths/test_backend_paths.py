@@ -4,8 +4,9 @@ functions beside it): every name is taken from `kiln.backend` and run, each op t
 updates, rnn, learning phase) on small programs.
 
 cumsum, cumprod, map_fn, foldl, foldr are tested in graph/test_backend_loops.py, conv3d and
-pool3d in graph/test_conv3d.py. Not here because they need a native op first: the CTC functions
-and truncated_normal; TensorFlow-only: get_session, set_session, manual_variable_initialization."""
+pool3d in graph/test_conv3d.py, ctc_batch_cost and ctc_decode in graph/test_backend_ctc.py. Not
+here because they need a native op first: truncated_normal; because kiln has no sparse tensors:
+ctc_label_dense_to_sparse; TensorFlow-only: get_session, set_session, manual_variable_initialization."""
 import numpy as np
 import pytest
 

@@ -15,9 +15,7 @@ from kiln.models import Model
 RNG = np.random.default_rng(0)
 
 # Keras 1.2's names per module (Keras 2 aliases kiln has beside them), with one example each:
-# (input shape without the batch, constructor arguments). Not here, because they need a native
-# 3D convolution or pooling first: Convolution3D (Conv3D), MaxPooling3D, AveragePooling3D; nor
-# the other 3D layers (UpSampling3D, ZeroPadding3D, Cropping3D, Global*Pooling3D, SpatialDropout3D).
+# (input shape without the batch, constructor arguments).
 POOLING = {
     "MaxPooling1D": ((4, 3), dict(pool_length=2)),
     "AveragePooling1D": ((4, 3), dict(pool_length=2)),
@@ -29,6 +27,11 @@ POOLING = {
     "GlobalAveragePooling2D": ((1, 4, 4), {}),
     **{alias: ((4, 3), {}) for alias in ("MaxPool1D", "AvgPool1D", "GlobalMaxPool1D", "GlobalAvgPool1D")},
     **{alias: ((1, 4, 4), {}) for alias in ("MaxPool2D", "AvgPool2D", "GlobalMaxPool2D", "GlobalAvgPool2D")},
+    "MaxPooling3D": ((1, 4, 4, 4), dict(pool_size=(2, 2, 2))),
+    "AveragePooling3D": ((1, 4, 4, 4), dict(pool_size=(2, 2, 2))),
+    "GlobalMaxPooling3D": ((1, 3, 4, 4), {}),
+    "GlobalAveragePooling3D": ((1, 3, 4, 4), {}),
+    **{alias: ((1, 4, 4, 4), {}) for alias in ("MaxPool3D", "AvgPool3D", "GlobalMaxPool3D", "GlobalAvgPool3D")},
 }
 PATHS = {
     "layers.core": {
@@ -36,6 +39,7 @@ PATHS = {
         "Dropout": ((4,), dict(p=0.5)),
         "SpatialDropout1D": ((3, 4), dict(p=0.5)),
         "SpatialDropout2D": ((2, 4, 4), dict(p=0.5)),
+        "SpatialDropout3D": ((2, 3, 4, 4), dict(p=0.5)),
         "Activation": ((4,), dict(activation="tanh")),
         "Reshape": ((4,), dict(target_shape=(2, 2))),
         "Permute": ((3, 4), dict(dims=(2, 1))),
@@ -68,8 +72,14 @@ PATHS = {
         "ZeroPadding2D": ((1, 3, 3), dict(padding=(1, 1))),
         "Cropping1D": ((5, 2), dict(cropping=(1, 1))),
         "Cropping2D": ((1, 5, 5), dict(cropping=((1, 1), (1, 1)))),
+        "Convolution3D": ((1, 4, 4, 4), dict(nb_filter=2, kernel_dim1=2, kernel_dim2=2, kernel_dim3=2)),
+        "Conv3D": ((1, 4, 4, 4), dict(nb_filter=2, kernel_dim1=2, kernel_dim2=2, kernel_dim3=2)),
+        "UpSampling3D": ((1, 2, 3, 3), dict(size=(2, 2, 2))),
+        "ZeroPadding3D": ((1, 2, 3, 3), dict(padding=(1, 1, 1))),
+        "Cropping3D": ((1, 4, 5, 5), dict(cropping=((1, 1), (1, 1), (1, 1)))),
         # Keras 1.2 imports the pooling layers here too, for old code's paths.
-        **{n: POOLING[n] for n in ("MaxPooling1D", "AveragePooling1D", "MaxPooling2D", "AveragePooling2D")},
+        **{n: POOLING[n] for n in ("MaxPooling1D", "AveragePooling1D", "MaxPooling2D", "AveragePooling2D",
+                                   "MaxPooling3D", "AveragePooling3D")},
     },
     "layers.pooling": POOLING,
     "layers.recurrent": {

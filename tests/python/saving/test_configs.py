@@ -23,6 +23,7 @@ from kiln.layers import (ELU, ActivityRegularization, AveragePooling1D, Convolut
                          ZeroPadding2D)
 from kiln.layers import (AveragePooling3D, Convolution3D, Cropping3D, MaxPooling3D, UpSampling3D,  # noqa: E402
                          ZeroPadding3D)
+from kiln.layers import GlobalAveragePooling3D, GlobalMaxPooling3D, SpatialDropout3D  # noqa: E402
 from kiln.layers.serialization import deserialize, layer_classes
 from kiln.models import Model, Sequential, model_from_config, model_from_json, model_from_yaml
 from kiln.utils.layer_utils import layer_from_config
@@ -129,6 +130,9 @@ EXAMPLES.update({
     "ZeroPadding3D": one(ZeroPadding3D((1, 0, 2), dim_ordering="tf"), (2, 3, 2, 2)),
     "Cropping3D": one(Cropping3D(((1, 0), (0, 1), (1, 1)), dim_ordering="th"), (2, 3, 4, 4)),
     "UpSampling3D": one(UpSampling3D((2, 1, 2), dim_ordering="tf"), (2, 3, 2, 2)),
+    "GlobalMaxPooling3D": one(GlobalMaxPooling3D(dim_ordering="th"), (2, 3, 4, 2)),
+    "GlobalAveragePooling3D": one(GlobalAveragePooling3D(dim_ordering="tf"), (3, 2, 4, 2)),
+    "SpatialDropout3D": one(SpatialDropout3D(0.3, dim_ordering="th"), (2, 3, 2, 4)),
 })
 
 # Keras 1.2's config keys (besides name, trainable and the input shape), from its sources.
@@ -188,6 +192,8 @@ KERAS_1_2_KEYS.update({
     "AveragePooling3D": {"pool_size", "strides", "border_mode", "dim_ordering"},
     "ZeroPadding3D": {"padding", "dim_ordering"}, "Cropping3D": {"cropping", "dim_ordering"},
     "UpSampling3D": {"size", "dim_ordering"},
+    "GlobalMaxPooling3D": {"dim_ordering"}, "GlobalAveragePooling3D": {"dim_ordering"},
+    "SpatialDropout3D": {"p", "dim_ordering"},
 })
 KERAS_1_2_KEYS["GRU"] = KERAS_1_2_KEYS["SimpleRNN"] | {"inner_activation"}
 KERAS_1_2_KEYS["LSTM"] = KERAS_1_2_KEYS["SimpleRNN"] | {"inner_activation", "forget_bias_init"}
