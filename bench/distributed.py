@@ -76,8 +76,8 @@ def worker(args):
         program = model._program("train")
         program.set_profiling(True)
         fit()
+        prof = program.profile()  # before set_profiling(False), which clears it
         program.set_profiling(False)
-        prof = program.profile()
         step = sum(sec for _, _, sec, _ in prof) / max(prof[0][3], 1)
         reduce = [sec / max(calls, 1) for op, _, sec, calls in prof if op == "replica_mean"]
         params = sum(int(np.prod(w.shape)) for w in model.trainable_weights)
