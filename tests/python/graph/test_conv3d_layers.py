@@ -282,13 +282,18 @@ def test_a_small_3d_model_learns_mnist_volumes(mnist):
     h = Convolution3D(4, 2, 3, 3, activation="relu", dim_ordering="tf")(h)
     h = AveragePooling3D((1, 2, 2), dim_ordering="tf")(h)
     h = Cropping3D(((0, 0), (0, 1), (0, 1)), dim_ordering="tf")(UpSampling3D((1, 2, 2), dim_ordering="tf")(h))
-    model = Model(x, Dense(10, activation="softmax")(Flatten()(h)))
+    learns(Model(x, Dense(10, activation="softmax")(Flatten()(h))), xs, ys, epochs=12, loss_ratio=0.7, accuracy=0.5)
+
+
+def learns(model, xs, ys, epochs, loss_ratio, accuracy):
+    """Trains a volume model on (xs, ys): its loss must fall below loss_ratio of the untrained
+    one's and its accuracy pass `accuracy`; its config must rebuild it exactly."""
     model.compile(Adam(lr=0.01), "categorical_crossentropy", metrics=["accuracy"])
     before = model.evaluate(xs, ys, verbose=0)[0]
-    hist = model.fit(xs, ys, batch_size=20, nb_epoch=12, verbose=0)
+    hist = model.fit(xs, ys, batch_size=20, nb_epoch=epochs, verbose=0)
     after = model.evaluate(xs, ys, verbose=0)
     assert hist.history["loss"][-1] < hist.history["loss"][0]
-    assert after[0] < 0.7 * before and after[1] > 0.5, (before, after)
+    assert after[0] < loss_ratio * before and after[1] > accuracy, (before, after)
     again = model_from_json(model.to_json())
     again.set_weights(model.get_weights())
     np.testing.assert_array_equal(again.predict(xs[:5]), model.predict(xs[:5]))
