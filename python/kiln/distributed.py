@@ -57,7 +57,7 @@ def _install_abort_hook():
     previous = sys.excepthook
 
     def hook(kind, value, tb):
-        if issubclass(kind, KeyboardInterrupt) and _job.size == 1:
+        if _job.size == 1:  # nobody to wait for this process
             return previous(kind, value, tb)
         lines = traceback.format_exception(kind, value, tb)
         sys.stderr.write("".join("[rank %d] %s" % (_job.rank, line) for line in "".join(lines).splitlines(True)))
