@@ -17,7 +17,8 @@ static void replica_mean_k(const KernelArgs& a) {
   }
   int64_t total = 1;
   for (const TensorView& t : a.in) total += t.numel;
-  std::vector<double> buf(static_cast<size_t>(total));
+  static thread_local std::vector<double> buf;  // kept: a fresh one is mmapped (and faulted in) every step
+  buf.resize(static_cast<size_t>(total));
   double rows = static_cast<double>(a.ctx.rows);
   int64_t k = 0;
   for (const TensorView& t : a.in) {

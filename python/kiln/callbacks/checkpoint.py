@@ -1,6 +1,7 @@
 """ModelCheckpoint: saves the model (model.save) or its weights at the end of epochs."""
 import warnings
 
+from .. import distributed
 from .base import Callback, _monitor_op
 
 
@@ -51,7 +52,6 @@ class ModelCheckpoint(Callback):
     def _save(self, filepath):
         """Data-parallel (kiln.distributed), rank 0 writes (atomically) and every rank waits
         for it, so no rank goes on while the file is half there."""
-        from .. import distributed
         if distributed.is_chief():
             if self.save_weights_only:
                 self.model.save_weights(filepath, overwrite=True)
@@ -67,7 +67,7 @@ class ModelCheckpoint(Callback):
         self.epochs_since_last_save = 0
         filepath = self._path(epoch, logs)
         if not self.save_best_only:
-            if self.verbose > 0 and self._chief():
+            if self.verbose > 0 and distributed.is_chief():
                 print("Epoch %05d: saving model to %s" % (epoch, filepath))
             self._save(filepath)
             return
@@ -76,15 +76,10 @@ class ModelCheckpoint(Callback):
             warnings.warn("Can save best model only with %s available, skipping." % self.monitor, RuntimeWarning)
             return
         if self.monitor_op(current, self.best):
-            if self.verbose > 0 and self._chief():
+            if self.verbose > 0 and distributed.is_chief():
                 print("Epoch %05d: %s improved from %0.5f to %0.5f, saving model to %s"
                       % (epoch, self.monitor, self.best, current, filepath))
             self.best = current
             self._save(filepath)
-        elif self.verbose > 0 and self._chief():
+        elif self.verbose > 0 and distributed.is_chief():
             print("Epoch %05d: %s did not improve" % (epoch, self.monitor))
-
-    @staticmethod
-    def _chief():
-        from .. import distributed
-        return distributed.is_chief()

@@ -230,10 +230,12 @@ class Model(Container):
     def _program(self, kind):
         """The native program for 'train', 'test' or 'predict', made on first use."""
         replicated = kind == "train" and distributed.active()
-        if kind in self._programs and (kind != "train" or getattr(self, "_replicated", False) == replicated):
+        cached = lambda: kind in self._programs and (  # noqa: E731 (a train program of the other kind is made anew)
+            kind != "train" or getattr(self, "_replicated", False) == replicated)
+        if cached():
             return self._programs[kind]
         with _PROGRAMS_LOCK:  # two threads asking at once get one program
-            if kind in self._programs and (kind != "train" or getattr(self, "_replicated", False) == replicated):
+            if cached():
                 return self._programs[kind]
             train = None
             if kind == "predict":
