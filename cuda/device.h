@@ -5,6 +5,10 @@
 #include <string>
 #include <vector>
 
+namespace kiln::memory {
+struct DeviceMemory;  // csrc/memory/device_memory.h
+}
+
 namespace kiln::cuda {
 
 bool compiled();                 // built with nvcc
@@ -13,5 +17,8 @@ std::string status();            // "cuda: <name>, ..." or "no CUDA device: <rea
 // Runs y = a*x + y on the first GPU and copies the result back; throws "no CUDA device: ..."
 // when none is usable. Proves the toolchain, driver and device work end to end.
 std::vector<float> axpy_selftest(float a, const std::vector<float>& x, const std::vector<float>& y);
+// The GPU's memory for the runtime (cuda/memory.cu): device allocations and copies to and from
+// the host. Without CUDA every call but usable/status throws "no CUDA device: ...".
+const memory::DeviceMemory& memory();
 
 }  // namespace kiln::cuda

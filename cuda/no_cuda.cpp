@@ -2,6 +2,7 @@
 #include "cuda/device.h"
 
 #include "base/errors.h"
+#include "memory/device_memory.h"
 
 namespace kiln::cuda {
 
@@ -10,6 +11,20 @@ int device_count() { return 0; }
 std::string status() { return "no CUDA device: kiln was built without CUDA (KILN_CUDA=OFF or no nvcc)"; }
 std::vector<float> axpy_selftest(float, const std::vector<float>&, const std::vector<float>&) {
   throw Error("no CUDA implementation: kiln was built without CUDA");
+}
+
+namespace {
+[[noreturn]] void none() { throw Error("no CUDA implementation: kiln was built without CUDA"); }
+void* allocate(size_t) { none(); }
+void release(void*) {}
+void zero(void*, size_t) { none(); }
+void copy(void*, const void*, size_t) { none(); }
+bool usable() { return false; }
+}  // namespace
+
+const memory::DeviceMemory& memory() {
+  static const memory::DeviceMemory m{allocate, release, zero, copy, copy, usable, status};
+  return m;
 }
 
 }  // namespace kiln::cuda

@@ -97,10 +97,14 @@ std::vector<float> Model::train_on_batch(const std::vector<Array>& xs) {
   const rt::Program& p = impl_->program("train");
   ir::Sizes sizes = p.sizes_for(shapes(xs));
   rt::Program::Lease ex = p.acquire(sizes);
-  for (size_t i = 0; i < xs.size(); ++i) std::memcpy(ex->inputs[i].data, xs[i].data.data(), xs[i].data.size() * 4);
+  for (size_t i = 0; i < xs.size(); ++i) rt::write_input(*ex, i, xs[i].data.data());
   p.run(*ex);
   std::vector<float> out;
-  for (const kernels::TensorView& v : ex->outputs) out.push_back(v.numel ? v.f()[0] : 0.0f);
+  for (size_t j = 0; j < ex->outputs.size(); ++j) {
+    float v = 0;
+    if (ex->outputs[j].numel) rt::read_output(*ex, j, &v);  // the step's scalars (loss, metrics)
+    out.push_back(v);
+  }
   return out;
 }
 

@@ -22,7 +22,9 @@
 #include "ops/registry.h"
 #include "passes/passes.h"
 #include "runtime/compile.h"
+#include "memory/device_memory.h"
 #include "runtime/loop.h"
+#include "runtime/standin.h"
 
 namespace py = pybind11;
 using namespace kiln;
@@ -179,10 +181,9 @@ class PyProgram {
     {
       py::gil_scoped_release nogil;
       rt::Program::Lease ex = p_->acquire(sizes);
-      for (size_t i = 0; i < arrays.size(); ++i)
-        std::memcpy(ex->inputs[i].data, arrays[i].data(), ex->inputs[i].numel * 4);
+      for (size_t i = 0; i < arrays.size(); ++i) rt::write_input(*ex, i, arrays[i].data());
       p_->run(*ex);
-      for (size_t j = 0; j < dst.size(); ++j) std::memcpy(dst[j], ex->outputs[j].data, ex->outputs[j].numel * 4);
+      for (size_t j = 0; j < dst.size(); ++j) rt::read_output(*ex, j, dst[j]);
     }
     py::list result;
     for (auto& a : outs) result.append(a);
@@ -404,8 +405,24 @@ PYBIND11_MODULE(_core, m) {
       py::arg("store"), py::arg("text"), py::arg("train") = py::none(), py::arg("optimize") = true, py::arg("seed") = 0,
       py::arg("check_numerics") = false, py::arg("device") = "cpu");
   m.def("devices", [] {  // the devices a program can run on here
-    std::vector<std::string> d{"cpu"};
-    if (cuda::device_count() > 0) d.push_back("cuda");
+    std::vector<std::string> d;
+    for (Device dev : kDevices)
+      if (memory::memory_of(dev).usable()) d.push_back(device_name(dev));
+    return d;
+  });
+  m.def("device_status", [](const std::string& name) { return memory::memory_of(device_named(name)).status(); });
+  // The host stand-in for the CUDA device (runtime/standin.h), for tests of the device plumbing.
+  m.def("_device_standin", [](bool on) { on ? rt::standin::install() : rt::standin::remove(); });
+  m.def("_device_standin_counts", [] {
+    rt::standin::Counts c = rt::standin::counts();
+    py::dict d;
+    d["to_device"] = c.to_device;
+    d["to_host"] = c.to_host;
+    d["to_device_bytes"] = c.to_device_bytes;
+    d["to_host_bytes"] = c.to_host_bytes;
+    d["live_allocations"] = c.live;
+    d["live_bytes"] = c.live_bytes;
+    d["kernel_calls"] = c.kernel_calls;
     return d;
   });
   m.def("count_nonfinite", [](const py::array_t<float, py::array::c_style>& a) {
@@ -419,7 +436,9 @@ PYBIND11_MODULE(_core, m) {
   });
 
   py::class_<rt::Store, std::shared_ptr<rt::Store>>(m, "Store")
-      .def(py::init<>())
+      .def(py::init([](const std::string& device) { return std::make_shared<rt::Store>(kernels::device_named(device)); }),
+           py::arg("device") = "cpu")
+      .def_property_readonly("device", [](const rt::Store& s) { return std::string(kernels::device_name(s.device())); })
       .def("names", &rt::Store::names)
       .def("has", [](const rt::Store& s, const std::string& n) { return s.find(n) != nullptr; })
       .def("remove", &rt::Store::remove)
@@ -439,7 +458,8 @@ PYBIND11_MODULE(_core, m) {
   // graphs that are to run exactly as written (tests, K.function aids).
   py::class_<PyProgram>(m, "Program")
       .def(py::init([](std::shared_ptr<rt::Store> store, const std::string& text, uint64_t seed) {
-             return PyProgram(rt::compile(std::move(store), text, compile_options({}, false, seed)));
+             std::string device = kernels::device_name(store->device());
+             return PyProgram(rt::compile(std::move(store), text, compile_options({}, false, seed, false, device)));
            }),
            py::arg("store"), py::arg("text"), py::arg("seed") = 0)
       .def("text", &PyProgram::text)

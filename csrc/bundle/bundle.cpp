@@ -161,7 +161,7 @@ Bundle load_from(const Files& files, const Blob& blob, const std::string& dir, k
   for (const TensorEntry& t : m.tensors)
     if (!declared.count(t.name))
       throw ValueError(dir + "/manifest.txt: tensor %" + t.name + " is not declared by any program of the bundle");
-  b.store = std::make_shared<rt::Store>();
+  b.store = std::make_shared<rt::Store>(device);
   std::vector<char> buf;
   for (const TensorEntry& t : m.tensors) {
     buf.resize(std::max<size_t>(static_cast<size_t>(t.bytes), 1));  // never a null pointer, even for f32[0]

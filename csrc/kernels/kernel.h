@@ -17,15 +17,16 @@
 #include <vector>
 
 #include "base/communicator.h"
+#include "base/device.h"
 #include "ir/ir.h"
 #include "ops/attrs.h"
 
 namespace kiln::kernels {
 
-enum class Device { cpu, cuda };
-constexpr Device kDevices[] = {Device::cpu, Device::cuda};
-const char* device_name(Device d);  // "cpu", "cuda"
-Device device_named(const std::string& name);  // ValueError naming the accepted ones
+using kiln::Device;  // base/device.h
+using kiln::device_name;
+using kiln::device_named;
+using kiln::kDevices;
 
 struct TensorView {
   void* data = nullptr;
@@ -75,8 +76,10 @@ struct KernelArgs {
 using Kernel = void (*)(const KernelArgs&);
 
 void register_kernel(Device d, const std::string& op, Kernel k);  // twice for one (d, op): logic_error
+void unregister_kernel(Device d, const std::string& op);           // for the device stand-in only
 Kernel find_kernel(Device d, const std::string& op);              // nullptr when absent
 std::vector<Device> devices_with_kernel(const std::string& op);
+std::vector<std::string> ops_with_kernel(Device d);
 
 #define KILN_KCAT2(a, b) a##b
 #define KILN_KCAT(a, b) KILN_KCAT2(a, b)

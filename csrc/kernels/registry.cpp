@@ -4,7 +4,7 @@
 
 #include "kernels/kernel.h"
 
-namespace kiln::kernels {
+namespace kiln {
 
 const char* device_name(Device d) { return d == Device::cpu ? "cpu" : "cuda"; }
 
@@ -13,6 +13,10 @@ Device device_named(const std::string& name) {
     if (name == device_name(d)) return d;
   throw ValueError("unknown device '" + name + "' (accepted: cpu, cuda)");
 }
+
+}  // namespace kiln
+
+namespace kiln::kernels {
 
 static std::map<std::string, Kernel>& table(Device d) {
   static std::map<std::string, Kernel> t[2];
@@ -24,6 +28,8 @@ void register_kernel(Device d, const std::string& op, Kernel k) {
     throw std::logic_error(std::string(device_name(d)) + " kernel registered twice: " + op);
 }
 
+void unregister_kernel(Device d, const std::string& op) { table(d).erase(op); }
+
 Kernel find_kernel(Device d, const std::string& op) {
   auto it = table(d).find(op);
   return it == table(d).end() ? nullptr : it->second;
@@ -33,6 +39,12 @@ std::vector<Device> devices_with_kernel(const std::string& op) {
   std::vector<Device> out;
   for (Device d : kDevices)
     if (find_kernel(d, op)) out.push_back(d);
+  return out;
+}
+
+std::vector<std::string> ops_with_kernel(Device d) {
+  std::vector<std::string> out;
+  for (const auto& [op, k] : table(d)) out.push_back(op);
   return out;
 }
 

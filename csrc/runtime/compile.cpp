@@ -3,7 +3,7 @@
 
 #include <cstdlib>
 
-#include "cuda/device.h"
+#include "memory/device_memory.h"
 
 namespace kiln::rt {
 
@@ -26,8 +26,9 @@ ir::Graph compile_graph(const std::string& text, const CompileOptions& options) 
 }
 
 std::shared_ptr<Program> compile(std::shared_ptr<Store> store, const std::string& text, const CompileOptions& options) {
-  if (options.device == kernels::Device::cuda && cuda::device_count() == 0)
-    throw ValueError("device 'cuda' is not usable: " + cuda::status());
+  const memory::DeviceMemory& m = memory::memory_of(options.device);
+  if (!m.usable())
+    throw ValueError(std::string("device '") + kernels::device_name(options.device) + "' is not usable: " + m.status());
   const char* env = std::getenv("KILN_CHECK_NUMERICS");
   bool check = options.check_numerics || (env && std::string(env) == "1");
   return std::make_shared<Program>(std::move(store), compile_graph(text, options), options.seed, check, options.device);

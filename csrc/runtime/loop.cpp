@@ -39,10 +39,15 @@ class Poller {
 };
 }  // namespace
 
-// Rows idx[0 .. n) of array i into the Execution's input i.
+// Rows idx[0 .. n) of array i into the Execution's input i: straight into a CPU program's
+// arena, through a host staging buffer (one copy in per input) for another device.
 static void gather_one(Execution& b, size_t i, const HostArray& a, const int64_t* idx, int64_t n) {
-  char* dst = static_cast<char*>(b.inputs[i].data);
+  thread_local std::vector<char> staging;
+  bool host = b.device == Device::cpu;
+  if (!host) staging.resize(static_cast<size_t>(n * a.row_bytes));
+  char* dst = host ? static_cast<char*>(b.inputs[i].data) : staging.data();
   for (int64_t r = 0; r < n; ++r) std::memcpy(dst + r * a.row_bytes, a.data + idx[r] * a.row_bytes, a.row_bytes);
+  if (!host) write_input(b, i, dst);
 }
 
 static void gather(Execution& b, const std::vector<HostArray>& arrays, const int64_t* idx, int64_t n) {
@@ -118,7 +123,11 @@ EpochResult run_epoch(const Program& p, const std::vector<HostArray>& arrays, in
       ShardContext shard(b.ctx, comm, rows, lo);
       p.run(b);
     }
-    for (size_t j = 0; j < sums.size(); ++j) batch_vals[j] = b.outputs[j].f()[0];
+    for (size_t j = 0; j < sums.size(); ++j) {
+      float v = 0;
+      read_output(b, j, &v);
+      batch_vals[j] = v;
+    }
     if (comm && comm->size() > 1) replica_means(*comm, batch_vals, rows);
     for (size_t j = 0; j < sums.size(); ++j) sums[j] += batch_vals[j] * size;
     res.seen += size;
@@ -203,7 +212,7 @@ void run_predict(const Program& p, const std::vector<HostArray>& arrays, int64_t
     }
     p.run(b);
     for (size_t j = 0; j < outs.size(); ++j)
-      if (!b.output_bindable[j]) std::memcpy(outs[j] + start * row_bytes[j], b.outputs[j].data, b.outputs[j].numel * 4);
+      if (!b.output_bindable[j]) read_output(b, j, outs[j] + start * row_bytes[j]);
   }
 }
 

@@ -5,6 +5,7 @@
 #include <chrono>
 #include <variant>
 
+#include "memory/device_memory.h"
 #include "ops/registry.h"
 #include "runtime/denormals.h"
 #include "runtime/numerics.h"
@@ -28,6 +29,13 @@ class NestedRun final : public kernels::Subgraph {
 
 Program::Program(std::shared_ptr<Store> store, ir::Graph g, uint64_t seed, bool check_numerics, kernels::Device device)
     : store_(std::move(store)), g_(std::move(g)), check_numerics_(check_numerics), device_(device) {
+  if (store_->device() != device_)
+    throw ValueError(std::string("this Store keeps its tensors on ") + kernels::device_name(store_->device()) +
+                     ", so it cannot hold the weights of a program for " + kernels::device_name(device_) +
+                     " (one Store per device)");
+  if (check_numerics_ && device_ != kernels::Device::cpu)
+    throw ValueError(std::string("numerics checking reads every result on the host, so it runs on CPU programs only, not on ") +
+                     kernels::device_name(device_));
   ir::verify(g_);
   for (const ir::Node& n : g_.nodes) {
     kernels::Kernel k = kernels::find_kernel(device_, n.op);
@@ -50,13 +58,14 @@ Program::Program(std::shared_ptr<Store> store, ir::Graph g, uint64_t seed, bool 
         throw ValueError("%" + val.name + " has no stored value and no 'init' to create it from");
       t = store_->obtain(val.name, val.type, [&](Tensor& fresh) {
         const ir::AttrValue& init = val.attrs.at("init");
-        if (auto s = std::get_if<std::string>(&init)) {
-          uint64_t sd = static_cast<uint64_t>(ir::attr_int(val.attrs, "seed", static_cast<int64_t>(seed + v)));
-          initialize(fresh.buf.f(), val.type.dims, *s, sd, ir::attr_float(val.attrs, "scale", 0.0));
-        } else {
-          float x = static_cast<float>(ir::attr_float(val.attrs, "init", 0.0));
-          std::fill(fresh.buf.f(), fresh.buf.f() + fresh.numel(), x);
-        }
+        fresh.write([&](float* out) {
+          if (auto s = std::get_if<std::string>(&init)) {
+            uint64_t sd = static_cast<uint64_t>(ir::attr_int(val.attrs, "seed", static_cast<int64_t>(seed + v)));
+            initialize(out, val.type.dims, *s, sd, ir::attr_float(val.attrs, "scale", 0.0));
+          } else {
+            std::fill(out, out + fresh.numel(), static_cast<float>(ir::attr_float(val.attrs, "init", 0.0)));
+          }
+        });
       });
     }
     if (t->type != val.type)
@@ -141,7 +150,8 @@ std::unique_ptr<Execution> Program::make_execution(const ir::Sizes& sizes) const
   e->sizes = sizes;
   e->batch = sizes.batch;
   e->plan = plan(sizes);
-  e->arena = std::make_unique<Buffer>(e->plan->arena_bytes, /*zero=*/false);
+  e->device = device_;
+  e->arena = std::make_unique<Buffer>(e->plan->arena_bytes, /*zero=*/false, device_);
   auto view = [&](int v) {
     kernels::TensorView t;
     const ir::Value& val = g_.values[v];
@@ -179,16 +189,18 @@ std::unique_ptr<Execution> Program::make_execution(const ir::Sizes& sizes) const
     return false;
   };
   auto count = [](const std::vector<int>& vs, int v) { return std::count(vs.begin(), vs.end(), v); };
+  bool host = device_ == kernels::Device::cpu;  // a caller's array is host memory
   for (size_t i = 0; i < g_.inputs.size(); ++i) {
     int v = g_.inputs[i];
     e->input_places.push_back(places(v, int(i), false));
-    e->input_bindable.push_back(!persistent_[v] && count(g_.outputs, v) == 0 && !written(v));
+    e->input_bindable.push_back(host && !persistent_[v] && count(g_.outputs, v) == 0 && !written(v));
     e->input_home.push_back(e->inputs[i].data);
   }
   for (size_t j = 0; j < g_.outputs.size(); ++j) {
     int v = g_.outputs[j];
     e->output_places.push_back(places(v, int(j), true));
-    e->output_bindable.push_back(!persistent_[v] && count(g_.inputs, v) == 0 && count(g_.outputs, v) == 1 && !written(v));
+    e->output_bindable.push_back(host && !persistent_[v] && count(g_.inputs, v) == 0 && count(g_.outputs, v) == 1 &&
+                                 !written(v));
     e->output_home.push_back(e->outputs[j].data);
   }
   return e;
@@ -202,6 +214,14 @@ void set_places(Execution& ex, const std::vector<Execution::Place>& places, bool
   }
 }
 }  // namespace
+
+void write_input(Execution& ex, size_t i, const void* host) {
+  memory::to_device(ex.device, ex.inputs[i].data, host, static_cast<size_t>(ex.inputs[i].numel) * 4);
+}
+
+void read_output(const Execution& ex, size_t j, void* host) {
+  memory::to_host(ex.device, host, ex.outputs[j].data, static_cast<size_t>(ex.outputs[j].numel) * 4);
+}
 
 void bind_input(Execution& ex, size_t i, const void* data) {
   if (i >= ex.inputs.size() || !ex.input_bindable[i]) throw ValueError("input " + std::to_string(i) + " cannot be bound");

@@ -6,7 +6,7 @@
 //
 //   auto p = rt::compile(store, text, {});   // runtime/compile.h: the one compile pipeline
 //   rt::Program::Lease ex = p->acquire(32);   // an Execution for batch 32
-//   copy inputs into ex->inputs[i] ...; p->run(*ex);  read ex->outputs[j]
+//   rt::write_input(*ex, i, host) ...; p->run(*ex);  rt::read_output(*ex, j, host)
 //   // the lease gives the Execution back to the pool when it goes out of scope
 #pragma once
 
@@ -29,6 +29,7 @@ struct Execution {
   };
   ir::Sizes sizes;
   int64_t batch = 0;  // sizes.batch
+  Device device = Device::cpu;  // where the arena (and so every view's data) lives
   std::shared_ptr<const memory::Plan> plan;
   std::unique_ptr<Buffer> arena;
   std::vector<Step> steps;  // one per graph node, in order
@@ -37,8 +38,8 @@ struct Execution {
 
   // Where each graph input's and output's value is viewed (step -1: `inputs`/`outputs`), so a
   // loop can point a run at the caller's memory instead of copying through the arena (bind
-  // below). Bindable: a value in the arena that is not both input and output, appears once
-  // among the outputs and is written in place by no node.
+  // below). Bindable: in a CPU program, a value in the arena that is not both input and output,
+  // appears once among the outputs and is written in place by no node.
   struct Place {
     int step, slot;
     bool out;
@@ -48,9 +49,15 @@ struct Execution {
   std::vector<void*> input_home, output_home;  // their places in the arena
 };
 
+// Copies graph input i in from the host (read_output: output j out to it): the edges of a run
+// on any device. `host` holds the value's bytes for this Execution's sizes.
+void write_input(Execution& ex, size_t i, const void* host);
+void read_output(const Execution& ex, size_t j, void* host);
+
 // Points every view of graph input i (bind_output: output j) at `data`, which must hold the
 // value's bytes for this Execution's sizes; nullptr points it back at the arena. Only for
-// bindable values (ValueError otherwise). Kernels read a bound input and never write it.
+// bindable values (ValueError otherwise), which only a CPU program has: there a caller's host
+// array is the device's memory. Kernels read a bound input and never write it.
 void bind_input(Execution& ex, size_t i, const void* data);
 void bind_output(Execution& ex, size_t j, void* data);
 

@@ -6,17 +6,31 @@
 #include <cstring>
 #include <random>
 
+#include "memory/device_memory.h"
+
 namespace kiln::rt {
 
-Buffer::Buffer(size_t bytes, bool zero) : bytes_(bytes) {
-  size_t n = (bytes + 63) / 64 * 64;
-  if (n < bytes) throw OutOfMemory("cannot allocate " + std::to_string(bytes) + " bytes");
-  data_ = std::aligned_alloc(64, n ? n : 64);
-  if (!data_) throw OutOfMemory("out of memory allocating " + std::to_string(bytes) + " bytes");
-  if (zero) std::memset(data_, 0, n ? n : 64);
+Buffer::Buffer(size_t bytes, bool zero, Device device) : bytes_(bytes), device_(device) {
+  const memory::DeviceMemory& m = memory::memory_of(device);
+  data_ = m.allocate(bytes);
+  if (zero && bytes) {
+    try {
+      m.zero(data_, bytes);
+    } catch (...) {
+      m.release(data_);
+      throw;
+    }
+  }
 }
 
-Buffer::~Buffer() { std::free(data_); }
+Buffer::~Buffer() { memory::memory_of(device_).release(data_); }
+
+void Tensor::write(const std::function<void(float*)>& fill) {
+  if (buf.device() == Device::cpu) return fill(buf.f());
+  std::vector<float> host(static_cast<size_t>(numel()));
+  fill(host.data());
+  memory::to_device(buf.device(), buf.data(), host.data(), bytes());
+}
 
 size_t dtype_size(ir::DType) { return 4; }
 
@@ -36,7 +50,7 @@ std::shared_ptr<Tensor> Store::create_locked(const std::string& name, const ir::
     if (created) *created = false;
     return it->second;
   }
-  auto t = std::make_shared<Tensor>(type, static_cast<size_t>(type.numel(1)) * dtype_size(type.dtype));
+  auto t = std::make_shared<Tensor>(type, static_cast<size_t>(type.numel(1)) * dtype_size(type.dtype), device_);
   tensors_[name] = t;
   if (created) *created = true;
   return t;
@@ -66,12 +80,12 @@ std::shared_ptr<Tensor> Store::obtain(const std::string& name, const ir::Type& t
 void Store::set(const std::string& name, const ir::Type& type, const void* data) {
   std::shared_ptr<Tensor> t = create(name, type);
   std::unique_lock<std::shared_mutex> lock(t->mu);
-  std::memcpy(t->buf.data(), data, static_cast<size_t>(t->numel()) * dtype_size(t->type.dtype));
+  memory::to_device(device_, t->buf.data(), data, t->bytes());
 }
 
 void Store::get(const Tensor& t, void* out) const {
   std::shared_lock<std::shared_mutex> lock(t.mu);
-  std::memcpy(out, t.buf.data(), static_cast<size_t>(t.numel()) * dtype_size(t.type.dtype));
+  memory::to_host(t.buf.device(), out, t.buf.data(), t.bytes());
 }
 
 void Store::remove(const std::string& name) {

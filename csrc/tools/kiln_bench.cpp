@@ -95,10 +95,11 @@ int run(const Options& o) {
   }
   rt::Program::Lease ex = p.acquire(sizes);
   for (size_t i = 0; i < ex->inputs.size(); ++i) {
-    float* x = ex->inputs[i].f();
-    if (!given.empty()) std::memcpy(x, given[i].data.data(), static_cast<size_t>(ex->inputs[i].numel) * 4);
+    std::vector<float> x(static_cast<size_t>(ex->inputs[i].numel));
+    if (!given.empty()) std::copy(given[i].data.begin(), given[i].data.begin() + x.size(), x.begin());
     else
-      for (int64_t k = 0; k < ex->inputs[i].numel; ++k) x[k] = static_cast<float>((k * 7 + static_cast<int64_t>(i)) % 4);
+      for (size_t k = 0; k < x.size(); ++k) x[k] = static_cast<float>((k * 7 + i) % 4);
+    rt::write_input(*ex, i, x.data());
   }
   for (int64_t s = 0; s < o.warmup; ++s) p.run(*ex);
   std::vector<double> ms;

@@ -5,13 +5,14 @@ parameter (apply_sgd, apply_adam, ...); see docs/optimizers.md for the formulas.
 import weakref
 
 from . import backend as K
-from .backend.variables import store
+from .backend.variables import stores
 
 
 def _release_state(prefix):
-    for key in store.names():
-        if key.startswith(prefix):
-            store.remove(key)
+    for store in stores():
+        for key in store.names():
+            if key.startswith(prefix):
+                store.remove(key)
 
 
 class Optimizer:
@@ -30,7 +31,7 @@ class Optimizer:
         # parameter), so it must be unused there; the state goes when the optimizer goes.
         while True:
             self.name = "%s_%d" % (self.kind, K.get_uid("optimizer_" + self.kind))
-            if not any(k.startswith(self.name + ".") for k in store.names()):
+            if not any(k.startswith(self.name + ".") for store in stores() for k in store.names()):
                 break
         weakref.finalize(self, _release_state, self.name + ".")
         self.lr = K.Variable(float(hyper.pop("lr")), name=self.name + ".lr", trainable=False, key=self.name + ".lr")

@@ -156,7 +156,7 @@ int main() {
   // A program for a device runs that device's kernels only: with no CUDA kernel for its ops, a
   // CUDA program is refused naming the first op, before the Store gains anything.
   {
-    auto store = std::make_shared<rt::Store>();
+    auto store = std::make_shared<rt::Store>(kernels::Device::cuda);
     std::string why;
     try {
       rt::Program p(store, rt::compile_graph(kPredict, {}), 0, false, kernels::Device::cuda);

@@ -13,7 +13,7 @@ from ..lower import StepText, lower
 from ..device import get_device
 from .rnn import scan
 from .tensor import Placeholder, Tensor, make, make_multi
-from .variables import Variable, store
+from .variables import Variable, compile_program
 
 
 class _LearningPhase(Placeholder):
@@ -68,9 +68,9 @@ class Function:
             from .ops import constant
             # A graph has at least one result: a function of updates only returns a constant, dropped.
             outputs = self.outputs or [constant(0.0)]
-            text, _ = lower(outputs, self._feeds, training=bool(phase), name="function",
-                            updates=[(v, _arg_value(v, x)) for v, x in self.updates])
-            self._programs[phase] = _core.compile(store, text, device=get_device())
+            text, variables = lower(outputs, self._feeds, training=bool(phase), name="function",
+                                    updates=[(v, _arg_value(v, x)) for v, x in self.updates])
+            self._programs[phase] = compile_program(text, variables, get_device())
         return self._programs[phase]
 
     def __call__(self, values):

@@ -12,7 +12,7 @@ import numpy as np
 
 from .. import _core, backend as K, distributed, losses as losses_mod, metrics as metrics_mod, optimizers
 from ..backend.tensor import _ids
-from ..backend.variables import store
+from ..backend.variables import check_placement, compile_program
 from ..callbacks import BaseLogger, CallbackList, History, ProgbarLogger
 from ..graph.container import Container
 from ..lower import lower
@@ -149,6 +149,7 @@ class Model(Container):
                 ValueError saying why, and the model is left as it was.
         """
         device = check_device(device or get_device())
+        check_placement(self.weights, device)  # a weight on another device: refused before anything changes
         if sample_weight_mode is not None:
             raise NotImplementedError("sample_weight_mode is not supported yet")
         self.optimizer = optimizers.get(optimizer)
@@ -227,6 +228,11 @@ class Model(Container):
             raise RuntimeError("You must compile a model before training/testing. "
                                "Use `model.compile(optimizer, loss)`.")
 
+    @property
+    def device(self):
+        """Where this model's programs run: compile(device=), else kiln.get_device()."""
+        return getattr(self, "_device", None) or get_device()
+
     def _program(self, kind):
         """The native program for 'train', 'test' or 'predict', made on first use."""
         replicated = kind == "train" and distributed.active()
@@ -239,22 +245,22 @@ class Model(Container):
                 return self._programs[kind]
             train = None
             if kind == "predict":
-                text, _ = lower(self.outputs, self.inputs, training=False, name="predict",
+                text, variables = lower(self.outputs, self.inputs, training=False, name="predict",
                                 trainable=getattr(self, "_compiled_trainable", None),
                                 updates=getattr(self, "_compiled_state_updates", None) or self.state_updates)
             else:
                 self._require_compiled()
-                text, _ = lower(self._metric_tensors, self.inputs + self.targets + self.sample_weights,
+                text, variables = lower(self._metric_tensors, self.inputs + self.targets + self.sample_weights,
                                 training=(kind == "train"), name=kind, trainable=self._compiled_trainable,
                                 updates=self._compiled_updates if kind == "train" else self._compiled_state_updates)
                 if kind == "train":  # replicated: the gradients all-reduced over the job's ranks
                     train = self.optimizer.spec() + (self._constraint_spec(), replicated)
+                    variables = variables + [self.optimizer.lr, self.optimizer.iterations]
                     runs = self._programs["train"].runs() if "train" in self._programs else None
             if distributed.active():  # rank 0's graph everywhere: the same seeds, the same collectives
                 text = distributed.broadcast(text)
-            program = _core.compile(store, text, train=train,
-                                    check_numerics=getattr(self, "_check_numerics", False),
-                                    device=getattr(self, "_device", None) or get_device())
+            program = compile_program(text, variables, self.device, train=train,
+                                      check_numerics=getattr(self, "_check_numerics", False))
             if kind == "train":  # a loaded model's dropout masks continue where the saved one's stopped
                 program.set_runs(self.__dict__.pop("_resume_runs", 0) if runs is None else runs)
                 self._replicated = replicated

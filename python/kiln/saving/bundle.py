@@ -18,8 +18,9 @@ def export(model, directory):
     programs = [("predict", model._program("predict"))]
     if getattr(model, "optimizer", None) is not None:
         programs.append(("train", model._program("train")))
-    from ..backend.variables import store
-    _core.write_bundle(os.fspath(directory), [(name, p.text(), p.runs()) for name, p in programs], store, __version__)
+    from ..backend.variables import store_for
+    _core.write_bundle(os.fspath(directory), [(name, p.text(), p.runs()) for name, p in programs],
+                       store_for(model.device), __version__)
 
 
 def load_bundle(directory, device="cpu"):

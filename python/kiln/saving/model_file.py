@@ -129,8 +129,8 @@ def _state(model):
     if opt is not None:
         state["iterations"] = float(K.get_value(opt.iterations))
         if opt.kind == "nadam":
-            from ..backend.variables import store
-            key = opt.name + ".m_schedule"
+            from ..backend.variables import store_for
+            key, store = opt.name + ".m_schedule", store_for(model.device)
             if store.has(key):
                 state["m_schedule"] = float(store.get(key))
     return state
@@ -142,7 +142,7 @@ def save_model(model, filepath, overwrite=True):
     written as their traced ops; one that cannot be is refused with an error naming it, before
     anything is written."""
     from .. import __version__
-    from ..backend.variables import store
+    from ..backend.variables import store_for
     from .atomic import atomic_write
     from .weights import write_weights_group
     h5py = _h5py()
@@ -154,7 +154,7 @@ def save_model(model, filepath, overwrite=True):
     weights = [(l.name, [w.name for w in l.weights], l.get_weights()) for l in model.layers]
     opt_weights = []
     if compiled:
-        expected = optimizer_weights(model)
+        expected, store = optimizer_weights(model), store_for(model.device)
         # The slots exist once the train program has been made (or a file loaded); before, the
         # group is left out, as Keras leaves it out before its train function is built.
         if all(store.has(key) for _, key, _ in expected):
@@ -318,8 +318,8 @@ def _optimizer_plan(model, f, path, state):
 
 def _restore(model, assignments, state):
     """Sets everything once every check has passed."""
-    from ..backend.variables import store
-    from ..backend.variables import Variable
+    from ..backend.variables import Variable, store_for
+    store = store_for(model.device)  # where the model's train program will look for its slots
     for target, value in assignments:
         if isinstance(target, Variable):
             target.set_value(value)

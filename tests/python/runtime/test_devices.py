@@ -53,3 +53,98 @@ def test_op_info_lists_the_devices_with_a_kernel():
         assert ("cpu" in info["devices"]) == info["cpu_kernel"], op
         assert set(info["devices"]) <= {"cpu", "cuda"}
     assert _core.op_info("relu")["devices"][0] == "cpu"
+
+
+# The device plumbing on the host stand-in for CUDA (csrc/runtime/standin.h): CUDA's memory is
+# host memory the stand-in tracks, and every op runs its CPU kernel after checking that each
+# operand lies in that memory. So these run without a GPU, and what the CUDA kernels will compute
+# is not what they test: that a model's weights, slots and arenas move to the device, that only a
+# step's inputs and outputs cross, and that the results are the CPU's.
+@pytest.fixture
+def standin():
+    if _core.cuda_device_count() > 0:
+        pytest.skip("a GPU is present: the stand-in would replace it")
+    _core._device_standin(True)
+    try:
+        yield _core._device_standin_counts
+    finally:
+        import gc
+        gc.collect()  # programs made on the stand-in go before it does
+        _core._device_standin(False)
+
+
+def guide_mlp(weights=None):
+    inputs = Input(shape=(784,))
+    x = Dense(64, activation="relu")(inputs)
+    x = Dense(64, activation="relu")(x)
+    model = Model(input=inputs, output=Dense(10, activation="softmax")(x))
+    if weights is not None:
+        model.set_weights(weights)
+    return model
+
+
+def test_the_guide_mlp_trains_on_the_device_as_on_the_cpu(standin, mnist):
+    from kiln.utils.np_utils import to_categorical
+    x, y = mnist[0][:2048], to_categorical(mnist[1][:2048], 10)
+    cpu = guide_mlp()
+    dev = guide_mlp(cpu.get_weights())
+    cpu.compile("rmsprop", "categorical_crossentropy", metrics=["accuracy"])
+    dev.compile("rmsprop", "categorical_crossentropy", metrics=["accuracy"], device="cuda")
+    assert dev.device == "cuda" and cpu.device == "cpu"
+    h_cpu = cpu.fit(x, y, batch_size=64, nb_epoch=2, shuffle=False, verbose=0).history
+    before = standin()
+    h_dev = dev.fit(x, y, batch_size=64, nb_epoch=2, shuffle=False, verbose=0).history
+    after = standin()
+    assert h_dev == h_cpu  # the stand-in runs the CPU kernels: bit for bit
+    assert h_cpu["loss"][-1] < h_cpu["loss"][0]
+    for a, b in zip(cpu.get_weights(), dev.get_weights()):
+        np.testing.assert_array_equal(a, b)
+    # 2 epochs of 32 steps: x and y in per step, loss and accuracy out; the weights never cross.
+    # (the counts include placing the weights and initializing the slots at the first step;
+    # exact per-step counts are checked in tests/cpp/test_devices.cpp)
+    assert after["to_device"] - before["to_device"] >= 2 * 32 * 2
+    assert after["to_device_bytes"] - before["to_device_bytes"] >= 2 * 2048 * (784 + 10) * 4
+    # Out: scalars only (loss and accuracy per step, and a few reads of the optimizer's scalars),
+    # never the 218 KB of weights.
+    assert after["to_host"] - before["to_host"] >= 2 * 32 * 2
+    assert after["to_host_bytes"] - before["to_host_bytes"] == 4 * (after["to_host"] - before["to_host"])
+    assert after["kernel_calls"] > before["kernel_calls"]
+    np.testing.assert_array_equal(dev.predict(mnist[2][:300], batch_size=128), cpu.predict(mnist[2][:300], batch_size=128))
+
+
+def test_a_layer_lives_on_one_device(standin):
+    shared = Dense(4)
+    x = Input(shape=(3,))
+    cpu = Model(x, shared(x))
+    cpu.compile("sgd", "mse")
+    cpu.predict(np.ones((2, 3)))  # places the layer's weights on the CPU
+    y = Input(shape=(3,))
+    dev = Model(y, Dense(2)(shared(y)))
+    with pytest.raises(ValueError, match=r"variable \S+ is on cpu, so a program for cuda cannot use it"):
+        dev.compile("sgd", "mse", device="cuda")
+    assert getattr(dev, "optimizer", None) is None  # refused before anything changed
+    fresh = Dense(4)
+    z = Input(shape=(3,))
+    moved = Model(z, fresh(z))
+    moved.compile("sgd", "mse", device="cuda")
+    w = [np.full((3, 4), 0.5, np.float32), np.zeros(4, np.float32)]
+    moved.set_weights(w)  # into device memory, and back out
+    np.testing.assert_array_equal(moved.get_weights()[0], w[0])
+    np.testing.assert_allclose(moved.predict(np.ones((2, 3))), np.full((2, 4), 1.5))
+    assert standin()["live_allocations"] > 0
+
+
+def test_a_device_model_saves_and_loads_its_optimizer_state(standin, tmp_path, mnist):
+    from kiln.models import load_model
+    from kiln.utils.np_utils import to_categorical
+    x, y = mnist[0][:512], to_categorical(mnist[1][:512], 10)
+    dev = guide_mlp()
+    dev.compile("adam", "categorical_crossentropy", device="cuda")
+    dev.fit(x, y, batch_size=128, nb_epoch=1, verbose=0)
+    dev.save(str(tmp_path / "m.h5"))
+    back = load_model(str(tmp_path / "m.h5"))  # on the CPU, the default device
+    assert back.device == "cpu"
+    np.testing.assert_array_equal(back.predict(x[:64]), dev.predict(x[:64]))
+    a = dev.fit(x, y, batch_size=128, nb_epoch=1, shuffle=False, verbose=0).history["loss"]
+    b = back.fit(x, y, batch_size=128, nb_epoch=1, shuffle=False, verbose=0).history["loss"]
+    assert a == b  # adam's slots and iterations came out of device memory into the file
