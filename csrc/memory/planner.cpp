@@ -1,8 +1,11 @@
 // Greedy best-offset assignment: values sorted by size (largest first) are placed at the lowest
-// offset where they overlap no already-placed value that is live at the same time.
+// offset where they overlap no already-placed value that is live at the same time. A view's
+// result (ops/registry.h) joins its operand's storage, which then lives as long as either.
 #include "memory/planner.h"
 
 #include <algorithm>
+
+#include "ops/registry.h"
 
 namespace kiln::memory {
 
@@ -27,6 +30,25 @@ Plan plan_memory(const ir::Graph& g, const ir::Sizes& sizes) {
   p.sizes = sizes;
   p.batch = sizes.batch;
   p.offset.assign(nv, -1);
+  p.storage.resize(nv);
+  for (size_t v = 0; v < nv; ++v) p.storage[v] = static_cast<int>(v);
+  // Views share storage only between values the graph computes per batch: never with a graph
+  // input or output (bound to callers' arrays, or carried between a scan's iterations) nor with
+  // an operand some node writes in place.
+  std::vector<bool> fixed(nv, false);
+  for (int v : g.inputs) fixed[v] = true;
+  for (int v : g.outputs) fixed[v] = true;
+  for (const ir::Node& n : g.nodes)
+    for (int k : ops::Registry::get().at(n.op).writes)
+      if (k < static_cast<int>(n.inputs.size())) fixed[n.inputs[k]] = true;
+  for (const ir::Node& n : g.nodes) {
+    if (!ops::Registry::get().at(n.op).view) continue;
+    int x = n.inputs[0], y = n.outputs[0];
+    if (fixed[x] || fixed[y] || first[x] == -2) continue;
+    int root = p.storage[x];  // nodes come in order, so x's root is final already
+    p.storage[y] = root;
+    last[root] = std::max(last[root], last[y]);
+  }
   struct Item {
     int v;
     int64_t size;
@@ -40,8 +62,8 @@ Plan plan_memory(const ir::Graph& g, const ir::Sizes& sizes) {
                        " needs more than 2^52 bytes");
     int64_t bytes = n * 4;
     int64_t size = std::max<int64_t>((bytes + kAlign - 1) / kAlign * kAlign, kAlign);
-    items.push_back({static_cast<int>(v), size});
     p.naive_bytes += size;
+    if (p.storage[v] == static_cast<int>(v)) items.push_back({static_cast<int>(v), size});  // a view takes its root's
   }
   std::stable_sort(items.begin(), items.end(), [](const Item& a, const Item& b) { return a.size > b.size; });
   std::vector<Item> placed;
@@ -60,6 +82,7 @@ Plan plan_memory(const ir::Graph& g, const ir::Sizes& sizes) {
     p.arena_bytes = std::max<size_t>(p.arena_bytes, off + it.size);
     placed.push_back(it);
   }
+  for (size_t v = 0; v < nv; ++v) p.offset[v] = p.offset[p.storage[v]];
   return p;
 }
 

@@ -21,7 +21,7 @@ KILN_OP(merge_batch).inputs({"x"}).set_infer([](const std::vector<Type>& in, con
 }).set_grad([](GradBuilder& b, const ir::Node& n, const std::vector<int>& dy) {
   if (b.type(n.inputs[0]).dims[1] < 0) return std::vector<int>{b.emit("split_batch", {dy[0], n.inputs[0]})};
   return std::vector<int>{b.emit("split_batch", {dy[0]}, {{"size", b.type(n.inputs[0]).dims[1]}})};
-});
+}).view_of_first();
 
 // split_batch(x) {size=T}, or split_batch(x, like) with T like's second dim (static or ?t; like's
 // data is not read).
@@ -50,7 +50,7 @@ KILN_OP(split_batch).inputs({"x", "like"}, 1).attr_int("size", WhenAbsent{"T is 
   std::vector<int> d{b.emit("merge_batch", {dy[0]})};
   if (n.inputs.size() == 2) d.push_back(-1);
   return d;
-});
+}).view_of_first();
 
 // fix_batch(x) {size=B}: [?, ...] -> [B, ...], and free_batch(x): [B, ...] -> [?, ...]. The same
 // elements; the kernels check at run time that the batch is B. A stateful recurrent layer keeps

@@ -38,6 +38,6 @@ KILN_OP(random_normal).with(random_attrs).attr_float("mean", 0.0).attr_float("st
 KILN_OP(random_binomial).with(random_attrs).attr_float("p", 0.5).describe("1 with probability p, else 0");
 
 // stop_gradient(x): x, through which autodiff passes nothing (K.stop_gradient).
-KILN_OP(stop_gradient).inputs({"x"}).set_infer(same_as(0)).non_differentiable();
+KILN_OP(stop_gradient).inputs({"x"}).set_infer(same_as(0)).non_differentiable().view_of_first();
 
 }  // namespace kiln::ops

@@ -51,6 +51,9 @@ struct Schema {
   // The gradient takes -1 for a result with no cotangent instead of a zero-filled one (ops whose
   // extra results are saved for the backward pass: filling them with zeros would cost a pass).
   bool accepts_missing_cotangents = false;
+  // Result 0 holds operand 0's elements in the same order under another type (reshape): the
+  // memory plan gives it operand 0's bytes where it can, and the kernel then has nothing to do.
+  bool view = false;
   std::string doc;
 
   Schema& inputs(std::vector<std::string> names, int optional = 0) {
@@ -90,6 +93,7 @@ struct Schema {
   Schema& set_grad(GradFn f) { grad = std::move(f); return *this; }
   Schema& non_differentiable() { differentiable = false; return *this; }
   Schema& sparse_cotangents() { accepts_missing_cotangents = true; return *this; }
+  Schema& view_of_first() { view = true; return *this; }
   Schema& effect(std::vector<int> written) { side_effect = true; writes = std::move(written); differentiable = false; return *this; }
   Schema& describe(std::string d) { doc = std::move(d); return *this; }
 

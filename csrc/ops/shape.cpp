@@ -156,7 +156,7 @@ static std::vector<Type> infer_slice(const std::vector<Type>& in, const AttrRead
   return {t};
 }
 
-KILN_OP(reshape).inputs({"x"}).attr_ints("shape").set_infer(infer_reshape).set_grad(grad_reshape);
+KILN_OP(reshape).inputs({"x"}).attr_ints("shape").set_infer(infer_reshape).set_grad(grad_reshape).view_of_first();
 KILN_OP(transpose).inputs({"x"}).attr_ints("perm").set_infer(infer_transpose).set_grad(grad_transpose);
 KILN_OP(concat).inputs({"x"}).variadic(1).attr_int("axis", -1).set_infer(infer_concat).set_grad(grad_concat);
 

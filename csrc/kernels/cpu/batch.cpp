@@ -7,10 +7,6 @@
 
 namespace kiln::cpu {
 
-static void copy_k(const KernelArgs& a) {
-  std::memcpy(a.out[0].data, a.in[0].data, static_cast<size_t>(a.out[0].numel) * 4);
-}
-
 // fix_batch / free_batch: a copy once the run's batch is the fixed size.
 static void check_batch(int64_t fixed, int64_t batch) {
   if (fixed != batch)
@@ -21,12 +17,12 @@ static void check_batch(int64_t fixed, int64_t batch) {
 
 static void fix_batch_k(const KernelArgs& a) {
   check_batch(a.out[0].dims[0], a.in[0].dims[0]);
-  copy_k(a);
+  view_k(a);
 }
 
 static void free_batch_k(const KernelArgs& a) {
   check_batch(a.in[0].dims[0], a.out[0].dims[0]);
-  copy_k(a);
+  view_k(a);
 }
 
 static void assign_k(const KernelArgs& a) {
@@ -38,8 +34,8 @@ static void shape_of_k(const KernelArgs& a) {
 }
 
 KILN_CPU_KERNEL(shape_of, shape_of_k);
-KILN_CPU_KERNEL(merge_batch, copy_k);
-KILN_CPU_KERNEL(split_batch, copy_k);
+KILN_CPU_KERNEL(merge_batch, view_k);
+KILN_CPU_KERNEL(split_batch, view_k);
 KILN_CPU_KERNEL(fix_batch, fix_batch_k);
 KILN_CPU_KERNEL(free_batch, free_batch_k);
 KILN_CPU_KERNEL(assign, assign_k);

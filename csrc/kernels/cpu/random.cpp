@@ -1,5 +1,5 @@
 // dropout_mask, random_uniform/normal/binomial: counter-based randomness (random.h); and
-// stop_gradient, a copy.
+// stop_gradient, a view of its operand (kernel.h).
 #include <cmath>
 #include <cstring>
 
@@ -53,13 +53,9 @@ static void random_binomial_k(const KernelArgs& a) {
   fill(a, [&](const UniformStream& u, uint64_t i) { return u(i) < p ? 1.0 : 0.0; });
 }
 
-static void stop_gradient_k(const KernelArgs& a) {
-  std::memcpy(a.out[0].data, a.in[0].data, static_cast<size_t>(a.out[0].numel) * 4);
-}
-
 KILN_CPU_KERNEL(random_uniform, random_uniform_k);
 KILN_CPU_KERNEL(random_normal, random_normal_k);
 KILN_CPU_KERNEL(random_binomial, random_binomial_k);
-KILN_CPU_KERNEL(stop_gradient, stop_gradient_k);
+KILN_CPU_KERNEL(stop_gradient, view_k);
 
 }  // namespace kiln::cpu

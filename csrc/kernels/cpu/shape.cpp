@@ -1,6 +1,7 @@
-// Copy kernels for reshape, transpose, concat, slice and slice_grad. The schemas checked every
-// attribute, so kernels only normalize them. Concat and slice view a tensor as
-// [outer, axis, inner] around their axis and copy runs of axis-range * inner elements.
+// Copy kernels for reshape (and the other views: kernel.h), transpose, concat, slice and
+// slice_grad. The schemas checked every attribute, so kernels only normalize them. Concat and
+// slice view a tensor as [outer, axis, inner] around their axis and copy runs of axis-range *
+// inner elements.
 #include <algorithm>
 #include <cstring>
 
@@ -24,7 +25,6 @@ void copy_run(float* dst, const float* src, int64_t n) {
   if (n > 0) std::memcpy(dst, src, n * sizeof(float));
 }
 
-void reshape_k(const KernelArgs& a) { copy_run(a.out[0].f(), a.in[0].f(), a.out[0].numel); }
 
 // Transposes whose innermost output dim is strided in x but some other output dim k is x's
 // contiguous one (NCHW <-> NHWC and every batched matrix transpose) go tile by tile over dims
@@ -146,8 +146,12 @@ void reverse_k(const KernelArgs& a) {
 
 }  // namespace
 
+void view_k(const KernelArgs& a) {
+  if (a.out[0].data != a.in[0].data) copy_run(a.out[0].f(), a.in[0].f(), a.out[0].numel);
+}
+
 KILN_CPU_KERNEL(reverse, reverse_k);
-KILN_CPU_KERNEL(reshape, reshape_k);
+KILN_CPU_KERNEL(reshape, view_k);
 KILN_CPU_KERNEL(transpose, transpose_k);
 KILN_CPU_KERNEL(concat, concat_k);
 KILN_CPU_KERNEL(slice, slice_k);
