@@ -91,14 +91,15 @@ def check_against_alone(ranks_results, ref, weight_tol):
 # The guide's MLP trains with rmsprop, whose step divides by the root of the running mean of
 # squared gradients: on weights whose gradients are almost zero (pixels that are rarely lit) a
 # difference in the last bit of a float32 sum (the ranks add their rows in another order than
-# one GEMM over the whole batch does) grows to a few 1e-6 over 3 epochs (measured 2.0e-6 on 4
-# ranks, 4.3e-6 on 2, a handful of the 50,816 weights above 1e-6); with adam (the BN model) the
-# same sums stay below 1e-6.
+# one GEMM over the whole batch does) grows to a few 1e-6 over 3 epochs, more where the kernels
+# block their sums differently: measured 2.0e-6 on 4 ranks and 4.3e-6 on 2 on an AVX2 EPYC,
+# 1.14e-5 on 4 and 7.9e-7 on 2 on an AVX-512 Xeon (3 of the 50,816 weights above 1e-6). A slicing
+# or weighting bug moves them by 1e-3 and more. With adam (the BN model) the sums stay below 1e-6.
 @pytest.mark.parametrize("ranks,tcp", [(2, False), (4, False), (2, True)], ids=["2-shm", "4-shm", "2-tcp-lo"])
 def test_mlp_matches_one_process(alone, tmp_path, ranks, tcp):
     p, _ = run("mlp", tmp_path, ranks, tcp)
     assert p.returncode == 0, p.stderr
-    check_against_alone(results(tmp_path, ranks), alone["mlp"], weight_tol=1e-5)
+    check_against_alone(results(tmp_path, ranks), alone["mlp"], weight_tol=3e-5)
 
 
 @pytest.mark.parametrize("ranks", [2, 4])
