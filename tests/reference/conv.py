@@ -1,7 +1,9 @@
 """NumPy references for conv2d and pool2d and their gradient helpers, channels last (NHWC):
-x [B, H, W, C], W [KH, KW, C, F], results [B, OH, OW, F or C]. Obvious loops over the output
-positions. The window geometry is csrc/ops/window.h's: valid O = ceil((L - K + 1) / S); same
-O = ceil(L / S) with TensorFlow's padding (the smaller half before). Re-exported by ops.py."""
+x [B, H, W, C], W [KH, KW, C, F], results [B, OH, OW, F or C]; conv3d and pool3d likewise over
+volumes (x [B, D1, D2, D3, C], W [K1, K2, K3, C, F]). Obvious loops over the output positions.
+The window geometry is csrc/ops/window.h's: valid O = ceil((L - K + 1) / S); same O = ceil(L / S)
+with TensorFlow's padding (the smaller half before). ops.py re-exports the 2D ones (IR ops;
+K.conv3d and K.pool3d are composed of them)."""
 import numpy as np
 
 
@@ -113,3 +115,27 @@ def pool2d_grad(dy, x, y, mode, pool, strides=None, padding="valid"):
                     k = int(np.argmax(hit))
                     dx[b, h0 + k // (w1 - w0), w0 + k % (w1 - w0), c] += dy[b, i, j, c]
     return dx
+
+
+def conv3d(x, W, b=None, strides=(1, 1, 1), padding="valid"):
+    """conv2d's cross-correlation with a third spatial axis (no epilogue but the bias)."""
+    K = W.shape[:3]
+    geo = [_window(L, k, s, padding) for L, k, s in zip(x.shape[1:4], K, strides)]
+    xp = np.pad(x, [(0, 0)] + [(before, after) for _, before, after in geo] + [(0, 0)])
+    y = np.zeros((x.shape[0],) + tuple(O for O, _, _ in geo) + (W.shape[4],))
+    for i, j, k in np.ndindex(*y.shape[1:4]):
+        a, c, e = i * strides[0], j * strides[1], k * strides[2]
+        y[:, i, j, k, :] = np.tensordot(xp[:, a:a + K[0], c:c + K[1], e:e + K[2], :], W, axes=4)
+    return y if b is None else y + b
+
+
+def pool3d(x, mode, pool, strides=None, padding="valid"):
+    """pool2d over volumes: max or mean over each window's real positions (padding not counted)."""
+    strides = pool if strides is None else strides
+    geo = [_window(L, k, s, padding) for L, k, s in zip(x.shape[1:4], pool, strides)]
+    y = np.zeros((x.shape[0],) + tuple(O for O, _, _ in geo) + (x.shape[4],))
+    for out in np.ndindex(*y.shape[1:4]):
+        starts = [o * s - before for o, s, (_, before, _) in zip(out, strides, geo)]
+        win = x[(slice(None),) + tuple(slice(max(a, 0), min(a + k, L)) for a, k, L in zip(starts, pool, x.shape[1:4]))]
+        y[(slice(None),) + out] = win.max(axis=(1, 2, 3)) if mode == "max" else win.mean(axis=(1, 2, 3))
+    return y

@@ -2,86 +2,22 @@
 
 `translate(config, version)` turns `{"class_name", "config"}` of a Keras 2 or 3 model into the
 Keras 1.2 layout kiln reads (saving/model_config.py), layer by layer: each class Keras 2 and 3
-share with kiln has a translator below that reads Keras' arguments and writes kiln's; anything
-without one, or an argument kiln cannot honour (a constraint, `return_state`, Keras 3's
-`hard_sigmoid`, a channels-first Conv1D...), is a ValueError naming the layer, its class and
-the reason. Initializers are dropped (the file's weights replace the initial values).
+share with kiln has a translator that reads Keras' arguments and writes kiln's (below; those of
+the convolution, pooling, padding, cropping and upsampling layers in keras_config_conv.py; the
+helpers they share in keras_args.py); anything without one, or an argument kiln cannot honour
+(a constraint, `return_state`, Keras 3's `hard_sigmoid`, a channels-first Conv1D...), is a
+ValueError naming the layer, its class and the reason. Initializers are dropped (the file's
+weights replace the initial values).
 
 Graph structure: Keras 2 writes a call as `[[layer, node, tensor, kwargs], ...]`, Keras 3 as
 `{"args": [keras tensors], "kwargs"}` whose tensors hold `keras_history` [layer, node,
 tensor]. kiln, like Keras 1.2 and 2, counts a nested model's own node as 0, so its calls from
 outside count from 1; Keras 3 counts them from 0, so references to a nested model gain one.
 """
-import numbers
+from .keras_args import Unconvertible, _activation, _common, _fail, _image_ordering, _no, _regularizer
+from .keras_config_conv import TRANSLATORS as _CONV
 
 MODEL_CLASSES = ("Functional", "Model", "Sequential")
-_ACTIVATIONS = ("linear", "relu", "tanh", "sigmoid", "softmax", "softplus", "softsign", "elu", "hard_sigmoid")
-
-
-class Unconvertible(ValueError):
-    pass
-
-
-def _fail(layer, why):
-    raise Unconvertible("layer %r (%s) cannot be converted to kiln: %s"
-                        % (layer.get("name"), layer.get("class_name"), why))
-
-
-def _activation(layer, value, version, what="activation"):
-    if value is None:
-        return "linear"
-    if not isinstance(value, str):
-        _fail(layer, "its %s is %.120r, not one of Keras' named activations" % (what, value))
-    if value == "hard_sigmoid" and version == 3:
-        _fail(layer, "Keras 3's hard_sigmoid is relu6(x + 3) / 6, not Keras 1 and 2's clip(0.2 x + 0.5, 0, 1) "
-                     "that kiln's hard_sigmoid computes")
-    if value not in _ACTIVATIONS:
-        _fail(layer, "its %s %r is not one kiln has (%s)" % (what, value, ", ".join(_ACTIVATIONS)))
-    return value
-
-
-def _regularizer(layer, value, what):
-    if value is None:
-        return None
-    if isinstance(value, dict) and value.get("class_name") in ("L1L2", "L1", "L2", "l1_l2", "L1L2Regularizer"):
-        c = value.get("config") or {}
-        return {"name": "L1L2Regularizer", "l1": float(c.get("l1", 0.0) or 0.0), "l2": float(c.get("l2", 0.0) or 0.0)}
-    _fail(layer, "its %s %.120r is not an L1/L2 regularizer" % (what, value))
-
-
-def _no(layer, c, keys):
-    """Arguments that must be absent or off: anything else is named in the error."""
-    for key, off in keys:
-        v = c.get(key, off)
-        if v != off and not (off is None and v in (None, {}, [])):
-            _fail(layer, "%s=%.120r is not supported (kiln has only %s=%r)" % (key, v, key, off))
-
-
-def _common(layer, c):
-    _no(layer, c, [("kernel_constraint", None), ("bias_constraint", None), ("recurrent_constraint", None),
-                   ("embeddings_constraint", None), ("beta_constraint", None), ("gamma_constraint", None)])
-    out = {"name": layer["name"], "trainable": bool(c.get("trainable", True))}
-    if c.get("activity_regularizer") is not None:
-        out["activity_regularizer"] = _regularizer(layer, c["activity_regularizer"], "activity_regularizer")
-    return out
-
-
-def _tuple(v, n):
-    if isinstance(v, numbers.Integral):
-        return (int(v),) * n
-    return tuple(int(a) for a in v)
-
-
-def _image_ordering(layer, c, version):
-    fmt = c.get("data_format") or "channels_last"
-    if fmt not in ("channels_last", "channels_first"):
-        _fail(layer, "data_format %r" % (fmt,))
-    return "th" if fmt == "channels_first" else "tf"
-
-
-def _only_last(layer, c):
-    if (c.get("data_format") or "channels_last") != "channels_last":
-        _fail(layer, "data_format=%r: kiln's 1D layers work on (batch, steps, features)" % c.get("data_format"))
 
 
 # ----------------------------------------------------------------------------- one per class
@@ -125,80 +61,6 @@ def _recurrent(kind):
     return tr
 
 
-def _conv1d(layer, c, v):
-    out = _common(layer, c)
-    _only_last(layer, c)
-    _no(layer, c, [("groups", 1)])
-    padding = c.get("padding", "valid")
-    if padding not in ("valid", "same", "causal"):
-        _fail(layer, "padding %r" % (padding,))
-    (dil,) = _tuple(c.get("dilation_rate", 1), 1)
-    (stride,) = _tuple(c.get("strides", 1), 1)
-    (length,) = _tuple(c["kernel_size"], 1)
-    out.update(nb_filter=int(c["filters"]), filter_length=length, activation=_activation(layer, c.get("activation"), v),
-               border_mode=padding, subsample_length=stride, bias=bool(c.get("use_bias", True)),
-               W_regularizer=_regularizer(layer, c.get("kernel_regularizer"), "kernel_regularizer"),
-               b_regularizer=_regularizer(layer, c.get("bias_regularizer"), "bias_regularizer"))
-    if dil != 1:
-        out["dilation_rate"] = dil
-    return "Convolution1D", out
-
-
-def _conv2d(layer, c, v):
-    out = _common(layer, c)
-    _no(layer, c, [("groups", 1)])
-    padding = c.get("padding", "valid")
-    if padding not in ("valid", "same"):
-        _fail(layer, "padding %r" % (padding,))
-    rows, cols = _tuple(c["kernel_size"], 2)
-    dil = _tuple(c.get("dilation_rate", 1), 2)
-    out.update(nb_filter=int(c["filters"]), nb_row=rows, nb_col=cols,
-               activation=_activation(layer, c.get("activation"), v), border_mode=padding,
-               subsample=_tuple(c.get("strides", 1), 2), dim_ordering=_image_ordering(layer, c, v),
-               bias=bool(c.get("use_bias", True)),
-               W_regularizer=_regularizer(layer, c.get("kernel_regularizer"), "kernel_regularizer"),
-               b_regularizer=_regularizer(layer, c.get("bias_regularizer"), "bias_regularizer"))
-    if dil != (1, 1):
-        out["atrous_rate"] = dil
-        return "AtrousConvolution2D", out
-    return "Convolution2D", out
-
-
-def _pool1d(kind):
-    def tr(layer, c, v):
-        out = _common(layer, c)
-        _only_last(layer, c)
-        (size,) = _tuple(c.get("pool_size", 2), 1)
-        strides = c.get("strides")
-        out.update(pool_length=size, stride=_tuple(strides, 1)[0] if strides is not None else size,
-                   border_mode=c.get("padding", "valid"))
-        return kind, out
-    return tr
-
-
-def _pool2d(kind):
-    def tr(layer, c, v):
-        out = _common(layer, c)
-        size = _tuple(c.get("pool_size", 2), 2)
-        strides = c.get("strides")
-        out.update(pool_size=size, strides=_tuple(strides, 2) if strides is not None else size,
-                   border_mode=c.get("padding", "valid"), dim_ordering=_image_ordering(layer, c, v))
-        return kind, out
-    return tr
-
-
-def _global_pool(kind, dims):
-    def tr(layer, c, v):
-        out = _common(layer, c)
-        _no(layer, c, [("keepdims", False)])
-        if dims == 1:
-            _only_last(layer, c)
-        else:
-            out["dim_ordering"] = _image_ordering(layer, c, v)
-        return kind, out
-    return tr
-
-
 def _batchnorm(layer, c, v):
     out = _common(layer, c)
     _no(layer, c, [("renorm", False), ("virtual_batch_size", None), ("adjustment", None), ("synchronized", False)])
@@ -236,6 +98,66 @@ def _dropout(layer, c, v):
     return "Dropout", out
 
 
+def _spatial_dropout(kind, rank):
+    def tr(layer, c, v):
+        out = _common(layer, c)
+        _no(layer, c, [("noise_shape", None)])
+        out["p"] = float(c.get("rate", 0.0))
+        # Keras 2's config leaves data_format out (Keras 3's has it): kiln's layer then follows
+        # its input's layout, which is what the Keras layer was built on
+        if rank > 1 and c.get("data_format") is not None:
+            out["dim_ordering"] = _image_ordering(layer, c, v)
+        return kind, out
+    return tr
+
+
+def _noise(kind, key, ours):
+    """GaussianNoise (stddev) and GaussianDropout (rate): the identity at test time; Keras' seed
+    is dropped, as Dropout's (kiln draws its own)."""
+    def tr(layer, c, v):
+        out = _common(layer, c)
+        out[ours] = float(c[key])
+        return kind, out
+    return tr
+
+
+def _leaky_relu(layer, c, v):
+    out = _common(layer, c)
+    out["alpha"] = float(c["negative_slope"] if "negative_slope" in c else c.get("alpha", 0.3))  # Keras 3, 2
+    return "LeakyReLU", out
+
+
+def _relu(layer, c, v):
+    """Keras 2/3's ReLU layer as kiln's relu activation, or LeakyReLU with a negative_slope."""
+    out = _common(layer, c)
+    _no(layer, c, [("max_value", None), ("threshold", 0.0)])
+    slope = float(c.get("negative_slope") or 0.0)
+    if slope:
+        out["alpha"] = slope
+        return "LeakyReLU", out
+    out["activation"] = "relu"
+    return "Activation", out
+
+
+def _softmax(layer, c, v):
+    out = _common(layer, c)
+    axis = c.get("axis", -1)
+    if axis not in (-1, [-1]):
+        _fail(layer, "axis=%r: kiln's softmax activation works on the last axis (axis=-1)" % (axis,))
+    out["activation"] = "softmax"
+    return "Activation", out
+
+
+def _prelu(layer, c, v):
+    out = _common(layer, c)
+    _no(layer, c, [("alpha_constraint", None)])
+    out["alpha_regularizer"] = _regularizer(layer, c.get("alpha_regularizer"), "alpha_regularizer")
+    if c.get("shared_axes") is not None:
+        axes = c["shared_axes"]
+        out["shared_axes"] = [int(axes)] if isinstance(axes, int) else [int(a) for a in axes]
+    return "PReLU", out
+
+
 def _flatten(layer, c, v):
     out = _common(layer, c)
     if (c.get("data_format") or "channels_last") != "channels_last":
@@ -254,21 +176,22 @@ def _dot(layer, c, v):
 TRANSLATORS = {
     "Dense": _dense, "Embedding": _embedding,
     "LSTM": _recurrent("LSTM"), "GRU": _recurrent("GRU"), "SimpleRNN": _recurrent("SimpleRNN"),
-    "Conv1D": _conv1d, "Convolution1D": _conv1d, "Conv2D": _conv2d, "Convolution2D": _conv2d,
-    "MaxPooling1D": _pool1d("MaxPooling1D"), "AveragePooling1D": _pool1d("AveragePooling1D"),
-    "MaxPooling2D": _pool2d("MaxPooling2D"), "AveragePooling2D": _pool2d("AveragePooling2D"),
-    "MaxPool1D": _pool1d("MaxPooling1D"), "AvgPool1D": _pool1d("AveragePooling1D"),
-    "MaxPool2D": _pool2d("MaxPooling2D"), "AvgPool2D": _pool2d("AveragePooling2D"),
-    "GlobalMaxPooling1D": _global_pool("GlobalMaxPooling1D", 1),
-    "GlobalAveragePooling1D": _global_pool("GlobalAveragePooling1D", 1),
-    "GlobalMaxPooling2D": _global_pool("GlobalMaxPooling2D", 2),
-    "GlobalAveragePooling2D": _global_pool("GlobalAveragePooling2D", 2),
     "BatchNormalization": _batchnorm, "Activation": _activation_layer, "Dropout": _dropout, "Flatten": _flatten,
+    "SpatialDropout1D": _spatial_dropout("SpatialDropout1D", 1),
+    "SpatialDropout2D": _spatial_dropout("SpatialDropout2D", 2),
+    "SpatialDropout3D": _spatial_dropout("SpatialDropout3D", 3),
+    "GaussianNoise": _noise("GaussianNoise", "stddev", "sigma"),
+    "GaussianDropout": _noise("GaussianDropout", "rate", "p"),
+    "Masking": _plain("Masking", ("mask_value",)),
+    "LeakyReLU": _leaky_relu, "ReLU": _relu, "Softmax": _softmax, "PReLU": _prelu,
+    "ELU": _plain("ELU", ("alpha",)),  # Keras 3 writes no alpha (its ELU has no get_config): 1.0
+    "ThresholdedReLU": _plain("ThresholdedReLU", ("theta",)),  # Keras 2 only
     "Reshape": _plain("Reshape", ("target_shape",)), "Permute": _plain("Permute", ("dims",)),
     "RepeatVector": _plain("RepeatVector", ("n",)),
     "Add": _plain("Add"), "Subtract": _plain("Subtract"), "Multiply": _plain("Multiply"),
     "Average": _plain("Average"), "Maximum": _plain("Maximum"), "Minimum": _plain("Minimum"),
     "Concatenate": _plain("Concatenate", ("axis",)), "Dot": _dot,
+    **_CONV,
 }
 
 

@@ -271,9 +271,10 @@ def _build(config, version, path, model_from_config):
 # ------------------------------------------------------------------------------- writing
 
 _KERAS3_CLASS = {"Convolution2D": "conv2d", "AtrousConvolution2D": "conv2d", "Convolution1D": "conv1d",
-                 "AtrousConvolution1D": "conv1d", "Dense": "dense", "Embedding": "embedding", "LSTM": "lstm",
-                 "GRU": "gru", "SimpleRNN": "simple_rnn", "BatchNormalization": "batch_normalization",
-                 "Model": "functional", "Sequential": "sequential"}
+                 "AtrousConvolution1D": "conv1d", "Convolution3D": "conv3d", "Deconvolution2D": "conv2d_transpose",
+                 "SeparableConvolution2D": "separable_conv2d", "PReLU": "p_re_lu", "Dense": "dense",
+                 "Embedding": "embedding", "LSTM": "lstm", "GRU": "gru", "SimpleRNN": "simple_rnn",
+                 "BatchNormalization": "batch_normalization", "Model": "functional", "Sequential": "sequential"}
 
 
 def write_keras(f, model, version):

@@ -6,6 +6,11 @@
 | Embedding | embeddings | W |
 | Conv1D | kernel (length, in, out), bias | W (length, 1, in, out), b |
 | Conv2D | kernel (rows, cols, in, out) in either data_format | W: the same for 'tf', (out, in, rows, cols) for 'th' |
+| Conv3D | kernel (d1, d2, d3, in, out) in either data_format | W: the same for 'tf', (out, in, d1, d2, d3) for 'th' |
+| Conv2DTranspose | kernel (rows, cols, out, in) | W of Deconvolution2D: (rows, cols, in, out) for 'tf', (out, in, rows, cols) for 'th' |
+| SeparableConv2D | depthwise_kernel (rows, cols, in, m), pointwise_kernel (1, 1, in * m, out), bias | the same for 'tf'; each transposed as Conv2D's for 'th' |
+| LocallyConnected1D/2D (Keras 2, implementation=1) | kernel (positions, patch, out), bias | W, b: the same |
+| PReLU | alpha | alphas |
 | BatchNormalization | gamma, beta (absent without scale / center), moving_mean, moving_variance | gamma (ones), beta (zeros), running_mean, running_std (the variance) |
 | SimpleRNN | kernel, recurrent_kernel, bias | W, U, b |
 | GRU | kernel (in, 3u) and recurrent_kernel (u, 3u), gates z, r, h side by side; bias (3u), or (2, 3u) with reset_after: input and recurrent biases | W_z, U_z, b_z, W_r, U_r, b_r, W_h, U_h, b_h (+ bU_z, bU_r, bU_h with reset_after) |
@@ -26,7 +31,10 @@ def _kind(layer):
     from .. import layers as L
     for cls, kind in ((L.LSTM, "LSTM"), (L.GRU, "GRU"), (L.SimpleRNN, "SimpleRNN"), (L.Embedding, "Embedding"),
                       (L.BatchNormalization, "BatchNormalization"), (L.Convolution1D, "Conv1D"),
-                      (L.Convolution2D, "Conv2D"), (L.Dense, "Dense")):
+                      (L.Deconvolution2D, "Conv2DTranspose"), (L.Convolution2D, "Conv2D"), (L.Dense, "Dense"),
+                      (L.Convolution3D, "Conv3D"), (L.SeparableConvolution2D, "SeparableConv2D"),
+                      (L.LocallyConnected1D, "LocallyConnected"), (L.LocallyConnected2D, "LocallyConnected"),
+                      (L.PReLU, "PReLU")):
         if type(layer) is cls or (cls is not L.Dense and isinstance(layer, cls)):
             if kind == "Conv2D" and type(layer).__name__ not in ("Convolution2D", "AtrousConvolution2D"):
                 break
@@ -62,8 +70,12 @@ def _all_names(layer):
         if layer.weights:
             raise _err("kiln -> Keras", layer, "kiln has no Keras 2/3 conversion for this layer's weights")
         return []
-    if kind in ("Dense", "Conv1D", "Conv2D"):
+    if kind in ("Dense", "Conv1D", "Conv2D", "Conv3D", "Conv2DTranspose", "LocallyConnected"):
         return ["kernel", "bias"] if layer.bias else ["kernel"]
+    if kind == "SeparableConv2D":
+        return ["depthwise_kernel", "pointwise_kernel"] + (["bias"] if layer.bias else [])
+    if kind == "PReLU":
+        return ["alpha"]
     if kind == "Embedding":
         return ["embeddings"]
     if kind == "BatchNormalization":
@@ -81,19 +93,23 @@ def from_keras(layer, arrays, where):
     shapes = [tuple(w.shape) for w in layer.weights]
     if kind == "Dense":
         out = [_need(arrays, "kernel", shapes[0], where, layer)]
-        return out + ([_need(arrays, "bias", shapes[1], where, layer)] if layer.bias else _no_bias(arrays, where, layer))
+        return out + _bias_in(layer, arrays, shapes, where)
     if kind == "Embedding":
         return [_need(arrays, "embeddings", shapes[0], where, layer)]
     if kind == "Conv1D":
         L, one, i, o = shapes[0]
         k = _need(arrays, "kernel", (L, i, o), where, layer).reshape(L, 1, i, o)
-        return [k] + ([_need(arrays, "bias", shapes[1], where, layer)] if layer.bias else _no_bias(arrays, where, layer))
-    if kind == "Conv2D":
-        s = shapes[0]
-        tf_shape = (s[2], s[3], s[1], s[0]) if layer.dim_ordering == "th" else s
-        k = _need(arrays, "kernel", tf_shape, where, layer)
-        k = np.ascontiguousarray(k.transpose(3, 2, 0, 1)) if layer.dim_ordering == "th" else k
-        return [k] + ([_need(arrays, "bias", shapes[1], where, layer)] if layer.bias else _no_bias(arrays, where, layer))
+        return [k] + _bias_in(layer, arrays, shapes, where)
+    if kind in ("Conv2D", "Conv3D", "Conv2DTranspose", "SeparableConv2D"):
+        names = _all_names(layer)
+        out = [_kernel_in(layer, kind, _need(arrays, n, _keras_shape(layer, kind, s), where, layer))
+               for n, s in zip(names, shapes) if n != "bias"]
+        return out + _bias_in(layer, arrays, shapes, where)
+    if kind == "LocallyConnected":  # the same layout in Keras 2 (implementation=1) and kiln, either ordering
+        out = [_need(arrays, "kernel", shapes[0], where, layer)]
+        return out + _bias_in(layer, arrays, shapes, where)
+    if kind == "PReLU":
+        return [_need(arrays, "alpha", shapes[0], where, layer)]
     if kind == "BatchNormalization":
         n = shapes[0]
         gamma = _need(arrays, "gamma", n, where, layer) if "gamma" in arrays else np.ones(n, np.float32)
@@ -101,6 +117,43 @@ def from_keras(layer, arrays, where):
         return [gamma, beta, _need(arrays, "moving_mean", n, where, layer),
                 _need(arrays, "moving_variance", n, where, layer)]
     return _recurrent_in(layer, kind, arrays, where)
+
+
+def _th_order(ndim):
+    """The axes of a channels-last kernel (spatial..., a, b) in kiln's 'th' layout (b, a, spatial...)."""
+    return (ndim - 1, ndim - 2) + tuple(range(ndim - 2))
+
+
+def _keras_shape(layer, kind, shape):
+    """The Keras shape of a kernel kiln holds as `shape`: channels last, a transposed
+    convolution's last two axes swapped (Keras' (rows, cols, out, in))."""
+    if layer.dim_ordering == "th":
+        n = len(shape)
+        shape = tuple(shape[a] for a in np.argsort(_th_order(n)))
+    if kind == "Conv2DTranspose":
+        shape = shape[:2] + (shape[3], shape[2])
+    return tuple(shape)
+
+
+def _kernel_in(layer, kind, k):
+    if kind == "Conv2DTranspose":
+        k = k.transpose(0, 1, 3, 2)  # kiln's Deconvolution2D holds the kernel of the conv it transposes
+    if layer.dim_ordering == "th":
+        k = k.transpose(_th_order(k.ndim))
+    return np.ascontiguousarray(k)
+
+
+def _kernel_out(layer, kind, k):
+    if layer.dim_ordering == "th":
+        k = k.transpose(np.argsort(_th_order(k.ndim)))
+    if kind == "Conv2DTranspose":
+        k = k.transpose(0, 1, 3, 2)
+    return np.ascontiguousarray(k)
+
+
+def _bias_in(layer, arrays, shapes, where):
+    """[bias] (kiln's last weight) when the layer has one, else []: a bias in the file is an error."""
+    return [_need(arrays, "bias", shapes[-1], where, layer)] if layer.bias else _no_bias(arrays, where, layer)
 
 
 def _no_bias(arrays, where, layer):
@@ -157,10 +210,9 @@ def _to_keras(layer):
     if kind == "Conv1D":
         L, _, i, o = v[0].shape
         return list(zip(names, [v[0].reshape(L, i, o)] + v[1:]))
-    if kind == "Conv2D":
-        k = np.ascontiguousarray(v[0].transpose(2, 3, 1, 0)) if layer.dim_ordering == "th" else v[0]
-        return list(zip(names, [k] + v[1:]))
-    if kind == "BatchNormalization":
+    if kind in ("Conv2D", "Conv3D", "Conv2DTranspose", "SeparableConv2D"):
+        return [(n, a if n == "bias" else _kernel_out(layer, kind, a)) for n, a in zip(names, v)]
+    if kind in ("BatchNormalization", "LocallyConnected", "PReLU"):
         return list(zip(names, v))
     if kind == "SimpleRNN":
         return [("kernel", v[0]), ("recurrent_kernel", v[1]), ("bias", v[2])]
