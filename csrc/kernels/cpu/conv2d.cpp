@@ -1,5 +1,6 @@
 // conv2d and its gradients: Winograd (winograd.h) for stride-1 3x3 and 5x5 kernels with enough
-// channels, else im2col + GEMM; conv2d.h says which a shape gets.
+// channels, a direct forward (conv_direct.h) for short patches, else im2col + GEMM; conv2d.h
+// says which a shape gets.
 // Shape letters: x [B, H, W, C], W [KH, KW, C, F] read as a [K, F] matrix (K = KH*KW*C, the
 // patch length), y and dy [B, OH, OW, F]; P = OH*OW output positions per image.
 //
@@ -18,6 +19,7 @@
 #include <vector>
 
 #include "kernels/cpu/conv2d.h"
+#include "kernels/cpu/conv_direct.h"
 #include "kernels/cpu/epilogue.h"
 #include "kernels/cpu/gemm.h"
 #include "kernels/cpu/kernel.h"
@@ -72,6 +74,10 @@ const winograd::Transform* winograd_for(const ConvGeometry& g, int64_t in, int64
 }
 
 winograd::Conv as_correlation(const ConvGeometry& g) { return {g.B, g.H, g.W, g.C, g.F, g.OH, g.OW, g.top, g.left}; }
+
+DirectConv as_direct(const ConvGeometry& g) {
+  return {g.B, g.H, g.W, g.C, g.KH, g.KW, g.F, g.OH, g.OW, g.SH, g.SW, g.top, g.left};
+}
 
 // col [nb*P, K] from images b0 .. b0+nb-1; row (b, oh, ow) holds the window in (kh, kw, c) order.
 void im2col(const ConvGeometry& g, const float* x, int64_t b0, int64_t nb, float* col) {
@@ -150,6 +156,10 @@ void conv2d_forward(const ConvGeometry& g, const float* x, const float* w, const
     parallel_for(g.B, g.B * P * g.F > kParallelMin, [&](int64_t b) {
       max_pool_tiles(full + b * P * g.F, 1, g.OH, g.OW, g.F, ph, pw, y + b * (g.OH / ph) * (g.OW / pw) * g.F);
     });
+    return;
+  }
+  if (K > 0 && !g.pointwise() && direct_conv_fits(as_direct(g))) {  // a 1x1 GEMM needs no im2col: it stays
+    direct_conv(as_direct(g), x, w, bias, act, y);
     return;
   }
   if (K == 0 || g.pointwise()) {  // C = 0: empty sums; 1x1 stride 1: x is already the column matrix
@@ -252,6 +262,7 @@ std::string conv2d_method(const ir::Node& n, const std::vector<int64_t>& x, cons
   if (t)
     return "winograd F(" + std::to_string(t->m) + "x" + std::to_string(t->m) + "," + std::to_string(t->r) + "x" +
            std::to_string(t->r) + ")";
+  if (n.op == "conv2d" && g.K() > 0 && !g.pointwise() && direct_conv_fits(as_direct(g))) return "direct";
   return g.pointwise() ? "gemm" : "im2col";
 }
 

@@ -108,7 +108,7 @@ def test_the_method_follows_the_shape():
     assert _core.conv2d_method("conv2d", list(x), [5, 5, 16, 16], same) == "winograd F(2x2,5x5)"
     # few channels: the transforms' leftover channels run one at a time
     assert _core.conv2d_method("conv2d", list(x), [3, 3, 16, 8], same) == "im2col"
-    assert _core.conv2d_method("conv2d", [8, 28, 28, 1], [3, 3, 1, 32], {}) == "im2col"
+    assert _core.conv2d_method("conv2d", [8, 28, 28, 1], [3, 3, 1, 32], {}) == "direct"  # test_conv_direct.py
     assert _core.conv2d_method("conv2d_grad_filter", list(x), [3, 3, 16, 8], same) == "im2col"
     # the filter gradient needs 16 output channels only (the MNIST convnet's first convolution)
     assert _core.conv2d_method("conv2d_grad_filter", [8, 28, 28, 1], [3, 3, 1, 32], {}) == "winograd F(4x4,3x3)"
