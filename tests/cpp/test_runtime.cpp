@@ -100,7 +100,8 @@ int main() {
     int a0 = value("a0"), a1 = value("a1"), a2 = value("a2"), a = value("a");
     check(a0 >= 0 && plan->storage[a1] == a0 && plan->storage[a2] == a0 && plan->offset[a1] == plan->offset[a0],
           "a reshape and a stop_gradient take their operand's bytes");
-    check(plan->storage[a] != a0 && plan->storage[a] == value("a4"), "a view of another value takes that one's bytes");
+    check(plan->storage[a] != a0 && plan->storage[a] == value("a4"),
+          "a view of another value takes that one's bytes");
     std::vector<float> losses[2];
     for (int k = 0; k < 2; ++k) {
       auto fresh = std::make_shared<rt::Store>();

@@ -8,6 +8,7 @@
 #include "kernels/cpu/activations.h"
 #include "kernels/cpu/gemm.h"
 #include "kernels/cpu/kernel.h"
+#include "kernels/cpu/parallel.h"
 #include "kernels/cpu/small_gemm.h"
 
 namespace kiln::cpu {
@@ -53,23 +54,50 @@ void bias_activation_rows(float* y, int64_t rows, int64_t N, const float* b, ops
 namespace {
 constexpr int64_t kEpilogueRows = 256;
 constexpr int64_t kSmallGemmFloats = int64_t(1) << 16;  // 256 KiB of w
+
+// y [n, N] = x [n, K] @ w [K, N] by small_gemm over blocks of w's rows that stay in L2 (256 KiB
+// each), accumulating block after block: every element is summed in the same order however the
+// rows are split. For a deep K and few columns (Dense(128) on the convnet's 9,216 features at
+// batch 128) OpenBLAS reached 57 GFLOP/s on one thread where this does 150 (bench/README.md).
+void deep_small_gemm(const float* x, const float* w, int64_t n, int64_t K, int64_t N, float* y) {
+  const int64_t kb = std::max<int64_t>(16, kSmallGemmFloats / N);
+  for (int64_t k0 = 0; k0 < K; k0 += kb)
+    small_gemm(false, k0 > 0, n, N, std::min(kb, K - k0), x + k0, K, w + k0 * N, N, y, N);
 }
+
+// Whether small_gemm takes the product: columns that fill whole 16-float vectors, and all of w in
+// L2 or a few hundred columns at most (so a block of w's rows is deep enough to pay for the
+// passes over x).
+bool small_gemm_fits(int64_t K, int64_t N) { return N % 16 == 0 && (N <= 256 || K * N <= kSmallGemmFloats); }
+
+// Multiply-adds below which a GEMM stays on one thread.
+constexpr int64_t kParallelGemm = int64_t(1) << 20;
+}  // namespace
 
 void gemm_bias_activation(const float* x, const float* w, int64_t rows, int64_t K, int64_t N, const float* b,
                           ops::Activation act, float* y) {
   if (rows < 2 * kEpilogueRows) {
+    if (rows >= 16 && small_gemm_fits(K, N) && K * N > kSmallGemmFloats) {
+      // one contiguous run of whole 6-row register blocks per thread (the sums do not depend on it)
+      parallel_runs(rows, 6, rows * K * N > kParallelGemm, [&](int64_t r0, int64_t r1) {
+        deep_small_gemm(x + r0 * K, w, r1 - r0, K, N, y + r0 * N);
+        for (int64_t i = r0; i < r1; ++i) bias_activation_row(y + i * N, N, b, act);
+      });
+      return;
+    }
     sgemm(false, false, rows, N, K, 1.f, x, K, w, N, 0.f, y, N);
     bias_activation_rows(y, rows, N, b, act);
     return;
   }
   const int64_t blocks = (rows + kEpilogueRows - 1) / kEpilogueRows;
-  // The register-blocked GEMM where all of w stays in L2 and N fills whole 16-float vectors:
-  // 1024 x 784 x 64 (the guide's MLP) took 6.3 ms per 10k rows against OpenBLAS's 7.1 (one thread).
-  const bool small = N % 16 == 0 && K * N <= kSmallGemmFloats;
+  // The register-blocked GEMM where N fills whole 16-float vectors: with all of w in L2, 1024 x
+  // 784 x 64 (the guide's MLP) took 6.3 ms per 10k rows against OpenBLAS's 7.1 (one thread);
+  // deeper products go block by block of w's rows.
+  const bool small = small_gemm_fits(K, N);
 #pragma omp parallel for schedule(static)
   for (int64_t blk = 0; blk < blocks; ++blk) {
     const int64_t r0 = blk * kEpilogueRows, n = std::min(kEpilogueRows, rows - r0);
-    if (small) small_gemm(false, false, n, N, K, x + r0 * K, K, w, N, y + r0 * N, N);
+    if (small) deep_small_gemm(x + r0 * K, w, n, K, N, y + r0 * N);
     else sgemm_serial(false, false, n, N, K, 1.f, x + r0 * K, K, w, N, 0.f, y + r0 * N, N);
     for (int64_t i = 0; i < n; ++i) bias_activation_row(y + (r0 + i) * N, N, b, act);
   }

@@ -35,11 +35,11 @@ void parallel_for(int64_t n, bool parallel, F&& f) {
   for (int64_t i = 0; i < n; ++i) f(i);
 }
 
-// Calls f(begin, end) over [0, n) split into one contiguous chunk per thread (one chunk, on the
-// calling thread, below kParallelMin elements).
+// Calls f(begin, end) over [0, n) in one contiguous run per thread, each a multiple of `align`
+// long but the last, when `parallel`; else f(0, n) on the calling thread, with no OpenMP region.
 template <typename F>
-void parallel_chunks(int64_t n, F&& f) {
-  if (n <= kParallelMin) {
+void parallel_runs(int64_t n, int64_t align, bool parallel, F&& f) {
+  if (!parallel) {
     f(int64_t(0), n);
     return;
   }
@@ -51,10 +51,17 @@ void parallel_chunks(int64_t n, F&& f) {
     int t = 0, nt = 1;
 #endif
     int64_t chunk = (n + nt - 1) / nt;
-    chunk = (chunk + 15) / 16 * 16;
+    chunk = (chunk + align - 1) / align * align;
     int64_t b = t * chunk, e = b + chunk < n ? b + chunk : n;
     if (b < e) f(b, e);
   }
+}
+
+// Calls f(begin, end) over [0, n) split into one contiguous chunk per thread (one chunk, on the
+// calling thread, below kParallelMin elements).
+template <typename F>
+void parallel_chunks(int64_t n, F&& f) {
+  parallel_runs(n, 16, n > kParallelMin, f);
 }
 
 }  // namespace kiln::cpu

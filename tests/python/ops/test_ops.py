@@ -422,7 +422,16 @@ def linalg_cases():
             Case("dense", [U(700, 40), U(40, 32), U(32)], {"activation": "relu"}, n_acc=41, tag="row-blocks"),
             Case("dense", [U(2, 300, 24), U(24, 48), U(48)], {"activation": "sigmoid"}, n_acc=25, tag="row-blocks-3d"),
             Case("dense", [U(600, 20), U(20, 10), U(10)], {"activation": "softmax"}, n_acc=21, tag="row-blocks-blas"),
-            Case("dense", [U(520, 300), U(300, 64)], {"activation": "tanh"}, n_acc=300, tag="row-blocks-nobias")]
+            Case("dense", [U(520, 300), U(300, 64)], {"activation": "tanh"}, n_acc=300, tag="row-blocks-nobias"),
+            # w too big for L2 and N <= 256: the register-blocked GEMM over blocks of w's rows,
+            # one run of rows per thread under 512 rows (a leftover not a multiple of 6), per
+            # block of 256 above; N = 512 with a big w stays with BLAS
+            Case("dense", [U(41, 1100), U(1100, 64), U(64)], {"activation": "relu"}, n_acc=1101, tag="deep"),
+            Case("dense", [U(2, 50, 300), U(300, 256), U(256)], {"activation": "sigmoid"}, n_acc=301,
+                 tag="deep-3d"),
+            Case("dense", [U(530, 2100), U(2100, 32), U(32)], {"activation": "softmax"}, n_acc=2101,
+                 tag="deep-row-blocks"),
+            Case("dense", [U(20, 200), U(200, 512)], {"activation": "linear"}, n_acc=200, tag="deep-blas")]
     return out
 
 
