@@ -53,7 +53,6 @@ void bias_activation_rows(float* y, int64_t rows, int64_t N, const float* b, ops
 
 namespace {
 constexpr int64_t kEpilogueRows = 256;
-constexpr int64_t kSmallGemmFloats = int64_t(1) << 16;  // 256 KiB of w
 
 // y [n, N] = x [n, K] @ w [K, N] by small_gemm over blocks of w's rows that stay in L2 (256 KiB
 // each), accumulating block after block: every element is summed in the same order however the

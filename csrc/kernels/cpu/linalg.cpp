@@ -1,9 +1,11 @@
-// matmul, bias_add and the fused dense. GEMMs go to BLAS; the bias and activation of dense
-// run over each output row while it is still in cache (epilogue.h).
+// matmul, bias_add and the fused dense. GEMMs go to BLAS, or to small_gemm where BLAS packs
+// more than it multiplies; the bias and activation of dense run over each output row while it
+// is still in cache (epilogue.h).
 #include "kernels/cpu/epilogue.h"
 #include "kernels/cpu/gemm.h"
 #include "kernels/cpu/kernel.h"
 #include "kernels/cpu/parallel.h"
+#include "kernels/cpu/small_gemm.h"
 #include "ops/activations.h"
 
 namespace kiln::cpu {
@@ -17,6 +19,16 @@ void matmul_k(const KernelArgs& a) {
     int64_t M = x.dims.back(), N = w.dims.back(), P = M ? x.numel / M : 0;
     if (P == 0) {
       std::fill(y.f(), y.f() + y.numel, 0.f);
+      return;
+    }
+    if (M >= 16 && N % 16 == 0 && N <= 256 && P * N <= kSmallGemmFloats && P * M <= (int64_t(1) << 18)) {
+      // a weight's gradient (x^T dy over a batch): all of dy in L2 and x at most 1 MiB, one run
+      // of x's columns per thread; each element sums the rows in order whatever the split. On
+      // one thread the guide's MLP's first-layer gradient (784 columns) took 10-15% less than
+      // OpenBLAS at batch 128 and 256; a 9,216-column x (the convnet's Dense) took 47% more.
+      parallel_runs(M, 6, M * N * P > (int64_t(1) << 20), [&](int64_t m0, int64_t m1) {
+        small_gemm(true, false, m1 - m0, N, P, x.f() + m0, M, w.f(), N, y.f() + m0 * N, N);
+      });
       return;
     }
     sgemm(true, false, M, N, P, 1.f, x.f(), M, w.f(), N, 0.f, y.f(), N);

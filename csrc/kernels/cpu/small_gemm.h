@@ -8,6 +8,9 @@
 
 namespace kiln::cpu {
 
+// The floats of B that stay in L2 over a call (256 KiB): callers with more split K into blocks.
+constexpr int64_t kSmallGemmFloats = int64_t(1) << 16;
+
 // C[M x N] (row stride ldc) = (accumulate ? C : 0) + op(A) x B[K x N] (ldb), all row-major, where
 // op(A) is A [M x K] (lda), or with trans_a the transpose of A [K x M] (lda).
 void small_gemm(bool trans_a, bool accumulate, int64_t M, int64_t N, int64_t K, const float* A, int64_t lda,

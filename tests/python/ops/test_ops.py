@@ -400,6 +400,8 @@ def linalg_cases():
               ((6, 3), (6, 4), {"transpose_a": 1}), ((2, 3, 4), (2, 3, 5), {"transpose_a": 1}),
               ((64, 130), (64, 70), {"transpose_a": 1}),  # row split with A transposed
               ((64, 17), (64, 600), {"transpose_a": 1}),  # column split with A transposed
+              ((40, 101), (40, 32), {"transpose_a": 1}),  # a weight's gradient: small_gemm, runs of x's columns
+              ((3, 20, 50), (3, 20, 48), {"transpose_a": 1}),  # the same over a 3D x
               ((130, 64), (70, 64), {"transpose_b": 1}),  # row split with B transposed
               ((1, 3), (1, 2), {"transpose_a": 1})]
     for a, b, attrs in shapes:
