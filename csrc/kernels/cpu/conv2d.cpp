@@ -232,6 +232,10 @@ void conv2d_grad_filter_k(const KernelArgs& a) {
     std::fill(dw.f(), dw.f() + dw.numel, 0.f);
     return;
   }
+  if (direct_grad_filter_fits(as_direct(g)) && !g.pointwise()) {
+    direct_conv_grad_filter(as_direct(g), x.f(), dy.f(), dw.f());
+    return;
+  }
   if (const winograd::Transform* t = winograd_for(g, g.C, g.F, true)) {
     winograd::grad_filter(*t, as_correlation(g), x.f(), dy.f(), dw.f());
     return;
@@ -257,6 +261,7 @@ std::string conv2d_method(const ir::Node& n, const std::vector<int64_t>& x, cons
   xv.dims = x, wv.dims = w;
   ConvGeometry g = geometry(n, xv, wv);
   bool data_grad = n.op == "conv2d_grad_input";
+  if (n.op == "conv2d_grad_filter" && !g.pointwise() && direct_grad_filter_fits(as_direct(g))) return "direct";
   const winograd::Transform* t =
       winograd_for(g, data_grad ? g.F : g.C, data_grad ? g.C : g.F, n.op == "conv2d_grad_filter");
   if (t)

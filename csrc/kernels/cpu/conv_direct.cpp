@@ -2,10 +2,12 @@
 #include "kernels/cpu/conv_direct.h"
 
 #include <algorithm>
+#include <utility>
 
 #include "kernels/cpu/epilogue.h"
 #include "kernels/cpu/parallel.h"
 #include "kernels/cpu/vec16.h"
+#include "kernels/cpu/workspace.h"
 
 namespace kiln::cpu {
 namespace {
@@ -86,7 +88,67 @@ void activate(const DirectConv& g, ops::Activation act, int64_t r0, int64_t r1, 
   for (int64_t p = r0 * g.OW; p < r1 * g.OW; ++p) bias_activation_row(y + p * g.F, g.F, nullptr, act);
 }
 
+// One image's filter gradient for columns [j, j + 16): the K taps' sums in registers over every
+// output position (taps outside x add nothing), stored to part [K, F].
+template <int K>
+__attribute__((always_inline)) inline void image_grad(const DirectConv& g, const float* x, const float* dy, int64_t b,
+                                                      int64_t j, float* part) {
+  int64_t tap_h[K], tap_w[K], tap_off[K];
+  for (int t = 0; t < K; ++t) {
+    tap_h[t] = t / (g.KW * g.C), tap_w[t] = t / g.C % g.KW;
+    tap_off[t] = (tap_h[t] * g.W + tap_w[t]) * g.C + t % g.C;
+  }
+  v16 acc[K];
+  for (int t = 0; t < K; ++t) acc[t] = v16{};
+  const float* xb = x + b * g.H * g.W * g.C;
+  for (int64_t oh = 0; oh < g.OH; ++oh) {
+    const int64_t ih0 = oh * g.SH - g.top;
+    const bool rows_inside = ih0 >= 0 && ih0 + g.KH <= g.H;
+    for (int64_t ow = 0; ow < g.OW; ++ow) {
+      const int64_t iw0 = ow * g.SW - g.left;
+      const v16 d = load16(dy + ((b * g.OH + oh) * g.OW + ow) * g.F + j);
+      const int64_t corner = (ih0 * g.W + iw0) * g.C;  // the window's first tap, maybe outside x
+      if (rows_inside && iw0 >= 0 && iw0 + g.KW <= g.W) {
+        for (int t = 0; t < K; ++t) acc[t] += xb[corner + tap_off[t]] * d;
+        continue;
+      }
+      for (int t = 0; t < K; ++t) {
+        const int64_t ih = ih0 + tap_h[t], iw = iw0 + tap_w[t];
+        if (ih >= 0 && ih < g.H && iw >= 0 && iw < g.W) acc[t] += xb[corner + tap_off[t]] * d;
+      }
+    }
+  }
+  for (int t = 0; t < K; ++t) store16(part + t * g.F + j, acc[t]);
+}
+
+template <int K>
+KILN_VECTOR void image_grads(const DirectConv& g, const float* x, const float* dy, int64_t b, float* part) {
+  for (int64_t j = 0; j < g.F; j += 16) image_grad<K>(g, x, dy, b, j, part);
+}
+
+using ImageGrads = void (*)(const DirectConv&, const float*, const float*, int64_t, float*);
+
+template <int... Ks>
+ImageGrads image_grads_for(int64_t K, std::integer_sequence<int, Ks...>) {
+  ImageGrads table[] = {image_grads<Ks + 1>...};
+  return K >= 1 && K <= static_cast<int64_t>(sizeof...(Ks)) ? table[K - 1] : nullptr;
+}
+
 }  // namespace
+
+bool direct_grad_filter_fits(const DirectConv& g) {
+  return g.F % 16 == 0 && g.F >= 16 && g.C >= 1 && g.KH * g.KW * g.C <= kDirectMaxGradPatch;
+}
+
+void direct_conv_grad_filter(const DirectConv& g, const float* x, const float* dy, float* dw) {
+  const int64_t K = g.KH * g.KW * g.C, KF = K * g.F;
+  ImageGrads grads = image_grads_for(K, std::make_integer_sequence<int, kDirectMaxGradPatch>{});
+  float* part = workspace(kWsDirectPartial, g.B * KF);
+  parallel_for(g.B, g.B * g.OH * g.OW * KF > kParallelMin, [&](int64_t b) { grads(g, x, dy, b, part + b * KF); });
+  std::fill(dw, dw + KF, 0.f);
+  for (int64_t b = 0; b < g.B; ++b)  // image order: the same sums on any thread count
+    for (int64_t i = 0; i < KF; ++i) dw[i] += part[b * KF + i];
+}
 
 bool direct_conv_fits(const DirectConv& g) {
   return g.F % 16 == 0 && g.F >= 16 && g.F <= 64 && g.KH * g.KW * g.C <= kDirectMaxPatch && g.C >= 1;

@@ -26,4 +26,12 @@ bool direct_conv_fits(const DirectConv& g);
 void direct_conv(const DirectConv& g, const float* x, const float* w, const float* bias, ops::Activation act,
                  float* y);
 
+// The filter gradient the same way round: dw [KH, KW, C, F] = the sum over output positions of
+// each tap's x element times dy's row, all KH*KW*C taps' 16 columns in registers over an image's
+// positions; one partial sum per image (over the threads), added in image order. For patches
+// of at most kDirectMaxGradPatch elements and F a multiple of 16.
+constexpr int64_t kDirectMaxGradPatch = 28;
+bool direct_grad_filter_fits(const DirectConv& g);
+void direct_conv_grad_filter(const DirectConv& g, const float* x, const float* dy, float* dw);
+
 }  // namespace kiln::cpu

@@ -28,6 +28,7 @@ enum WorkspaceSlot {
   kWsWinogradPartial, // ... the filter gradient's partial sums, shared by the team
   kWsWinogradFilter,  // conv2d.cpp: the transformed filter
   kWsConvPooled,      // conv2d.cpp: a pooled convolution's whole result, where its method cannot pool tiles
+  kWsDirectPartial,   // conv_direct.cpp: the filter gradient's sum per image
   kWsSlots
 };
 

@@ -3,8 +3,10 @@ elements (one to three input channels under a 3x3 kernel; a strided or padded 1x
 with 16, 32, 48 or 64 output channels: against the float64 NumPy reference over paddings, strides, kernels
 that are not square, windows that leave the image on every side, each activation of the
 epilogue and no bias; the fused max pool on it; the choice of method; and shapes just outside
-the rule still going to im2col or GEMM. Its gradients are conv2d_grad_input / _filter's
-(test_conv_winograd.py and the ops tests)."""
+the rule still going to im2col or GEMM. The filter gradient of patches up to 28 elements is
+direct too (each tap's sum in registers over an image, images added in order): against the
+NumPy reference on the same shapes and against central differences. The data gradient is
+conv2d_grad_input's (test_conv_winograd.py and the ops tests)."""
 import pathlib
 import sys
 
@@ -15,6 +17,7 @@ sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent))
 from ophelpers import Graph, assert_close, ref, run  # noqa: E402
 
 from kiln import _core  # noqa: E402
+from numeric import numeric_grad  # noqa: E402
 
 _rng = np.random.default_rng(31337)
 
@@ -67,6 +70,46 @@ def test_direct_conv_matches_numpy(shape):
         want = ref.conv2d(x64, w64, None if bias is None else bias.astype(np.float64), strides=strides,
                           padding=padding, activation=act)
         assert_close(y, want, rtol=1e-5, atol=1e-5, what="conv2d %s %s bias=%s" % (act, shape, bias is not None))
+
+
+@pytest.mark.parametrize("shape", [s for s in SHAPES if s[3] * s[4] * s[5] <= 28 and (s[4], s[5], s[7]) != (1, 1, (1, 1))],
+                         ids=ident)
+def test_direct_filter_gradient_matches_numpy(shape):
+    B, H, W, C, KH, KW, F, strides, padding = shape
+    x, w = U(B, H, W, C), U(KH, KW, C, F)
+    attrs = {"padding": padding, "strides": list(strides)}
+    assert _core.conv2d_method("conv2d_grad_filter", list(x.shape), list(w.shape), attrs) == "direct"
+    want_y = ref.conv2d(x.astype(np.float64), w.astype(np.float64), strides=strides, padding=padding)
+    dy = U(*want_y.shape)
+    g = Graph()
+    g.input("dy", dy.shape)
+    g.input("x", x.shape)
+    g.input("w", w.shape)
+    (dw,) = run(g.text(g.op("conv2d_grad_filter", "dy", "x", "w", attrs=attrs)), [dy, x, w])
+    want = ref.conv2d_grad_filter(dy.astype(np.float64), x.astype(np.float64), w.astype(np.float64),
+                                  strides=strides, padding=padding)
+    assert_close(dw, want, rtol=1e-5, atol=1e-5 * max(1.0, float(np.abs(want).max())), what="grad_filter %s" % (shape,))
+
+
+def test_direct_filter_gradient_matches_central_differences():
+    x, w = U(2, 7, 6, 2), U(3, 3, 2, 16)
+    attrs = {"padding": "same"}
+    g = Graph()
+    g.input("x", x.shape)
+    g.input("w", w.shape)
+    y = g.op("conv2d", "x", "w", attrs=attrs)
+    g.input("c", g.types[y][1])
+    loss = g.op("reduce_sum", g.op("mul", y, "c"))
+    c = U(*g.types[y][1])
+    assert _core.conv2d_method("conv2d_grad_filter", list(x.shape), list(w.shape), attrs) == "direct"
+    (_, d_w) = run(_core.gradients(g.text(loss), ["w"]), [x, w, c])
+    x64, w64 = x.astype(np.float64), w.astype(np.float64)
+
+    def loss64(w_):
+        return float(np.sum(ref.conv2d(x64, w_, padding="same") * c))
+
+    num = numeric_grad(lambda: loss64(w64), w64)
+    assert_close(d_w, num, rtol=1e-4, atol=1e-4, what="d/dw")
 
 
 def test_direct_conv_with_the_fused_max_pool():

@@ -28,7 +28,7 @@ SHAPES = [
     (1, 8, 8, 32, 5, 24, "valid"),
     (2, 6, 5, 16, 3, 33, "same"),     # smaller than one tile
     (1, 4, 4, 16, 3, 16, "valid"),    # one 2x2 output, a quarter of a tile
-    (4, 10, 10, 1, 3, 16, "valid"),   # one input channel: only the filter gradient
+    (4, 10, 10, 2, 5, 16, "valid"),   # two input channels: only the filter gradient
 ]
 
 
@@ -111,7 +111,8 @@ def test_the_method_follows_the_shape():
     assert _core.conv2d_method("conv2d", [8, 28, 28, 1], [3, 3, 1, 32], {}) == "direct"  # test_conv_direct.py
     assert _core.conv2d_method("conv2d_grad_filter", list(x), [3, 3, 16, 8], same) == "im2col"
     # the filter gradient needs 16 output channels only (the MNIST convnet's first convolution)
-    assert _core.conv2d_method("conv2d_grad_filter", [8, 28, 28, 1], [3, 3, 1, 32], {}) == "winograd F(4x4,3x3)"
+    assert _core.conv2d_method("conv2d_grad_filter", [8, 28, 28, 1], [3, 3, 1, 32], {}) == "direct"  # test_conv_direct
+    assert _core.conv2d_method("conv2d_grad_filter", [8, 28, 28, 4], [3, 3, 4, 32], {}) == "winograd F(4x4,3x3)"
     # the data gradient correlates dy (F channels) into dx (C channels)
     assert _core.conv2d_method("conv2d_grad_input", [8, 28, 28, 1], [3, 3, 1, 32], {}) == "im2col"
     assert _core.conv2d_method("conv2d_grad_input", list(x), [3, 3, 16, 8], same) == "im2col"
