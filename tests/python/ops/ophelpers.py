@@ -103,6 +103,17 @@ class Graph:
         return "kiln %d\n%s\n" % (2 if v2 else 1, "\n".join(lines))
 
 
+def conv_loss_graph(x_shape, w_shape, attrs):
+    """sum(conv2d(x, w) * c) with x, w and c inputs: the graph whose gradients the convolution
+    tests check against central differences. Returns the builder, the loss and c's shape."""
+    g = Graph()
+    g.input("x", x_shape)
+    g.input("w", w_shape)
+    y = g.op("conv2d", "x", "w", attrs=attrs)
+    g.input("c", g.types[y][1])
+    return g, g.op("reduce_sum", g.op("mul", y, "c")), tuple(g.types[y][1])
+
+
 def run(text, feeds, store=None):
     p = _core.Program(store if store is not None else _core.Store(), text)
     return p.run([np.asarray(f, dtype=np.float32) if not isinstance(f, np.ndarray) else f for f in feeds])

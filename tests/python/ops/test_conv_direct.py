@@ -14,7 +14,7 @@ import numpy as np
 import pytest
 
 sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent))
-from ophelpers import Graph, assert_close, ref, run  # noqa: E402
+from ophelpers import Graph, assert_close, conv_loss_graph, ref, run  # noqa: E402
 
 from kiln import _core  # noqa: E402
 from numeric import numeric_grad  # noqa: E402
@@ -94,13 +94,8 @@ def test_direct_filter_gradient_matches_numpy(shape):
 def test_direct_filter_gradient_matches_central_differences():
     x, w = U(2, 7, 6, 2), U(3, 3, 2, 16)
     attrs = {"padding": "same"}
-    g = Graph()
-    g.input("x", x.shape)
-    g.input("w", w.shape)
-    y = g.op("conv2d", "x", "w", attrs=attrs)
-    g.input("c", g.types[y][1])
-    loss = g.op("reduce_sum", g.op("mul", y, "c"))
-    c = U(*g.types[y][1])
+    g, loss, c_shape = conv_loss_graph(x.shape, w.shape, attrs)
+    c = U(*c_shape)
     assert _core.conv2d_method("conv2d_grad_filter", list(x.shape), list(w.shape), attrs) == "direct"
     (_, d_w) = run(_core.gradients(g.text(loss), ["w"]), [x, w, c])
     x64, w64 = x.astype(np.float64), w.astype(np.float64)

@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 
 sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent))
-from ophelpers import Graph, assert_close, ref, run  # noqa: E402
+from ophelpers import Graph, assert_close, conv_loss_graph, ref, run  # noqa: E402
 
 from numeric import numeric_grad  # noqa: E402
 from kiln import _core  # noqa: E402
@@ -83,13 +83,8 @@ def test_winograd_kernels_match_numpy(shape):
 def test_winograd_gradients_match_central_differences(k, padding):
     x, w = U(1, 7, 6, 16), U(k, k, 16, 16)
     attrs = {"padding": padding}
-    g = Graph()
-    g.input("x", x.shape)
-    g.input("w", w.shape)
-    y = g.op("conv2d", "x", "w", attrs=attrs)
-    g.input("c", g.types[y][1])
-    loss = g.op("reduce_sum", g.op("mul", y, "c"))
-    c = U(*[d for d in g.types[y][1]])
+    g, loss, c_shape = conv_loss_graph(x.shape, w.shape, attrs)
+    c = U(*c_shape)
     assert method("conv2d_grad_filter", x.shape, w.shape, padding).startswith("winograd")
     _, d_x, d_w = run(_core.gradients(g.text(loss), ["x", "w"]), [x, w, c])
     x64, w64 = x.astype(np.float64), w.astype(np.float64)
