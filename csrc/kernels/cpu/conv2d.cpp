@@ -79,6 +79,13 @@ DirectConv as_direct(const ConvGeometry& g) {
   return {g.B, g.H, g.W, g.C, g.KH, g.KW, g.F, g.OH, g.OW, g.SH, g.SW, g.top, g.left};
 }
 
+// Whether the forward / the filter gradient runs direct (conv_direct.h): a short patch, and not
+// a stride-1 1x1, whose GEMM needs no im2col. The kernels and conv2d_method both ask these.
+bool direct_forward(const ConvGeometry& g) { return g.K() > 0 && !g.pointwise() && direct_conv_fits(as_direct(g)); }
+bool direct_filter_gradient(const ConvGeometry& g) {
+  return g.K() > 0 && !g.pointwise() && direct_grad_filter_fits(as_direct(g));
+}
+
 // col [nb*P, K] from images b0 .. b0+nb-1; row (b, oh, ow) holds the window in (kh, kw, c) order.
 void im2col(const ConvGeometry& g, const float* x, int64_t b0, int64_t nb, float* col) {
   const int64_t P = g.P(), K = g.K(), KWC = g.KW * g.C, rows = nb * P;
@@ -158,7 +165,7 @@ void conv2d_forward(const ConvGeometry& g, const float* x, const float* w, const
     });
     return;
   }
-  if (K > 0 && !g.pointwise() && direct_conv_fits(as_direct(g))) {  // a 1x1 GEMM needs no im2col: it stays
+  if (direct_forward(g)) {
     direct_conv(as_direct(g), x, w, bias, act, y);
     return;
   }
@@ -232,7 +239,7 @@ void conv2d_grad_filter_k(const KernelArgs& a) {
     std::fill(dw.f(), dw.f() + dw.numel, 0.f);
     return;
   }
-  if (direct_grad_filter_fits(as_direct(g)) && !g.pointwise()) {
+  if (direct_filter_gradient(g)) {
     direct_conv_grad_filter(as_direct(g), x.f(), dy.f(), dw.f());
     return;
   }
@@ -261,13 +268,13 @@ std::string conv2d_method(const ir::Node& n, const std::vector<int64_t>& x, cons
   xv.dims = x, wv.dims = w;
   ConvGeometry g = geometry(n, xv, wv);
   bool data_grad = n.op == "conv2d_grad_input";
-  if (n.op == "conv2d_grad_filter" && !g.pointwise() && direct_grad_filter_fits(as_direct(g))) return "direct";
+  if (n.op == "conv2d_grad_filter" && direct_filter_gradient(g)) return "direct";
   const winograd::Transform* t =
       winograd_for(g, data_grad ? g.F : g.C, data_grad ? g.C : g.F, n.op == "conv2d_grad_filter");
   if (t)
     return "winograd F(" + std::to_string(t->m) + "x" + std::to_string(t->m) + "," + std::to_string(t->r) + "x" +
            std::to_string(t->r) + ")";
-  if (n.op == "conv2d" && g.K() > 0 && !g.pointwise() && direct_conv_fits(as_direct(g))) return "direct";
+  if (n.op == "conv2d" && direct_forward(g)) return "direct";
   return g.pointwise() ? "gemm" : "im2col";
 }
 

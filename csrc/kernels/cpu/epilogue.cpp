@@ -57,7 +57,7 @@ constexpr int64_t kEpilogueRows = 256;
 // y [n, N] = x [n, K] @ w [K, N] by small_gemm over blocks of w's rows that stay in L2 (256 KiB
 // each), accumulating block after block: every element is summed in the same order however the
 // rows are split. For a deep K and few columns (Dense(128) on the convnet's 9,216 features at
-// batch 128) OpenBLAS reached 57 GFLOP/s on one thread where this does 150 (bench/README.md).
+// batch 128) OpenBLAS reached 47-59 GFLOP/s on one thread where this does 127-145 (bench/README.md).
 void deep_small_gemm(const float* x, const float* w, int64_t n, int64_t K, int64_t N, float* y) {
   const int64_t kb = std::max<int64_t>(16, kSmallGemmFloats / N);
   for (int64_t k0 = 0; k0 < K; k0 += kb)
