@@ -1,9 +1,16 @@
-"""BatchNormalization (Keras 1.2, mode 0): batch statistics while training, moving averages
-otherwise. The moving averages are updated by `assign` nodes of the train program, so they move
-once per training step, natively, like every other piece of state.
+"""BatchNormalization (Keras 1.2, modes 0, 1 and 2).
 
-Without a stated `axis`, the features are the channels of the input's layout (axis 1 of a 'th'
-image, backend/image_layout.py), else the last axis, as Keras' default."""
+- mode 0: feature-wise, batch statistics while training, moving averages otherwise. The moving
+  averages are updated by `assign` nodes of the train program, so they move once per training
+  step, natively, like every other piece of state.
+- mode 2: feature-wise with the batch's statistics in training and in test alike. As in Keras
+  1.2.2's code, no moving averages are updated (running_mean / running_std keep their values).
+- mode 1: sample-wise: each sample over its last axis, `(x - m) / (sqrt(var + eps) + eps)`
+  (Keras 1.2's double epsilon), then gamma and beta; the same in training and test.
+
+Without a stated `axis`, the features of modes 0 and 2 are the channels of the input's layout
+(axis 1 of a 'th' image, backend/image_layout.py), else the last axis, as Keras' default; mode 1
+(which Keras meant for 2D input) keeps the last axis."""
 from .. import backend as K, initializers, regularizers
 from ..backend import image_layout
 from ..backend.normalization import broadcastable
@@ -19,13 +26,15 @@ class BatchNormalization(Layer):
     config_keys = ("epsilon", "mode", "axis", "momentum", "gamma_regularizer", "beta_regularizer", "beta_init",
                    "gamma_init")
     mode = 0
+    MODES = (0, 1, 2)
 
     def __init__(self, epsilon=1e-3, mode=0, axis=None, momentum=0.99, weights=None, beta_init="zero",
                  gamma_init="one", gamma_regularizer=None, beta_regularizer=None, beta_initializer=None,
                  gamma_initializer=None, **kwargs):
-        if mode != 0:
-            raise NotImplementedError("BatchNormalization(mode=%r) is not supported yet (only mode 0)" % (mode,))
+        if mode not in self.MODES:
+            raise ValueError("BatchNormalization: mode must be 0, 1 or 2 (Keras 1.2), got %r" % (mode,))
         super().__init__(weights=weights, **kwargs)
+        self.mode = int(mode)
         self.epsilon = float(epsilon)
         self._axis_stated = axis is not None
         self.axis = -1 if axis is None else int(axis)
@@ -38,7 +47,7 @@ class BatchNormalization(Layer):
         self.supports_masking = True
 
     def __call__(self, x, mask=None, **kwargs):
-        if not self.built and not self._axis_stated and image_layout.layout_of(x) == "th":
+        if not self.built and not self._axis_stated and self.mode != 1 and image_layout.layout_of(x) == "th":
             self.axis = 1  # the channels of a channels-first image
         return super().__call__(x, mask, **kwargs)
 
@@ -60,9 +69,15 @@ class BatchNormalization(Layer):
 
     def call(self, x, mask=None):
         ndim = len(x.shape)
+        b = lambda v: broadcastable(v, ndim, [self._axis % ndim])
+        if self.mode == 1:
+            m = K.mean(x, axis=-1, keepdims=True)
+            std = K.sqrt(K.var(x, axis=-1, keepdims=True) + self.epsilon)
+            return b(self.gamma) * ((x - m) / (std + self.epsilon)) + b(self.beta)
         axes = [a for a in range(ndim) if a != self._axis]
         train, mean, var = K.normalize_batch_in_training(x, self.gamma, self.beta, axes, self.epsilon)
-        b = lambda v: broadcastable(v, ndim, [self._axis])
+        if self.mode == 2:
+            return train
         test = K.batch_normalization(x, b(self.running_mean), b(self.running_std), b(self.beta), b(self.gamma),
                                      self.epsilon)
         self.add_update([K.moving_average_update(self.running_mean, mean, self.momentum),
