@@ -1,20 +1,25 @@
-"""Keras 1.2's `keras.preprocessing.image` on NumPy arrays: `ImageDataGenerator` (normalization
-and random augmentation) and its `flow`, an endless iterator of batches that `fit_generator`
-takes. The transforms are written with NumPy (_transform.py), as scipy is not a dependency.
+"""Keras 1.2's `keras.preprocessing.image`: `ImageDataGenerator` (normalization and random
+augmentation) and its `flow`, an endless iterator of batches that `fit_generator` takes. The
+transforms are written with NumPy (_transform.py), as scipy is not a dependency.
 
-Not here: loading and saving image files (`load_img`, `array_to_img`, `img_to_array`,
-`flow_from_directory`, `flow(save_to_dir=)`), which need PIL (not a dependency either).
+Image files: `img_to_array`, `array_to_img`, `load_img`, `list_pictures` (_image_files.py),
+`flow_from_directory` (_directory.py) and `flow(save_to_dir=)` need Pillow, which kiln does not
+depend on: it is imported when they are called (an ImportError naming Pillow if it is missing).
 
 Layout: images are 4D batches, channels first ('th': (n, channels, rows, cols)) or last ('tf').
 A stated `dim_ordering` / `data_format` decides; else the data does, when only one of axis 1 and
-the last axis has 1, 3 or 4 entries (a channel count); else `K.image_dim_ordering()`.
+the last axis has 1, 3 or 4 entries (a channel count); else `K.image_dim_ordering()`. As Keras
+1.2, `fit` and `flow` raise ValueError on data that is not 4D or whose channel axis under that
+layout does not hold 1, 3 or 4 channels.
 """
-import threading
 import warnings
 
 import numpy as np
 
 from ..backend import image_layout
+from ._directory import DirectoryIterator
+from ._image_files import array_to_img, img_to_array, list_pictures, load_img, pil_image, save_batch  # noqa: F401
+from ._iterator import Iterator
 from ._transform import (apply_transform, flip_axis, random_channel_shift, random_rotation,  # noqa: F401
                          random_shear, random_shift, random_zoom, rotation_matrix, shear_matrix, shift_matrix,
                          transform_matrix_offset_center, zoom_matrix, zoom_pair)
@@ -108,6 +113,20 @@ class ImageDataGenerator(object):
                                  image_shape[0 if self.dim_ordering == "th" else -1]))
         return (0, 1, 2) if self.dim_ordering == "th" else (2, 0, 1)
 
+    def _check_batch(self, X, what):
+        """Raises ValueError, as Keras 1.2, unless X is a 4D batch of images with 1, 3 or 4
+        channels on the channel axis of the layout; then fixes the layout (_axes)."""
+        if X.ndim != 4:
+            raise ValueError("Input to `%s` should have rank 4. Got array with shape: %s" % (what, X.shape))
+        ordering = self.dim_ordering or _layout_from_shape(X.shape[1:], self._stated)
+        axis = 1 if ordering == "th" else 3
+        if X.shape[axis] not in _CHANNELS:
+            raise ValueError("Expected input to `%s` to be images (as a Numpy array) following the dimension "
+                             "ordering convention %r (channels on axis %d), i.e. 1, 3 or 4 channels on axis %d. "
+                             "However, it was passed an array with shape %s (%d channels)."
+                             % (what, ordering, axis, axis, X.shape, X.shape[axis]))
+        self._axes(X.shape[1:])
+
     @property
     def channel_axis(self):
         """The channel axis of a 4D batch (1 for 'th', 3 for 'tf'), once the layout is known."""
@@ -182,9 +201,7 @@ class ImageDataGenerator(object):
         """Computes what the feature-wise options need (mean, std, ZCA matrix) from X (a 4D
         batch); with `augment`, from `rounds` randomly transformed copies of X."""
         X = np.asarray(X, dtype=np.float64)
-        if X.ndim != 4:
-            raise ValueError("Input to `.fit()` should have rank 4. Got array with shape: %s" % (X.shape,))
-        self._axes(X.shape[1:])
+        self._check_batch(X, ".fit()")
         if augment:
             rng = np.random.RandomState(seed) if seed is not None else np.random
             X = np.concatenate([np.stack([self._random_transform(img, rng) for img in X]) for _ in range(rounds)])
@@ -206,68 +223,39 @@ class ImageDataGenerator(object):
              save_format="jpeg"):
         """An endless iterator of (transformed and normalized images, labels) batches drawn from
         the arrays X (4D) and y; the last batch of each pass may be smaller. A `seed` makes the
-        order and the transforms repeatable (without touching numpy's global state)."""
-        if save_to_dir is not None:
-            raise NotImplementedError("flow(save_to_dir=...) writes image files, which needs PIL; kiln does not "
-                                      "depend on it")
-        return NumpyArrayIterator(X, y, self, batch_size=batch_size, shuffle=shuffle, seed=seed)
+        order and the transforms repeatable (without touching numpy's global state). With
+        `save_to_dir`, each batch is also written there as image files (Pillow)."""
+        return NumpyArrayIterator(X, y, self, batch_size=batch_size, shuffle=shuffle, seed=seed,
+                                  save_to_dir=save_to_dir, save_prefix=save_prefix, save_format=save_format)
 
-
-class Iterator(object):
-    """Endless batches of indices into n samples: a new order each pass when `shuffle`."""
-
-    def __init__(self, n, batch_size, shuffle, seed):
-        if n <= 0 or batch_size <= 0:
-            raise ValueError("Iterator: need at least one sample and a positive batch size, got n=%d, "
-                             "batch_size=%d" % (n, batch_size))
-        self.n = self.N = n
-        self.batch_size = batch_size
-        self.shuffle = shuffle
-        self.batch_index = 0
-        self.total_batches_seen = 0
-        self.lock = threading.Lock()
-        self.rng = np.random.RandomState(seed) if seed is not None else np.random
-        self._order = None
-
-    def reset(self):
-        self.batch_index = 0
-
-    def __len__(self):
-        """Batches per pass over the data (Keras 2's steps_per_epoch)."""
-        return (self.n + self.batch_size - 1) // self.batch_size
-
-    def _next_indices(self):
-        if self.batch_index == 0:
-            self._order = self.rng.permutation(self.n) if self.shuffle else np.arange(self.n)
-        start = self.batch_index * self.batch_size
-        stop = min(start + self.batch_size, self.n)
-        self.batch_index = 0 if stop >= self.n else self.batch_index + 1
-        self.total_batches_seen += 1
-        return self._order[start:stop]
-
-    def __iter__(self):
-        return self
-
-    def __next__(self):
-        return self.next()
+    def flow_from_directory(self, directory, target_size=(256, 256), color_mode="rgb", classes=None,
+                            class_mode="categorical", batch_size=32, shuffle=True, seed=None, save_to_dir=None,
+                            save_prefix="", save_format="jpeg", follow_links=False):
+        """An endless iterator of (images, labels) batches of the picture files under
+        `directory/<class>/` (DirectoryIterator in _directory.py; needs Pillow)."""
+        return DirectoryIterator(directory, self, target_size=target_size, color_mode=color_mode, classes=classes,
+                                 class_mode=class_mode, batch_size=batch_size, shuffle=shuffle, seed=seed,
+                                 save_to_dir=save_to_dir, save_prefix=save_prefix, save_format=save_format,
+                                 follow_links=follow_links)
 
 
 class NumpyArrayIterator(Iterator):
     """The iterator `ImageDataGenerator.flow` returns: batches of X (and y) through the generator's
     random_transform and standardize. Thread-safe: one batch at a time."""
 
-    def __init__(self, X, y, image_data_generator, batch_size=32, shuffle=False, seed=None):
+    def __init__(self, X, y, image_data_generator, batch_size=32, shuffle=False, seed=None, save_to_dir=None,
+                 save_prefix="", save_format="jpeg"):
         X = np.asarray(X)
-        if X.ndim != 4:
-            raise ValueError("Input data in `NumpyArrayIterator` should have rank 4. You passed an array with shape "
-                             "%s" % (X.shape,))
+        image_data_generator._check_batch(X, "NumpyArrayIterator")
+        if save_to_dir is not None:
+            pil_image("flow(save_to_dir=...)")
         if y is not None and len(X) != len(y):
             raise ValueError("X (images tensor) and y (labels) should have the same length. Found: X.shape = %s, "
                              "y.shape = %s" % (X.shape, np.asarray(y).shape))
         self.X = X
         self.y = np.asarray(y) if y is not None else None
         self.image_data_generator = image_data_generator
-        image_data_generator._axes(X.shape[1:])
+        self.save_to_dir, self.save_prefix, self.save_format = save_to_dir, save_prefix, save_format
         super(NumpyArrayIterator, self).__init__(len(X), batch_size, shuffle, seed)
 
     def next(self):
@@ -278,6 +266,9 @@ class NumpyArrayIterator(Iterator):
             for i, j in enumerate(index):
                 x = gen._random_transform(self.X[j].astype(np.float32), self.rng)
                 batch[i] = gen.standardize(x)
+            if self.save_to_dir:
+                save_batch(batch, self.batch_start, gen.dim_ordering, self.save_to_dir, self.save_prefix,
+                           self.save_format)
         if self.y is None:
             return batch
         return batch, self.y[index]
