@@ -1,5 +1,8 @@
 """Sequential: a linear stack of layers, as a Model whose graph grows with each `add`."""
+import warnings
+
 from .. import backend as K
+from ..graph.container import Container
 from ..graph.input_layer import Input, InputLayer
 from ..graph.layer import Layer, to_list
 from .training import Model
@@ -22,7 +25,16 @@ class Sequential(Model):
     def add(self, layer):
         if not isinstance(layer, Layer):
             raise TypeError("The added layer must be an instance of class Layer. Found: %r" % (layer,))
-        if not self.outputs:
+        from ..layers.merge import Merge, layer_outputs
+        from .topology import get_source_inputs
+        first_merge = not self.outputs and isinstance(layer, Merge) and getattr(layer, "layers", None)
+        if first_merge:  # Keras 1's Merge([seq_a, seq_b]): already applied; its Inputs are the model's
+            out = list(layer.inbound_nodes[0].output_tensors)
+            inputs = get_source_inputs(out[0])
+        elif not self.outputs and isinstance(layer, Container):  # a model first: on Inputs shaped as its own
+            out = layer_outputs([layer])
+            inputs = get_source_inputs(out[0])
+        elif not self.outputs:
             shape = getattr(layer, "batch_input_shape", None)
             if shape is None:
                 raise ValueError("The first layer in a Sequential model must get an `input_shape` or "
@@ -31,13 +43,16 @@ class Sequential(Model):
             x = Input(batch_shape=shape, dtype=getattr(layer, "input_dtype", "float32"),
                       name=prefix + str(K.get_uid(prefix)))
             inputs = [x]
+            out = to_list(layer(x))
         else:
-            x, inputs = self.outputs[0], self.inputs
-        out = to_list(layer(x))
+            inputs = self.inputs
+            out = to_list(layer(self.outputs[0]))
         if len(out) != 1:
             raise TypeError("All layers in a Sequential model should have a single output tensor. For multi-output "
                             "layers, use the functional API.")
         self._set_graph(inputs, out)
+        if first_merge:
+            self._first_merge = layer
         self.layers = [l for l in self.layers if not isinstance(l, InputLayer)]  # Keras: added layers only
         self._programs = {}
 
@@ -47,18 +62,53 @@ class Sequential(Model):
             raise TypeError("There are no layers in the model.")
         out = self.outputs[0]
         layer, node_index, _ = out._keras_history
-        if len(self.layers) == 1:
+        if len(self.layers) == 1 or layer is self._first_merge:
             self.inputs, self.outputs, self.layers = [], [], []
+            self._first_merge = None
         else:
             self._set_graph(self.inputs, [layer.inbound_nodes[node_index].input_tensors[0]])
             self.layers = [l for l in self.layers if not isinstance(l, InputLayer)]
         self._programs = {}
 
+    _first_merge = None  # a Merge(layers=[...]) added first: its models come before it in self.layers
+
+    @property
+    def model(self):
+        """Keras 1.2's inner Model: in kiln the Sequential is that Model itself."""
+        return self
+
+    def build(self, input_shape=None):
+        """Keras 1.2's `model.build()`: the graph is built as layers are added."""
+        if not self.outputs:
+            raise TypeError("Sequential model cannot be built: model is empty. Add some layers first.")
+        self.built = True
+
+    def predict_proba(self, x, batch_size=32, verbose=1):
+        """predict(), with a warning when a value is outside [0, 1] (Keras 1.2)."""
+        preds = self.predict(x, batch_size=batch_size, verbose=verbose)
+        if preds.min() < 0. or preds.max() > 1.:
+            warnings.warn("Network returning invalid probability values. The last layer might not normalize "
+                          "predictions into probabilities (like softmax or sigmoid would).")
+        return preds
+
+    def predict_classes(self, x, batch_size=32, verbose=1):
+        """The argmax over the last axis, or (proba > 0.5) as int32 for one column (Keras 1.2)."""
+        proba = self.predict(x, batch_size=batch_size, verbose=verbose)
+        if proba.shape[-1] > 1:
+            return proba.argmax(axis=-1)
+        return (proba > 0.5).astype("int32")
+
     def get_config(self):
         """Keras 1.2's layout: the list of the layers' {class_name, config}, the first with its
-        batch_input_shape."""
+        batch_input_shape; a first Merge of models holds their configs under 'layers'."""
         from ..layers.serialization import serialize
-        return [serialize(layer) for layer in self.layers]
+        merge = self._first_merge
+        if merge is None:
+            return [serialize(layer) for layer in self.layers]
+        first = serialize(merge)
+        first["config"]["layers"] = [serialize(m) for m in merge.layers]
+        rest = [l for l in self.layers if l is not merge and not any(l is m for m in merge.layers)]
+        return [first] + [serialize(layer) for layer in rest]
 
     @classmethod
     def from_config(cls, config, custom_objects=None):

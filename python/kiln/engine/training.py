@@ -267,6 +267,16 @@ class Model(Container):
             self._programs[kind] = program
             return program
 
+    # Keras 1.2's names: the programs made now, not on first use.
+    def _make_train_function(self):
+        self._program("train")
+
+    def _make_test_function(self):
+        self._program("test")
+
+    def _make_predict_function(self):
+        self._program("predict")
+
     def _constraint_spec(self):
         """{param name: apply_constraint attributes} for every trainable weight with a constraint,
         in this model and the models nested in it."""

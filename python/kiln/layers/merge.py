@@ -21,9 +21,6 @@ class Merge(Layer):
 
     def __init__(self, layers=None, mode="sum", concat_axis=-1, dot_axes=-1, output_shape=None, output_mask=None,
                  arguments=None, node_indices=None, tensor_indices=None, name=None):
-        if layers is not None:
-            raise NotImplementedError("Merge(layers=[...]) (merging models in a Sequential) is not supported; "
-                                      "call merge([...]) on tensors")
         super().__init__(name=name)
         if not callable(mode) and mode not in _ELEMENTWISE | {"concat", "dot", "cos"}:
             raise ValueError("Invalid merge mode: " + str(mode))
@@ -32,6 +29,15 @@ class Merge(Layer):
         self.dot_axes = dot_axes
         self._output_shape = output_shape
         self.arguments = arguments or {}
+        if layers:
+            # Keras 1's `Sequential([Merge([seq_a, seq_b], mode=...)])`: the merge is applied
+            # at once to the layers' outputs (each model called on new Inputs), and a
+            # Sequential that gets it as first layer takes those Inputs as its own.
+            if not isinstance(layers, (list, tuple)) or len(layers) < 2:
+                raise TypeError("A Merge should only be applied to a list of layers with at least 2 elements. "
+                                "Found: %r" % (layers,))
+            self.layers = list(layers)
+            self(layer_outputs(self.layers, node_indices, tensor_indices))
 
     def __call__(self, inputs, mask=None, **kwargs):
         if not isinstance(inputs, (list, tuple)) or len(inputs) < 2:
@@ -140,7 +146,20 @@ class Merge(Layer):
 
     @classmethod
     def from_config(cls, config):
+        """Keras 1.2's config; with `layers` (a Sequential's first layer, Sequential.get_config),
+        the merged models' {class_name, config}, rebuilt first: identical entries, which
+        Merge([seq, seq]) writes, give one model, so its Inputs stay shared."""
         config = dict(config)
+        if config.get("layers"):
+            from .serialization import deserialize
+            built = []
+            for entry in config["layers"]:
+                if isinstance(entry, dict):
+                    same = [m for c, m in built if c == entry]
+                    built.append((entry, same[0] if same else deserialize(entry)))
+                else:
+                    built.append((None, entry))
+            config["layers"] = [m for _, m in built]
         for key in ("mode", "output_shape", "output_mask"):
             kind = config.pop(key + "_type", "raw")
             if kind != "raw" and not callable(config.get(key)):
@@ -148,6 +167,46 @@ class Merge(Layer):
                                  "runs code from it)" % (config.get("name"), key, kind))
         config.pop("trainable", None)
         return cls(**config)
+
+
+def layer_outputs(layers, node_indices=None, tensor_indices=None):
+    """The tensor each of `layers` gives, for Keras 1's Merge(layers=[...]): a model (Sequential
+    or Model, one output) is called on new Inputs shaped as its own, one model call and one
+    Input per distinct model input however often they recur (Merge([seq, seq]) has one Input,
+    a model merged twice over nested Sequentials too); another layer gives the output of its
+    node node_indices[i] (default 0), tensor tensor_indices[i] (default 0)."""
+    from ..graph.container import Container
+    from ..graph.input_layer import Input
+    from ..graph.layer import to_list
+    new_inputs, called, out = {}, {}, []
+
+    def stand_in(x):
+        origin = getattr(x, "_kiln_stands_for", x)  # the Input a previous merge replaced
+        if id(origin) not in new_inputs:
+            layer = x._keras_history[0]
+            t = Input(batch_shape=getattr(x, "_keras_shape", tuple(x.shape)), dtype=x.dtype,
+                      name=layer.name if not layer.inbound_nodes[0].inbound_layers else None)
+            t._kiln_stands_for = origin
+            new_inputs[id(origin)] = t
+        return new_inputs[id(origin)]
+
+    for i, layer in enumerate(layers):
+        if not isinstance(layer, Layer):
+            raise TypeError("Merge(layers=[...]) takes layers or models; item %d is %r" % (i, layer))
+        if isinstance(layer, Container):
+            if id(layer) not in called:
+                xs = [stand_in(x) for x in layer.inputs]
+                called[id(layer)] = to_list(layer(xs if len(xs) > 1 else xs[0]))
+            outs = called[id(layer)]
+        else:
+            node_index = node_indices[i] if node_indices else 0
+            if node_index >= len(layer.inbound_nodes):
+                raise ValueError("Merge: layer %s has no node %d (it is connected %d times); give layers that were "
+                                 "called on inputs, or models" % (layer.name, node_index, len(layer.inbound_nodes)))
+            outs = layer.inbound_nodes[node_index].output_tensors
+        tensor_index = tensor_indices[i] if tensor_indices and tensor_indices[i] is not None else 0
+        out.append(outs[tensor_index])
+    return out
 
 
 def merge(inputs, mode="sum", concat_axis=-1, dot_axes=-1, output_shape=None, output_mask=None, arguments=None,
