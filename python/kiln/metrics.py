@@ -5,12 +5,25 @@ by batch size, as Keras 1.2 does; for the batch-level ones (precision, recall, f
 fmeasure, matthews_correlation) that differs from the statistic of the whole set, as in Keras."""
 from . import backend as K
 from . import losses
-# The losses are metrics too, under the same names (Keras 1.2: `keras.metrics.mean_squared_error`).
-from .losses import (KLD, MAE, MAPE, MSE, MSLE, binary_crossentropy, categorical_crossentropy,  # noqa: F401
-                     categorical_hinge, cosine, cosine_proximity, hinge, kld, kullback_leibler_divergence, logcosh,
-                     mae, mape, mean_absolute_error, mean_absolute_percentage_error, mean_squared_error,
-                     mean_squared_logarithmic_error, mse, msle, poisson, sparse_categorical_crossentropy,
-                     squared_hinge)
+
+
+def _batch_mean(loss):
+    """The loss as a metric: its mean over the batch, a scalar, as Keras 1.2's metrics module
+    defines each loss again (`keras.metrics.mean_squared_error` is K.mean(K.square(p - y)))."""
+    def metric(y_true, y_pred):
+        return K.mean(loss(y_true, y_pred))
+    metric.__name__ = metric.__qualname__ = loss.__name__
+    metric.__doc__ = "%s, averaged over the batch (a scalar)." % loss.__name__
+    return metric
+
+
+# The losses are metrics too, under the same names and aliases (mse, MSE, ...), each one function.
+_LOSS_METRICS = {}
+for _name, _loss in losses._ALL.items():
+    if _loss.__name__ not in _LOSS_METRICS:
+        _LOSS_METRICS[_loss.__name__] = _batch_mean(_loss)
+    globals()[_name] = _LOSS_METRICS[_loss.__name__]
+del _name, _loss
 
 
 def binary_accuracy(y_true, y_pred):
@@ -111,6 +124,7 @@ def get(identifier):
     if fn is not None:
         return fn
     try:
-        return losses.get(identifier)
+        loss = losses.get(identifier)
     except ValueError:
         raise ValueError("Invalid metric: %s" % (identifier,)) from None
+    return _LOSS_METRICS.get(getattr(loss, "__name__", None), loss)

@@ -19,10 +19,11 @@ from .tensor import PhaseSwitch, Placeholder, Tensor  # noqa: F401
 from .variables import Variable, store  # noqa: F401
 
 _uids = {}
+_BACKEND = "kiln"  # Keras 1.2's module attribute, read by code that branches on the backend
 
 
 def backend():
-    return "kiln"
+    return _BACKEND
 
 
 def get_uid(prefix=""):

@@ -156,24 +156,35 @@ def check_array_lengths(inputs, targets, weights=None):
 
 
 def standardize_weights(y, sample_weight=None, class_weight=None, sample_weight_mode=None, output_name="output"):
-    """Keras 1.2's per-sample weights of a target array: `sample_weight` when given (it wins
-    over `class_weight`, as in Keras), else `class_weight[c]` for each row's class c (the argmax
-    of a one-hot row, else the row's value), else ones. float32, one per sample."""
+    """Keras 1.2's weights of a target array: `sample_weight` when given (it wins over
+    `class_weight`, as in Keras), else `class_weight[c]` for each row's class c (the argmax of a
+    one-hot row, else the row's value), else ones. float32, one per sample, or with
+    sample_weight_mode='temporal' one per (sample, timestep) of a target of 3 or more dims."""
     n = int(np.shape(y)[0])
-    if sample_weight_mode is not None:
-        raise NotImplementedError("sample_weight_mode=%r is not supported yet" % (sample_weight_mode,))
+    if sample_weight_mode not in (None, "temporal"):
+        raise ValueError('"sample_weight_mode" should be None or "temporal". Found: %r' % (sample_weight_mode,))
+    temporal = sample_weight_mode == "temporal"
+    if temporal and np.ndim(y) < 3:
+        raise ValueError('Found a sample_weight array for an input with shape %s (output "%s"). Timestep-wise '
+                         'sample weighting (use of sample_weight_mode="temporal") is restricted to outputs that '
+                         "are at least 3D, i.e. that have a time dimension." % (np.shape(y), output_name))
     if sample_weight is not None:
         sw = np.asarray(sample_weight, dtype=np.float32)
-        if sw.ndim == 2 and sw.shape[1] == 1:
+        if not temporal and sw.ndim == 2 and sw.shape[1] == 1:
             sw = sw[:, 0]
-        if sw.ndim != 1:
+        if sw.ndim != (2 if temporal else 1):
+            if temporal:
+                raise ValueError('Found a sample_weight array with shape %s for output "%s". In order to use '
+                                 "timestep-wise sample weighting, you should pass a 2D sample_weight array."
+                                 % (sw.shape, output_name))
             raise ValueError('Found a sample_weight array with shape %s for output "%s". In order to use '
                              'timestep-wise sample weighting, you should pass a 2D sample_weight array and '
-                             'specify sample_weight_mode="temporal" in compile() (not supported yet). '
+                             'specify sample_weight_mode="temporal" in compile(). '
                              "Otherwise pass a 1D array of one weight per sample." % (sw.shape, output_name))
-        if len(sw) != n:
-            raise ValueError('Found a sample_weight array of length %d for output "%s", but the data has '
-                             "%d samples." % (len(sw), output_name, n))
+        if sw.shape != tuple(np.shape(y)[:sw.ndim]):
+            raise ValueError('Found a sample_weight array of shape %s for output "%s", but its targets have shape '
+                             "%s: the weights must match the targets' first %d dimension(s)."
+                             % (sw.shape, output_name, np.shape(y), sw.ndim))
         return sw
     if isinstance(class_weight, dict):
         y = np.asarray(y)
@@ -184,7 +195,7 @@ def standardize_weights(y, sample_weight=None, class_weight=None, sample_weight_
         if missing:
             raise ValueError('class_weight for output "%s" has no weight for class(es) %s' % (output_name, missing))
         return np.array([class_weight[c] for c in classes.tolist()], np.float32)
-    return np.ones(n, np.float32)
+    return np.ones(tuple(np.shape(y)[:2]) if temporal else n, np.float32)
 
 
 def make_batches(size, batch_size):

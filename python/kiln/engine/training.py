@@ -71,24 +71,28 @@ def weighted_objective(fn):
     """Keras 1.2's engine.training.weighted_objective: fn(y_true, y_pred) made into
     weighted(y_true, y_pred, weights, mask=None), the sample-weighted mean that compile uses."""
     def weighted(y_true, y_pred, weights, mask=None):
-        score = fn(y_true, y_pred)
-        if mask is not None:  # Keras 1.2: masked entries count 0, the rest rescaled to the mask's mean
-            mask = K.cast(mask, "float32")
-            score = score * mask / K.mean(mask)
-        return _weighted_mean(score, weights)
+        return _weighted_mean(_masked(fn(y_true, y_pred), mask), weights)
     return weighted
 
 
 def _weighted_mean(score, weights):
-    """Keras' weighted objective: the per-sample loss (other axes averaged) times the sample
-    weights, divided by the fraction of non-zero weights, averaged over the batch. Unlike Keras
-    1.2, a batch whose weights are all zero gives 0, not NaN."""
+    """Keras' weighted objective: the loss (the axes past the weights' averaged) times the
+    weights (one per sample, or per sample and timestep), divided by the fraction of non-zero
+    weights, averaged. Unlike Keras 1.2, a batch whose weights are all zero gives 0, not NaN."""
     if not score.shape:
         return score  # a custom loss that already reduced over the batch
-    if len(score.shape) > 1:
-        score = K.mean(score, axis=list(range(1, len(score.shape))))
+    if len(score.shape) > len(weights.shape):
+        score = K.mean(score, axis=list(range(len(weights.shape), len(score.shape))))
     nonzero = K.maximum(K.mean(K.not_equal(weights, 0.0)), K.epsilon())
     return K.mean(score * weights) / nonzero
+
+
+def _masked(score, mask):
+    """Keras 1.2: masked entries of the loss count 0, the rest rescaled by the mask's mean."""
+    if mask is None or not score.shape:
+        return score
+    mask = K.cast(mask, "float32")
+    return score * mask / K.mean(mask)
 
 
 def _dedupe(names):
@@ -150,15 +154,21 @@ class Model(Container):
         """
         device = check_device(device or get_device())
         check_placement(self.weights, device)  # a weight on another device: refused before anything changes
-        if sample_weight_mode is not None:
-            raise NotImplementedError("sample_weight_mode is not supported yet")
+        names = self.output_names
+        weight_modes = _per_output(sample_weight_mode, names, "sample_weight_mode", missing=None)
+        for mode, out, name in zip(weight_modes, self.outputs, names):
+            if mode not in (None, "temporal"):
+                raise ValueError('"sample_weight_mode" should be None or "temporal". Found: %r' % (mode,))
+            if mode == "temporal" and len(out.shape) < 3:
+                raise ValueError('sample_weight_mode="temporal" needs outputs of 3 or more dimensions (a time '
+                                 "axis); output %s has shape %s" % (name, tuple(out.shape)))
         self.optimizer = optimizers.get(optimizer)
         self._device = device
         self.loss = loss
         self.metrics = metrics  # as given: model.save writes them into training_config
         self.sample_weight_mode = sample_weight_mode
+        self._sample_weight_modes = weight_modes
         self._check_numerics = bool(check_numerics)
-        names = self.output_names
         loss_fns = [losses_mod.get(l) for l in _per_output(loss, names, "loss")]
         weights = [float(w) for w in _per_output(loss_weights if loss_weights is not None else 1.0, names,
                                                  "loss_weights", missing=1.0)]
@@ -173,12 +183,15 @@ class Model(Container):
             self.targets.append(K.placeholder(shape=shape, name=name + "_target"))
 
         # One sample-weight input per output (ones unless fit gets sample_weight/class_weight).
-        self.sample_weights = [K.placeholder(shape=(None,), name=name + "_sample_weights") for name in names]
+        # 'temporal': one per sample and timestep, over the output's own time dim.
+        self.sample_weights = [K.placeholder(shape=tuple(out.ir_shape)[:2] if mode == "temporal" else (None,),
+                                             name=name + "_sample_weights")
+                               for out, mode, name in zip(self.outputs, weight_modes, names)]
         total = None
         per_output = []
         self._function_calls = {}  # id(fn) -> (fn, its calls): model.save traces custom ones (saving/traced.py)
         for target, out, fn, w, sw in zip(self.targets, self.outputs, loss_fns, weights, self.sample_weights):
-            l = _weighted_mean(self._recorded(fn, target, out), sw)
+            l = _weighted_mean(_masked(self._recorded(fn, target, out), getattr(out, "_keras_mask", None)), sw)
             per_output.append(l)
             term = l if w == 1.0 else l * w
             total = term if total is None else total + term
@@ -205,10 +218,12 @@ class Model(Container):
                 else:
                     mfn = metrics_mod.get(m)
                     mname = mfn.__name__
-                t = self._recorded(mfn, target, out)
-                t = K.mean(t) if t.shape else t
-                self.metrics_names.append(name + "_" + mname if len(names) > 1 else mname)
-                tensors.append(t)
+                result = self._recorded(mfn, target, out)
+                # A metric may return {name: tensor}: several metrics (Keras 1.2), in its order.
+                named = list(result.items()) if isinstance(result, dict) else [(mname, result)]
+                for mname, t in named:
+                    self.metrics_names.append(name + "_" + mname if len(names) > 1 else mname)
+                    tensors.append(K.mean(t) if t.shape else t)
         self._metric_tensors = tensors
         self._compiled_trainable = list(self.trainable_weights)  # read at compile, as Keras does
         self._compiled_updates = list(self.updates)
@@ -327,8 +342,8 @@ class Model(Container):
             cws = _per_output(class_weight, names, "class_weight")
         else:
             cws = [class_weight] * len(names)
-        return [data_utils.standardize_weights(y, None if sw is False else sw, cw, output_name=name)
-                for name, y, sw, cw in zip(names, ys, sws, cws)]
+        return [data_utils.standardize_weights(y, None if sw is False else sw, cw, mode, output_name=name)
+                for name, y, sw, cw, mode in zip(names, ys, sws, cws, self._sample_weight_modes)]
 
     def _results(self, values):
         values = [float(v) for v in values]

@@ -278,22 +278,31 @@ class Container(Layer):
         self.built = True
 
     def call(self, x, mask=None):
-        return unpack(self.run_internal_graph(to_list(x)))
+        return unpack(self.run_internal_graph(to_list(x), None if mask is None else to_list(mask)))
 
-    def run_internal_graph(self, inputs):
-        """Applies the inner layers to new tensors, in depth order; returns the new outputs."""
+    @staticmethod
+    def _mask_key(inputs, masks):
+        return tuple(id(x) for x in inputs), tuple(id(m) for m in masks)
+
+    def run_internal_graph(self, inputs, masks=None):
+        """Applies the inner layers to new tensors, in depth order; returns the new outputs.
+        `masks` (one per input, default the inputs' own) go in with them; the outputs' masks
+        are kept for compute_mask."""
         if len(inputs) != len(self.inputs):
             raise ValueError("Model %s expects %d input(s), but it received %d input tensors."
                              % (self.name, len(self.inputs), len(inputs)))
+        if masks is None:
+            masks = [getattr(t, "_keras_mask", None) for t in inputs]
         values = {id(a): b for a, b in zip(self.inputs, inputs)}
+        mask_of = {id(a): m for a, m in zip(self.inputs, masks)}
         for node in self._nodes_in_order:
             layer = node.outbound_layer
             if isinstance(layer, InputLayer) and not node.inbound_layers:
                 continue
             xs = [values[id(t)] for t in node.input_tensors]
             layer.assert_input_compatibility(xs)
-            masks = [getattr(t, "_keras_mask", None) for t in xs]
-            mask = None if all(m is None for m in masks) else unpack(masks)
+            in_masks = [mask_of[id(t)] for t in node.input_tensors]
+            mask = None if all(m is None for m in in_masks) else unpack(in_masks)
             kwargs = dict(node.arguments)
             if mask is not None and "mask" in inspect.signature(layer.call).parameters:
                 kwargs["mask"] = mask
@@ -301,8 +310,52 @@ class Container(Layer):
             out_masks = to_list(layer.compute_mask(unpack(xs), mask))
             for i, (old, new) in enumerate(zip(node.output_tensors, ys)):
                 values[id(old)] = new
-                new._keras_mask = out_masks[i] if len(out_masks) == len(ys) else out_masks[0]
+                mask_of[id(old)] = out_masks[i] if len(out_masks) == len(ys) else out_masks[0]
+                new._keras_mask = mask_of[id(old)]
+        if not hasattr(self, "_output_mask_cache"):
+            self._output_mask_cache = {}
+        self._output_mask_cache[self._mask_key(inputs, masks)] = [mask_of[id(t)] for t in self.outputs]
         return [values[id(t)] for t in self.outputs]
+
+    def compute_mask(self, x, mask=None):
+        """The output masks for these inputs and masks, as Keras 1.2: one mask for one output, a
+        list for several. Known for the model's own inputs and for the calls made; other inputs
+        run the graph once more."""
+        inputs = to_list(x)
+        masks = [None] * len(inputs) if mask is None else to_list(mask)
+        key = self._mask_key(inputs, masks)
+        cache = getattr(self, "_output_mask_cache", {})
+        if key in cache:
+            return unpack(list(cache[key]))
+        if all(a is b for a, b in zip(inputs, self.inputs)) and all(m is None for m in masks):
+            return unpack([getattr(t, "_keras_mask", None) for t in self.outputs])
+        self.run_internal_graph(inputs, masks)
+        return unpack(list(self._output_mask_cache[key]))
+
+    @property
+    def uses_learning_phase(self):
+        """True when an output depends on the learning phase (a Dropout on its way)."""
+        return any(getattr(x, "_uses_learning_phase", False) for x in self.outputs)
+
+    @uses_learning_phase.setter
+    def uses_learning_phase(self, value):
+        pass  # derived from the outputs
+
+    @property
+    def input_layers_node_indices(self):
+        return [x._keras_history[1] for x in self.inputs]
+
+    @property
+    def input_layers_tensor_indices(self):
+        return [x._keras_history[2] for x in self.inputs]
+
+    @property
+    def output_layers_node_indices(self):
+        return [x._keras_history[1] for x in self.outputs]
+
+    @property
+    def output_layers_tensor_indices(self):
+        return [x._keras_history[2] for x in self.outputs]
 
     def get_output_shape_for(self, input_shape):
         shapes = to_list(input_shape) if isinstance(input_shape, list) else [input_shape]

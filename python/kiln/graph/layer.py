@@ -153,13 +153,32 @@ class Layer:
 
     def add_update(self, updates, inputs=None):
         """Adds (variable, new value) pairs that the train program assigns after each step (e.g.
-        BatchNormalization's moving averages)."""
-        self.updates.extend(updates if isinstance(updates, list) else [updates])
+        BatchNormalization's moving averages). `inputs` says which call's they are (Keras 1.2's
+        get_updates_for); None for updates that do not depend on the inputs."""
+        updates = updates if isinstance(updates, list) else [updates]
+        self.updates.extend(updates)
+        self._conditional("_updates_by_inputs", inputs).extend(updates)
 
     def add_loss(self, losses, inputs=None):
-        """Adds scalar penalty tensors (a regularizer's) that models add to their training loss."""
-        for l in (losses if isinstance(losses, (list, tuple)) else [losses]):
-            self.losses.append(l)
+        """Adds scalar penalty tensors (a regularizer's) that models add to their training loss;
+        `inputs` as for add_update."""
+        losses = list(losses) if isinstance(losses, (list, tuple)) else [losses]
+        self.losses.extend(losses)
+        self._conditional("_losses_by_inputs", inputs).extend(losses)
+
+    def _conditional(self, attr, inputs):
+        if not hasattr(self, attr):
+            setattr(self, attr, {})
+        key = None if inputs is None else tuple(id(x) for x in to_list(inputs))
+        return getattr(self, attr).setdefault(key, [])
+
+    def get_updates_for(self, inputs):
+        """The updates added with these inputs (None: those added without inputs)."""
+        return list(self._conditional("_updates_by_inputs", inputs))
+
+    def get_losses_for(self, inputs):
+        """The losses added with these inputs (None: those added without inputs)."""
+        return list(self._conditional("_losses_by_inputs", inputs))
 
     def get_weights(self):
         return [w.get_value().copy() if np.ndim(w.get_value()) else np.array(w.get_value()) for w in self.weights]
@@ -275,20 +294,22 @@ class Layer:
             o._keras_mask = m
         name_new_tensors(outputs, first_id, self.name)
         if connected:
-            self._add_inbound_node(inputs, outputs, kwargs)
+            self._add_inbound_node(inputs, outputs, kwargs, mask, out_masks)
         if getattr(self, "activity_regularizer", None) is not None:
             for o in outputs:
                 self.add_loss(self.activity_regularizer(o))
         return unpack(outputs)
 
-    def _add_inbound_node(self, inputs, outputs, arguments=None):
+    def _add_inbound_node(self, inputs, outputs, arguments=None, mask=None, out_masks=None):
         layers, node_idx, tensor_idx = [], [], []
         for t in inputs:
             layer, n, i = t._keras_history
             layers.append(layer)
             node_idx.append(n)
             tensor_idx.append(i)
-        Node(self, layers, node_idx, tensor_idx, inputs, outputs, [None] * len(inputs), [None] * len(outputs),
+        in_masks = [None] * len(inputs) if mask is None else to_list(mask)
+        out_masks = [o._keras_mask for o in outputs] if out_masks is not None else [None] * len(outputs)
+        Node(self, layers, node_idx, tensor_idx, inputs, outputs, in_masks, out_masks,
              [tuple(t.shape) for t in inputs], [tuple(o.shape) for o in outputs], arguments)
         index = len(self.inbound_nodes) - 1
         for i, o in enumerate(outputs):
@@ -322,6 +343,22 @@ class Layer:
 
     def get_output_mask_at(self, node_index):
         return self._node_attr(node_index, "output_masks", "output mask")
+
+    def _single_node_attr(self, attr, what, getter):
+        if len(self.inbound_nodes) > 1:
+            raise LayerNodeError('Layer %s has multiple inbound nodes, hence the notion of "layer %s" is '
+                                 "ill-defined. Use `%s(node_index)` instead." % (self.name, what, getter))
+        if not self.inbound_nodes:
+            raise LayerNodeError("Layer %s is not connected, no %s to return." % (self.name, what))
+        return self._node_attr(0, attr, what)
+
+    @property
+    def input_mask(self):
+        return self._single_node_attr("input_masks", "input mask", "get_input_mask_at")
+
+    @property
+    def output_mask(self):
+        return self._single_node_attr("output_masks", "output mask", "get_output_mask_at")
 
     @property
     def input(self):

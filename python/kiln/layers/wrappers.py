@@ -62,6 +62,7 @@ class TimeDistributed(Wrapper):
     def __init__(self, layer, **kwargs):
         super().__init__(layer, **kwargs)
         self.input_spec = [InputSpec(min_ndim=3)]
+        self.supports_masking = True  # a timestep mask passes through: each step is mapped alone
 
     def build(self, input_shape):
         if len(input_shape) < 3:

@@ -45,6 +45,8 @@ class TraceError(ValueError):
 
 
 def _as_list(x):
+    if isinstance(x, dict):  # a metric's {name: tensor}
+        return list(x.values())
     return list(x) if isinstance(x, (list, tuple)) else [x]
 
 

@@ -58,13 +58,15 @@ def test_more_keras1_module_paths(mnist):
     from kiln.engine.training import weighted_objective
     from kiln.layers.core import Merge as CoreMerge
     from kiln.layers.pooling import MaxPooling2D
-    from kiln import metrics
+    from kiln import metrics, objectives
     assert CoreMerge is Merge and MaxPooling2D.__name__ == "MaxPooling2D"
     yt, yp = K.placeholder(shape=(None, 3)), K.placeholder(shape=(None, 3))
     w = K.placeholder(shape=(None,))
-    f = K.function([yt, yp, w], [weighted_objective(metrics.mean_squared_error)(yt, yp, w),
-                                 metrics.mse(yt, yp)])
-    a, b = np.zeros((4, 3), np.float32), np.ones((4, 3), np.float32)
-    weighted, plain = f([a, b, np.array([1, 0, 1, 0], np.float32)])
+    f = K.function([yt, yp, w], [weighted_objective(objectives.mean_squared_error)(yt, yp, w),
+                                 objectives.mse(yt, yp), metrics.mse(yt, yp)])
+    a, b = np.zeros((4, 3), np.float32), np.array([[1, 1, 1], [2, 2, 2], [1, 1, 1], [0, 0, 0]], np.float32)
+    weighted, per_sample, metric = f([a, b, np.array([1, 0, 1, 0], np.float32)])
     np.testing.assert_allclose(weighted, 1.0, rtol=1e-6)  # weights 1,0,1,0: the mean over the weighted ones
-    np.testing.assert_allclose(plain, np.ones(4), rtol=1e-6)
+    np.testing.assert_allclose(per_sample, [1, 4, 1, 0], rtol=1e-6)  # an objective: one value per sample
+    assert np.shape(metric) == ()  # Keras 1.2's metrics are the batch mean
+    np.testing.assert_allclose(metric, 1.5, rtol=1e-6)

@@ -217,3 +217,54 @@ def test_calling_a_model_adds_a_node_to_the_model_only():
     assert y._keras_history == (model, 1, 0)
     assert model.get_output_at(1) is y
     assert len(shared.inbound_nodes) == n_shared  # inner layers are re-applied, not re-called
+
+
+def test_updates_and_losses_are_kept_per_inputs():
+    a = Input(shape=(2,))
+    layer = Dense(1)
+    x = layer(a)
+    layer.add_update((layer.trainable_weights[1], layer.trainable_weights[1] + 1.0), inputs=a)
+    layer.add_loss(K.sum(x), inputs=a)
+    layer.add_loss(K.sum(layer.trainable_weights[0]), inputs=None)
+    assert len(layer.get_updates_for(a)) == 1 and layer.get_updates_for(None) == []
+    assert [l.id for l in layer.get_losses_for(a)] == [layer.losses[0].id]
+    assert [l.id for l in layer.get_losses_for(None)] == [layer.losses[1].id]
+    assert layer.get_losses_for(Input(shape=(2,))) == []
+
+
+def test_nodes_record_masks_and_models_pass_them_on():
+    from kiln.layers import Embedding, LSTM
+    words = Input(shape=(5,), dtype="int32")
+    emb = Embedding(10, 4, mask_zero=True)
+    seq = emb(words)
+    assert emb.input_mask is None
+    assert emb.output_mask is seq._keras_mask and seq._keras_mask is not None
+    inner = Model(words, seq)
+    assert inner.compute_mask(words) is seq._keras_mask  # the model's own inputs: its outputs' masks
+    other = Input(shape=(5,), dtype="int32")
+    y = inner(other)
+    assert inner.compute_mask(other) is y._keras_mask and y._keras_mask is not None
+    lstm = LSTM(3, return_sequences=True)
+    z = lstm(y)
+    assert lstm.input_mask is y._keras_mask  # the nested model's mask reached the LSTM
+    two = Model(words, [seq, LSTM(2)(seq)])
+    masks = two.compute_mask(words, None)
+    assert masks[0] is seq._keras_mask and masks[1] is None
+    plain = Input(shape=(3,))
+    m = Model(plain, [Dense(2)(plain), Dense(1)(plain)])
+    assert m.compute_mask([plain], [None]) == [None, None]
+    assert z._keras_mask is not None
+
+
+def test_models_know_their_learning_phase_and_node_indices():
+    from kiln.layers import Dropout
+    a, b = Input(shape=(4,)), Input(shape=(4,))
+    plain = Model([a, b], [Dense(2)(a), Dense(2)(b)])
+    assert not plain.uses_learning_phase
+    dropped = Model([a, b], [Dense(2)(a), Dropout(0.5)(b)])
+    assert dropped.uses_learning_phase
+    assert dropped.input_layers_node_indices == [0, 0] and dropped.input_layers_tensor_indices == [0, 0]
+    assert dropped.output_layers_node_indices == [0, 0] and dropped.output_layers_tensor_indices == [0, 0]
+    c, d = dropped([Input(shape=(4,)), Input(shape=(4,))])
+    assert c._uses_learning_phase and d._uses_learning_phase  # Keras 1.2: a model's call marks all outputs
+    assert K._BACKEND == K.backend() == "kiln"

@@ -194,11 +194,20 @@ def test_objectives_and_losses_modules_are_keras1_and_keras2_paths():
     assert kiln.objectives is objectives and objectives.get("mse") is losses.mean_squared_error
     assert mse is losses.mse and kld is losses.kullback_leibler_divergence and cosine is losses.cosine_proximity
     for name in ("mse", "mae", "mape", "msle", "kld", "cosine", "hinge", "poisson", "binary_crossentropy"):
-        assert getattr(objectives, name) is getattr(losses, name) is getattr(metrics, name)
+        assert getattr(objectives, name) is getattr(losses, name)
+        # Keras 1.2's metrics module defines each loss again as its batch mean: one function per name
+        metric = getattr(metrics, name)
+        assert metric is metrics.get(name) and metric.__name__ == getattr(losses, name).__name__
+        yt, yp = K.placeholder(shape=(None, 3)), K.placeholder(shape=(None, 3))
+        a = np.array([[0.1, 0.7, 0.2], [0.5, 0.25, 0.25]], np.float32)
+        b = np.array([[0.0, 1.0, 0.0], [1.0, 0.0, 0.0]], np.float32)
+        per_sample, mean = K.function([yt, yp], [getattr(losses, name)(yt, yp), metric(yt, yp)])([b, a])
+        assert per_sample.shape == (2,) and np.shape(mean) == ()
+        np.testing.assert_allclose(mean, per_sample.mean(), rtol=1e-6)
     assert losses.serialize(losses.mse) == "mean_squared_error"
     assert losses.deserialize("mean_squared_error") is losses.mse
     assert losses.deserialize("mine", custom_objects={"mine": len}) is len
-    assert metrics.get("fmeasure") is metrics.fmeasure and metrics.get("mae") is losses.mae
+    assert metrics.get("fmeasure") is metrics.fmeasure and metrics.get("mae") is metrics.mae
     with pytest.raises(ValueError, match="Invalid metric: nope"):
         metrics.get("nope")
 
