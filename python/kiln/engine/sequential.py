@@ -98,6 +98,24 @@ class Sequential(Model):
             return proba.argmax(axis=-1)
         return (proba > 0.5).astype("int32")
 
+    def _after_merge(self):
+        """The layers added after a first Merge of models (self.layers has the models first)."""
+        merge = self._first_merge
+        return [l for l in self.layers if l is not merge and not any(l is m for m in merge.layers)]
+
+    @property
+    def flattened_layers(self):
+        """Keras 1.2's list for weight files: self.layers, but in place of the models of a first
+        Merge, their layers (a Sequential's flattened_layers, a Model's layers), each once."""
+        merge = self._first_merge
+        if merge is None:
+            return list(self.layers)
+        out = []
+        for m in merge.layers:
+            subs = m.flattened_layers if hasattr(m, "flattened_layers") else getattr(m, "layers", [m])
+            out += [l for l in subs if not any(l is o for o in out)]
+        return out + [merge] + self._after_merge()
+
     def get_config(self):
         """Keras 1.2's layout: the list of the layers' {class_name, config}, the first with its
         batch_input_shape; a first Merge of models holds their configs under 'layers'."""
@@ -107,8 +125,7 @@ class Sequential(Model):
             return [serialize(layer) for layer in self.layers]
         first = serialize(merge)
         first["config"]["layers"] = [serialize(m) for m in merge.layers]
-        rest = [l for l in self.layers if l is not merge and not any(l is m for m in merge.layers)]
-        return [first] + [serialize(layer) for layer in rest]
+        return [first] + [serialize(layer) for layer in self._after_merge()]
 
     @classmethod
     def from_config(cls, config, custom_objects=None):

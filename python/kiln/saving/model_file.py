@@ -144,14 +144,14 @@ def save_model(model, filepath, overwrite=True):
     from .. import __version__
     from ..backend.variables import store_for
     from .atomic import atomic_write
-    from .weights import write_weights_group
+    from .weights import weight_layers, write_weights_group
     h5py = _h5py()
     if not overwrite and os.path.exists(filepath):
         raise IOError("%s exists and overwrite=False" % filepath)
     config = model_dict(model)
     compiled = getattr(model, "optimizer", None) is not None
     train = training_config(model) if compiled else None
-    weights = [(l.name, [w.name for w in l.weights], l.get_weights()) for l in model.layers]
+    weights = [(l.name, [w.name for w in l.weights], l.get_weights()) for l in weight_layers(model)]
     opt_weights = []
     if compiled:
         expected, store = optimizer_weights(model), store_for(model.device)

@@ -1,7 +1,7 @@
 """save_weights / load_weights in Keras 1.2's HDF5 layout.
 
-The file's root has the attribute `layer_names` (every layer of `model.layers`, in order, as
-bytes) and one group per layer whose attribute `weight_names` lists its weights; each weight is a
+The file's root has the attribute `layer_names` (every layer of `model.layers`, or of a
+Sequential's `flattened_layers`, in order, as bytes) and one group per layer whose attribute `weight_names` lists its weights; each weight is a
 dataset of that name. `keras_version` is "1.2.2", so real Keras 2 converts the file as one of
 Keras 1's; `kiln_version` says which kiln wrote it. A file written by `model.save` keeps the same
 layout under its `model_weights` group, and load_weights reads either.
@@ -31,6 +31,12 @@ def _names(attr, path, what):
         raise ValueError("%s: attribute %s cannot be read as a list of names (%s)" % (path, what, e))
 
 
+def weight_layers(model):
+    """The layers a Keras 1.2 file has a group for, in order: model.layers, or a Sequential's
+    flattened_layers (for a first Merge of models, Keras 1.2 lists the models' layers)."""
+    return getattr(model, "flattened_layers", None) or model.layers
+
+
 def save_weights(model, filepath, overwrite=True, keras_format=None):
     """Writes every layer's weights, atomically: in Keras 1.2's layout (keras_format None or 1),
     or for real Keras 2 (2: the layer_names layout tf-keras and Keras 3 read from a `.h5`) or
@@ -44,7 +50,7 @@ def save_weights(model, filepath, overwrite=True, keras_format=None):
     h5py = _h5py()
     if not overwrite and os.path.exists(filepath):
         raise IOError("%s exists and overwrite=False" % filepath)
-    layers = model.layers
+    layers = weight_layers(model)
     values = [(layer.name, [w.name for w in layer.weights], layer.get_weights()) for layer in layers]
 
     def write(tmp):
@@ -162,12 +168,12 @@ def _plan(model, group, path, by_name, flip=None):
             return pairs
         return list(zip([w for w, _ in pairs], flip(layer, [a for _, a in pairs])))
     if by_name:
-        by = {l.name: l for l in model.layers}
+        by = {l.name: l for l in weight_layers(model)}
         for n in file_layers:
             if n in by:
                 out += _values(by[n], saved[n], path, n)
         return out
-    model_layers = [l for l in model.layers if l.weights]
+    model_layers = [l for l in weight_layers(model) if l.weights]
     file_layers = [n for n in file_layers if saved[n]]
     if len(file_layers) != len(model_layers):
         raise ValueError("You are trying to load a weight file containing %d layers into a model with %d layers. (%s)"

@@ -124,9 +124,21 @@ def test_a_merge_of_sequentials_round_trips_through_its_config_json_and_weight_f
         np.testing.assert_allclose(copy.predict(xs), model.predict(xs), rtol=1e-6)
     path = str(tmp_path / "w.h5")
     model.save_weights(path)
+    # Keras 1.2's file lists the merged models' layers (Sequential.flattened_layers), not the models
+    import h5py
+    with h5py.File(path, "r") as f:
+        names = [n.decode() for n in f.attrs["layer_names"]]
+    assert names == [l.name for l in left.layers + right.layers] + ["m", model.layers[-1].name]
     copy = Sequential.from_config(config)
     copy.load_weights(path)
     np.testing.assert_array_equal(copy.predict(xs), model.predict(xs))
+    copy = Sequential.from_config(config)
+    copy.load_weights(path, by_name=True)
+    np.testing.assert_array_equal(copy.predict(xs), model.predict(xs))
+    from kiln.models import load_model
+    model.compile("sgd", "mse")
+    model.save(str(tmp_path / "m.h5"))
+    np.testing.assert_array_equal(load_model(str(tmp_path / "m.h5")).predict(xs), model.predict(xs))
     # Merge([seq, seq]) comes back with its one model and one Input
     overlap = Sequential([Merge([left, left], mode="sum")])
     again = model_from_json(overlap.to_json())
