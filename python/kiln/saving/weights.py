@@ -1,8 +1,8 @@
 """save_weights / load_weights in Keras 1.2's HDF5 layout.
 
 The file's root has the attribute `layer_names` (every layer of `model.layers`, or of a
-Sequential's `flattened_layers`, in order, as bytes) and one group per layer whose attribute `weight_names` lists its weights; each weight is a
-dataset of that name. `keras_version` is "1.2.2", so real Keras 2 converts the file as one of
+Sequential's `flattened_layers`, in order, as bytes) and one group per layer whose attribute
+`weight_names` lists its weights; each weight is a dataset of that name. `keras_version` is "1.2.2", so real Keras 2 converts the file as one of
 Keras 1's; `kiln_version` says which kiln wrote it. A file written by `model.save` keeps the same
 layout under its `model_weights` group, and load_weights reads either.
 
