@@ -25,8 +25,10 @@ def reshape(x, shape):
 
 
 def _reshape_rest(x, rest):
-    """Reshape keeping the batch dim: `rest` are the other dims."""
-    return make("reshape", [x], {"shape": [int(d) for d in rest]})
+    """Reshape keeping the first dim (the batch): `rest` are the other dims. A tensor of a fixed
+    batch size (Input(batch_shape=...)) has no batch dim in the IR: its size leads the shape."""
+    lead = [] if _batched(x) else [int(x.shape[0])]
+    return make("reshape", [x], {"shape": lead + [int(d) for d in rest]})
 
 
 def expand_dims(x, dim=-1):

@@ -136,8 +136,7 @@ class Dropout(Layer):
         p = rate if rate is not None else p
         if p is None:
             raise TypeError("Dropout needs a rate (p= or rate=)")
-        if noise_shape is not None:
-            raise NotImplementedError("Dropout: noise_shape is not supported yet")
+        self.noise_shape = None if noise_shape is None else tuple(None if d is None else int(d) for d in noise_shape)
         self.p = float(p)
         self.seed = int(seed) if seed is not None else int(np.random.randint(0, 2**31 - 1))
         self._calls = 0
@@ -149,12 +148,37 @@ class Dropout(Layer):
     def rate(self):
         return self.p
 
+    def get_config(self):
+        config = super().get_config()
+        if self.noise_shape is not None:  # Keras 2's key; Keras 1.2 left it out of the config
+            config["noise_shape"] = list(self.noise_shape)
+        return config
+
+    def _noise_axes(self, x):
+        """The axes one draw is shared over: those where noise_shape is 1 (None, or any size on an
+        axis of unknown size such as the batch: one draw per entry)."""
+        if self.noise_shape is None:
+            return ()
+        if len(self.noise_shape) != len(x.shape) or any(
+                n not in (None, 1, d) and d is not None for n, d in zip(self.noise_shape, x.shape)):
+            raise ValueError("Dropout %s: noise_shape %s does not fit an input of shape %s (each entry is the "
+                             "input's dim, None, or 1 to share one draw along that axis)"
+                             % (self.name, self.noise_shape, tuple(x.shape)))
+        return tuple(i for i, (n, d) in enumerate(zip(self.noise_shape, x.shape)) if n == 1 and d != 1)
+
     def call(self, x, mask=None):
-        if 0.0 < self.p < 1.0:
-            seed = self.seed if self._calls == 0 else call_seed(self.seed, self._calls)
-            self._calls += 1
+        if not 0.0 < self.p < 1.0:
+            return x
+        seed = self.seed if self._calls == 0 else call_seed(self.seed, self._calls)
+        self._calls += 1
+        axes = self._noise_axes(x)
+        if not axes:
             return K.in_train_phase(K.dropout(x, self.p, seed=seed), x)
-        return x
+        one = x
+        for ax in axes:  # a slice of size 1 on every axis the draw is shared over
+            one = K.slice_axis(one, ax, 0, 1)
+        keep = make("dropout_mask", [one], {"rate": self.p, "seed": int(seed)})
+        return K.in_train_phase(x * keep, x)
 
 
 
@@ -169,17 +193,6 @@ class SpatialDropout1D(Dropout):
 
     def _noise_axes(self, x):
         return (1,)
-
-    def call(self, x, mask=None):
-        if not 0.0 < self.p < 1.0:
-            return x
-        seed = self.seed if self._calls == 0 else call_seed(self.seed, self._calls)
-        self._calls += 1
-        one = x
-        for ax in self._noise_axes(x):  # a slice of size 1 on every axis the draw is shared over
-            one = K.slice_axis(one, ax, 0, 1)
-        keep = make("dropout_mask", [one], {"rate": self.p, "seed": int(seed)})
-        return K.in_train_phase(x * keep, x)
 
 
 class SpatialDropout2D(SpatialDropout1D):
@@ -417,7 +430,8 @@ class Reshape(Layer):
         self.target_shape = tuple(target_shape)
 
     def call(self, x, mask=None):
-        return K.reshape(x, (-1,) + self.target_shape)
+        batch = -1 if x.shape[0] is None else x.shape[0]  # a fixed batch size stays; -1 is then the target's
+        return K.reshape(x, (batch,) + self.target_shape)
 
 
 

@@ -1,6 +1,7 @@
 """Merging several tensors: Keras 1's `merge(mode=...)`/`Merge` and Keras 2's `Add`, `Subtract`,
 `Multiply`, `Average`, `Maximum`, `Minimum`, `Concatenate`, `Dot` with their functional forms.
 Shapes are checked when the layer is called and errors name every input shape."""
+import inspect
 import warnings
 
 from .. import backend as K
@@ -28,7 +29,9 @@ class Merge(Layer):
         self.concat_axis = concat_axis
         self.dot_axes = dot_axes
         self._output_shape = output_shape
+        self._output_mask = output_mask
         self.arguments = arguments or {}
+        self.supports_masking = True
         if layers:
             # Keras 1's `Sequential([Merge([seq_a, seq_b], mode=...)])`: the merge is applied
             # at once to the layers' outputs (each model called on new Inputs), and a
@@ -97,8 +100,41 @@ class Merge(Layer):
             return (a % len(shapes[0]), a % len(shapes[1])) if a < 0 else (a, a)
         return tuple(x % len(s) if x < 0 else x for x, s in zip(a, shapes))
 
+    def compute_mask(self, inputs, mask=None):
+        """Keras 1.2's merged mask: for sum, mul, ave (and max, min, sub) a position is kept where
+        every masked input keeps it; for concat each mask is brought to its input's shape (an
+        unmasked input keeps everything), the masks are joined like the inputs and a position is
+        kept where all its features are (Keras 1.2 fails when the join is not on the last axis
+        with an unmasked input; this does not); dot and cos give none; a callable mode gives
+        `output_mask` (a function of the masks, or a value)."""
+        masks = [None] * len(inputs) if mask is None else list(mask)
+        if callable(self.mode):
+            if callable(self._output_mask):  # Keras 1.2 calls it with the masks alone
+                return self._output_mask(mask)
+            return self._output_mask
+        if all(m is None for m in masks) or self.mode in ("dot", "cos"):
+            return None
+        if self.mode == "concat":
+            full = []
+            for x, m in zip(inputs, masks):
+                if m is None:
+                    full.append(K.ones_like(x))
+                    continue
+                while len(m.shape) < len(x.shape):
+                    m = K.expand_dims(m)
+                full.append(m * K.ones_like(x))
+            return K.all(K.concatenate(full, axis=self.concat_axis), axis=-1)
+        out = None
+        for m in masks:
+            if m is not None:
+                m = K.cast(K.not_equal(m, 0.0), "float32")
+                out = m if out is None else out * m
+        return out
+
     def call(self, inputs, mask=None):
         if callable(self.mode):
+            if "mask" in inspect.signature(self.mode).parameters:
+                return self.mode(inputs, mask=mask, **self.arguments)
             return self.mode(inputs, **self.arguments)
         self._check(inputs)
         mode = self.mode
@@ -141,7 +177,7 @@ class Merge(Layer):
             return "raw" if not callable(v) else "lambda"
         return {"name": self.name, "mode": self.mode, "mode_type": kind(self.mode), "concat_axis": self.concat_axis,
                 "dot_axes": self.dot_axes, "output_shape": self._output_shape,
-                "output_shape_type": kind(self._output_shape), "output_mask": None, "output_mask_type": "raw",
+                "output_shape_type": kind(self._output_shape), "output_mask": self._output_mask, "output_mask_type": kind(self._output_mask),
                 "arguments": dict(self.arguments)}
 
     @classmethod

@@ -57,3 +57,19 @@ def test_a_model_through_shape_layers_trains():
     first = m.evaluate(data, target, verbose=0)
     m.fit(data, target, nb_epoch=40, batch_size=16, verbose=0)
     assert m.evaluate(data, target, verbose=0) < 0.2 * first
+
+
+def test_flatten_and_reshape_keep_a_fixed_leading_size():
+    # a tensor whose first dim is a fixed size (K.placeholder(shape=(3, ...)), as Keras 1.2's
+    # layer_test feeds layers) keeps it: the reshape's -1 is the target's own
+    from kiln import backend as K
+    data = np.random.randn(3, 2, 4).astype(np.float32)
+    for layer, want in [(Flatten(), data.reshape(3, 8)), (Reshape((8, 1)), data.reshape(3, 8, 1)),
+                        (Reshape((-1, 1)), data.reshape(3, 8, 1)), (Reshape((1, -1)), data.reshape(3, 1, 8))]:
+        x = K.placeholder(shape=(3, 2, 4))
+        y = layer(x)
+        assert tuple(y.shape) == want.shape
+        np.testing.assert_array_equal(K.function([x], [y])([data])[0], want)
+    y, out, data = run(Reshape((-1, 2)), (3, 2, 4))
+    assert y._keras_shape == (None, 12, 2)
+    np.testing.assert_array_equal(out, data.reshape(3, 12, 2))

@@ -529,3 +529,44 @@ def test_shared_layer_model_with_a_concat_merge_learns_which_review_is_positive(
     enc = lambda m: np.maximum(m.mean(axis=1) @ W + b, 0)  # noqa: E731
     p = 1 / (1 + np.exp(-(np.concatenate([enc(test_a), enc(test_b)], axis=1) @ W2 + b2)))
     np.testing.assert_allclose(model.predict([test_a, test_b], batch_size=250), p, rtol=1e-4, atol=1e-5)
+
+
+def _mask_of(model_inputs, tensor, arrays):
+    return K.function(model_inputs, [tensor._keras_mask])(arrays)[0]
+
+
+def test_merged_masks_follow_keras1():
+    from kiln.layers import Embedding, Masking
+    a, b = Input(shape=(4,), dtype="int32"), Input(shape=(4,), dtype="int32")
+    emb = Embedding(5, 3, mask_zero=True)
+    ea, eb = emb(a), emb(b)
+    ia = np.array([[1, 2, 0, 0], [3, 0, 4, 1]], np.int32)
+    ib = np.array([[1, 0, 2, 0], [1, 1, 1, 1]], np.int32)
+    ma, mb = (ia != 0).astype(np.float32), (ib != 0).astype(np.float32)
+    for mode in ("sum", "mul", "ave", "max"):
+        np.testing.assert_array_equal(_mask_of([a, b], merge([ea, eb], mode=mode), [ia, ib]), ma * mb)
+    # concat on features: every input's mask must hold; an unmasked input holds everywhere
+    np.testing.assert_array_equal(_mask_of([a, b], merge([ea, eb], mode="concat"), [ia, ib]), ma * mb)
+    dense = Dense(3)(Input(shape=(4, 3)))
+    c = dense._keras_history[0].inbound_nodes[0].input_tensors[0]
+    mixed = merge([ea, dense], mode="concat")
+    np.testing.assert_array_equal(_mask_of([a, c], mixed, [ia, np.ones((2, 4, 3), np.float32)]), ma)
+    # concat along time: the masks are joined like the inputs (Keras 1.2 fails on this one)
+    joined = merge([ea, dense], mode="concat", concat_axis=1)
+    np.testing.assert_array_equal(_mask_of([a, c], joined, [ia, np.ones((2, 4, 3), np.float32)]),
+                                  np.concatenate([ma, np.ones((2, 4), np.float32)], axis=1))
+    assert merge([ea, eb], mode="dot", dot_axes=2)._keras_mask is None
+    # a callable mode: output_mask is called with the masks
+    m = merge([ea, eb], mode=lambda xs: xs[0] - xs[1], output_mask=lambda masks: masks[0])
+    np.testing.assert_array_equal(_mask_of([a, b], m, [ia, ib]), ma)
+    # Masking on 2D inputs gives one mask entry per sample; sum ANDs them, and the model trains
+    x, y = Input(shape=(3,)), Input(shape=(3,))
+    s = merge([Masking(0.0)(x), Masking(0.0)(y)], mode="sum")
+    xs = np.array([[0, 0, 0], [1, 2, 3]], np.float32)
+    np.testing.assert_array_equal(_mask_of([x, y], s, [xs, np.ones((2, 3), np.float32)]), [0, 1])
+    model = Model([x, y], s)
+    model.compile("sgd", "mse")
+    # the masked sample counts nothing: its loss term is 0, the other's is rescaled by 1/mean(mask)
+    t = np.zeros((2, 3), np.float32)
+    want = (((xs + 1) - t) ** 2).mean(axis=-1) * np.array([0, 1]) / 0.5
+    np.testing.assert_allclose(model.test_on_batch([xs, np.ones((2, 3), np.float32)], t), want.mean(), rtol=1e-6)

@@ -9,8 +9,8 @@ from kiln import backend as K
 from kiln.layers import (ActivityRegularization, AveragePooling1D, Conv1D, Convolution1D, Convolution2D, Cropping1D,
                          Cropping2D, Dense, Flatten, GlobalAveragePooling1D, GlobalAveragePooling2D,
                          GlobalMaxPooling1D, GlobalMaxPooling2D, Input, Masking, MaxPooling1D, MaxPooling2D, Reshape,
-                         SimpleRNN, SpatialDropout1D, SpatialDropout2D, UpSampling1D, UpSampling2D, ZeroPadding1D,
-                         ZeroPadding2D)
+                         SimpleRNN, SpatialDropout1D, SpatialDropout2D, TimeDistributed, UpSampling1D, UpSampling2D,
+                         ZeroPadding1D, ZeroPadding2D)
 from kiln.layers import convolutional, core, pooling
 from kiln.models import Model, Sequential
 
@@ -270,3 +270,37 @@ def test_image_net_of_them_trains_on_mnist(mnist):
     model.fit(x_train[:6000], y_train[:6000], nb_epoch=2, batch_size=64, verbose=0)
     loss, acc = model.evaluate(x_test[:2000], y_test[:2000], verbose=0)
     assert acc > 0.85, acc
+
+
+def test_dropout_noise_shape_shares_one_draw_along_its_unit_axes():
+    from kiln.layers import Dropout
+    xs = np.ones((8, 6, 10), np.float32)
+    layer = Dropout(0.5, noise_shape=(None, 1, 10), seed=5)
+    x = Input(shape=xs.shape[1:])
+    f = K.function([x, K.learning_phase()], [layer(x)])
+    train = f([xs, 1])[0]
+    assert set(np.unique(train)) <= {0.0, 2.0} and 0.2 < (train == 0).mean() < 0.8
+    np.testing.assert_array_equal(train, np.broadcast_to(train[:, :1], train.shape))  # same at every step
+    assert not np.all(train == train[:1])  # but not across samples
+    np.testing.assert_array_equal(f([xs, 0])[0], xs)
+    assert layer.get_config()["noise_shape"] == [None, 1, 10]
+    assert Dropout.from_config(layer.get_config()).noise_shape == (None, 1, 10)
+    # Keras 1.2's test: noise_shape [3, 1] on a (3, 2) batch: one draw per sample
+    d = Dropout(0.5, noise_shape=[3, 1], seed=1)
+    x2 = Input(shape=(2,))
+    got = K.function([x2, K.learning_phase()], [d(x2)])([np.ones((3, 2), np.float32), 1])[0]
+    np.testing.assert_array_equal(got[:, 0], got[:, 1])
+    with pytest.raises(ValueError, match="noise_shape .* does not fit"):
+        Dropout(0.5, noise_shape=(None, 4))(Input(shape=(2,)))
+
+
+def test_time_distributed_passes_a_timestep_mask_on():
+    x = Input(shape=(4, 3))
+    masked = Masking(mask_value=0.0)(x)
+    td = TimeDistributed(Dense(2))(masked)
+    assert td._keras_mask is masked._keras_mask
+    out = SimpleRNN(2, return_sequences=True)(td)
+    xs = RNG.standard_normal((2, 4, 3)).astype(np.float32)
+    xs[0, 2:] = 0.0
+    seq = Model(x, out).predict(xs)
+    np.testing.assert_array_equal(seq[0, 2], seq[0, 1])  # masked steps carry the last state on
