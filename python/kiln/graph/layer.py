@@ -77,8 +77,8 @@ class Layer:
         self._trainable_weights = []
         self._non_trainable_weights = []
         self.constraints = {}
-        self.losses = []
-        self.updates = []
+        self._losses = []
+        self._updates = []
         self.input_spec = None
         self.supports_masking = False
         self.uses_learning_phase = False
@@ -151,19 +151,37 @@ class Layer:
             self.constraints[v] = constraints.get(constraint)
         return v
 
+    # The layer's penalties and (variable, value) updates; Keras 1 layers also assign or append
+    # to these lists themselves (`self.updates = [...]` in build).
+    @property
+    def losses(self):
+        return self._losses
+
+    @losses.setter
+    def losses(self, value):
+        self._losses = list(value)
+
+    @property
+    def updates(self):
+        return self._updates
+
+    @updates.setter
+    def updates(self, value):
+        self._updates = list(value)
+
     def add_update(self, updates, inputs=None):
         """Adds (variable, new value) pairs that the train program assigns after each step (e.g.
         BatchNormalization's moving averages). `inputs` says which call's they are (Keras 1.2's
         get_updates_for); None for updates that do not depend on the inputs."""
         updates = updates if isinstance(updates, list) else [updates]
-        self.updates.extend(updates)
+        self._updates.extend(updates)
         self._conditional("_updates_by_inputs", inputs).extend(updates)
 
     def add_loss(self, losses, inputs=None):
         """Adds scalar penalty tensors (a regularizer's) that models add to their training loss;
         `inputs` as for add_update."""
         losses = list(losses) if isinstance(losses, (list, tuple)) else [losses]
-        self.losses.extend(losses)
+        self._losses.extend(losses)
         self._conditional("_losses_by_inputs", inputs).extend(losses)
 
     def _conditional(self, attr, inputs):

@@ -3,7 +3,7 @@ ParametricSoftplus and SReLU, each composed of existing `kiln.backend` ops (no o
 
 The learned ones (PReLU, ParametricSoftplus, SReLU) hold one parameter per element of the
 input's non-batch shape, as Keras 1.2 does, named `<layer>_alphas`, `<layer>_betas`,
-`<layer>_t_left` ...; PReLU's Keras 2 `shared_axes` makes the parameter size 1 on those axes.
+`<layer>_t_left` ...; their `shared_axes` (Keras 1.2.1, and Keras 2's PReLU) make the parameters size 1 on those axes.
 Every one passes a mask through.
 """
 import numpy as np
@@ -51,16 +51,29 @@ class ThresholdedReLU(Layer):
         return x * K.greater(x, self.theta)
 
 
-def _param_shape(layer, input_shape, shared_axes=()):
+def _param_shape(layer, input_shape):
+    """The input's shape without the batch dim, 1 on the layer's shared axes."""
     shape = list(input_shape[1:])
-    for ax in shared_axes:
+    for ax in layer.shared_axes:
+        if not 1 <= ax <= len(shape):
+            raise ValueError("Layer %s: shared_axes %s must be axes 1..%d of its input (shape %s)"
+                             % (layer.name, list(layer.shared_axes), len(shape), tuple(input_shape)))
         shape[ax - 1] = 1
     if any(d is None for d in shape):
         raise ValueError("Layer %s: its parameters have the input's shape without the batch dim, which must be known "
-                         "(got %s)%s" % (layer.name, tuple(input_shape),
-                                         "; a PReLU can share its parameter over an unknown axis with shared_axes="
-                                         if isinstance(layer, PReLU) else ""))
+                         "(got %s); it can share them over an unknown axis with shared_axes="
+                         % (layer.name, tuple(input_shape)))
     return tuple(shape)
+
+
+def _set_shared_axes(layer, shared_axes):
+    """Keras 1.2.1's shared_axes (1-based axes sharing one parameter, e.g. [1, 2] for one per
+    image channel), in the config when given."""
+    if shared_axes is None:
+        shared_axes = ()
+    layer.shared_axes = tuple(int(a) for a in ([shared_axes] if isinstance(shared_axes, int) else shared_axes))
+    if layer.shared_axes:
+        layer.config_keys = type(layer).config_keys + ("shared_axes",)
 
 
 def _filled(value):
@@ -86,15 +99,10 @@ class PReLU(Layer):
         self.supports_masking = True
         self.init = initializers.get(alpha_initializer if alpha_initializer is not None else init)
         self.alpha_regularizer = regularizers.get(alpha_regularizer)
-        if shared_axes is None:
-            self.shared_axes = ()
-        else:
-            self.shared_axes = tuple(int(a) for a in ([shared_axes] if isinstance(shared_axes, int) else shared_axes))
-        if self.shared_axes:
-            self.config_keys = PReLU.config_keys + ("shared_axes",)
+        _set_shared_axes(self, shared_axes)
 
     def build(self, input_shape):
-        self.alphas = self.add_weight(_param_shape(self, input_shape, self.shared_axes), initializer=self.init,
+        self.alphas = self.add_weight(_param_shape(self, input_shape), initializer=self.init,
                                       name="alphas", regularizer=self.alpha_regularizer,
                                       constraint=self.alpha_constraint)
         self.built = True
@@ -106,12 +114,13 @@ class PReLU(Layer):
 class ParametricSoftplus(Layer):
     """`alphas * softplus(betas * x)`, with learned `alphas` and `betas` per element of the input
     shape (weights `<layer>_alphas`, `<layer>_betas`), starting at `alpha_init` and `beta_init`
-    (Keras 1.2; Keras 2 dropped this layer)."""
+    (Keras 1.2; Keras 2 dropped this layer); `shared_axes` as PReLU's."""
     config_keys = ("alpha_init", "beta_init")
 
-    def __init__(self, alpha_init=0.2, beta_init=5.0, weights=None, **kwargs):
+    def __init__(self, alpha_init=0.2, beta_init=5.0, weights=None, shared_axes=None, **kwargs):
         super().__init__(weights=weights, **kwargs)
         self.supports_masking = True
+        _set_shared_axes(self, shared_axes)
         self.alpha_init = float(alpha_init)
         self.beta_init = float(beta_init)
 
@@ -129,13 +138,15 @@ class SReLU(Layer):
     """S-shaped ReLU (Jin et al. 2015), Keras 1.2's: with t_r = t_left + |t_right|,
     `t_left + a_left * (x - t_left)` below t_left, `x` between t_left and t_r, and
     `t_r + a_right * (x - t_r)` above t_r. Four learned parameters per element of the input shape
-    (weights `<layer>_t_left`, `_a_left`, `_t_right`, `_a_right`, in that order)."""
+    (weights `<layer>_t_left`, `_a_left`, `_t_right`, `_a_right`, in that order); `shared_axes`
+    as PReLU's."""
     config_keys = ("t_left_init", "a_left_init", "t_right_init", "a_right_init")
 
     def __init__(self, t_left_init="zero", a_left_init="glorot_uniform", t_right_init="glorot_uniform",
-                 a_right_init="one", weights=None, **kwargs):
+                 a_right_init="one", weights=None, shared_axes=None, **kwargs):
         super().__init__(weights=weights, **kwargs)
         self.supports_masking = True
+        _set_shared_axes(self, shared_axes)
         self.t_left_init = initializers.get(t_left_init)
         self.a_left_init = initializers.get(a_left_init)
         self.t_right_init = initializers.get(t_right_init)

@@ -48,6 +48,34 @@ class Wrapper(Layer):
     def non_trainable_weights(self, value):
         pass
 
+    def _wrapped_layers(self):
+        return [self.layer]
+
+    # The wrapped layers' penalties and updates are the wrapper's too, so that a model, which
+    # sees the wrapper only, trains with them (TimeDistributed(Dense(W_regularizer=...)),
+    # TimeDistributed(BatchNormalization())).
+    @property
+    def losses(self):
+        out = list(self._losses)
+        for layer in self._wrapped_layers():
+            out += [l for l in layer.losses if not any(l is o for o in out)]
+        return out
+
+    @losses.setter
+    def losses(self, value):
+        self._losses = list(value)
+
+    @property
+    def updates(self):
+        out = list(self._updates)
+        for layer in self._wrapped_layers():
+            out += [u for u in layer.updates if not any(u is o for o in out)]
+        return out
+
+    @updates.setter
+    def updates(self, value):
+        self._updates = list(value)
+
     @classmethod
     def from_config(cls, config):
         from .serialization import deserialize
@@ -106,6 +134,9 @@ class Bidirectional(Wrapper):
         self.return_sequences = layer.return_sequences
         self.supports_masking = True
         self._initial_weights = weights
+
+    def _wrapped_layers(self):
+        return [self.forward_layer, self.backward_layer]
 
     def build(self, input_shape):
         for l in (self.forward_layer, self.backward_layer):

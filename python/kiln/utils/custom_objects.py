@@ -8,14 +8,49 @@ the custom objects in scope: those passed as `custom_objects=` to `model_from_js
 """
 import contextlib
 import threading
+from collections.abc import MutableMapping
 
 _GLOBAL = {}
 _local = threading.local()
 
 
+class _CustomObjects(MutableMapping):
+    """What get_custom_objects() returns: Keras' global dict, seen from this thread. Reading it
+    sees the scopes this thread is in too (as Keras 1.2's, whose scopes write into the global
+    dict); writing, deleting and clear() change the process-wide entries only, so one thread's
+    scope never shows in another's."""
+
+    def __getitem__(self, name):
+        found = lookup(name)
+        if found is None and name not in _GLOBAL:
+            raise KeyError(name)
+        return found
+
+    def __setitem__(self, name, value):
+        _GLOBAL[name] = value
+
+    def __delitem__(self, name):
+        del _GLOBAL[name]
+
+    def __iter__(self):
+        return iter(known_names())
+
+    def __len__(self):
+        return len(known_names())
+
+    def clear(self):
+        _GLOBAL.clear()
+
+    def __repr__(self):
+        return repr({k: self[k] for k in self})
+
+
+_VIEW = _CustomObjects()
+
+
 def get_custom_objects():
-    """The process-wide dict of custom objects; add to it to make a name known everywhere."""
-    return _GLOBAL
+    """The custom objects (a dict-like view): add to it to make a name known everywhere."""
+    return _VIEW
 
 
 @contextlib.contextmanager

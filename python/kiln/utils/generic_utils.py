@@ -198,7 +198,8 @@ def get_from_module(identifier, module_params, module_name, instantiate=False, k
     Args:
         identifier: a name, a dict `{'name': ..., **arguments}` (a config: the object is made
             with the arguments), or anything else (returned as is).
-        module_params: the namespace to look in, usually `globals()`.
+        module_params: the namespace to look in, usually `globals()`, after the custom objects
+            in scope (custom_object_scope, get_custom_objects()).
         module_name: what is looked up, for the error message ('optimizer', 'activation').
         instantiate: for a name, call what it names (with `kwargs` if given).
 
@@ -209,7 +210,7 @@ def get_from_module(identifier, module_params, module_name, instantiate=False, k
     ```
     """
     if isinstance(identifier, str):
-        res = module_params.get(identifier)
+        res = lookup(identifier) or module_params.get(identifier)  # custom objects first, as Keras 1.2
         if not res:
             raise ValueError("Invalid " + str(module_name) + ": " + str(identifier))
         if instantiate:
@@ -218,7 +219,7 @@ def get_from_module(identifier, module_params, module_name, instantiate=False, k
     if isinstance(identifier, dict):
         identifier = dict(identifier)
         name = identifier.pop("name", None)
-        res = module_params.get(name) if name is not None else None
+        res = (lookup(name) or module_params.get(name)) if name is not None else None
         if not res:
             raise ValueError("Invalid " + str(module_name) + ": " + str(identifier))
         return res(**identifier)

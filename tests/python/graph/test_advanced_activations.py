@@ -150,3 +150,22 @@ def test_a_prelu_net_trains_on_mnist(mnist):
     loss, acc = model.evaluate(x_test[:2000], y_test[:2000], verbose=0)
     assert acc > 0.85, acc  # chance is 0.1; 2 epochs on 6000 images
     assert np.abs(model.layers[1].get_weights()[0] - alphas).max() > 1e-3  # the alphas learned
+
+
+@pytest.mark.parametrize("name", ["ParametricSoftplus", "SReLU"])
+def test_keras121_shared_axes_on_softplus_and_srelu(name):
+    cls = ParametricSoftplus if name == "ParametricSoftplus" else SReLU
+    layer = cls(shared_axes=[1])
+    x = Input(shape=(3, 2))
+    model = Model(x, layer(x))
+    assert all(w.shape == (1, 2) for w in layer.weights)
+    _, weights, ref = learned(name)  # (2, 3) draws; one per channel here, shared over the 3 steps
+    weights = [w[:1, :2].reshape(1, 2) for w in weights]
+    layer.set_weights(weights)
+    xs = RNG.standard_normal((4, 3, 2)).astype(np.float32)
+    np.testing.assert_allclose(model.predict(xs), ref(xs.astype(np.float64), *weights), rtol=1e-5, atol=1e-6)
+    config = layer.get_config()
+    assert config["shared_axes"] == (1,)
+    assert cls.from_config(config).shared_axes == (1,)
+    with pytest.raises(ValueError, match="shared_axes \\[3\\] must be axes 1..2"):
+        cls(shared_axes=3)(Input(shape=(3, 2)))

@@ -112,3 +112,26 @@ def test_k_function_updates_assign_after_reads():
     g = K.function([x], [out], updates=[K.update_add(v, 1.0)])
     g([np.ones((1, 2))])
     np.testing.assert_allclose(K.get_value(v), [5.0, 9.0])
+
+
+def test_the_wrapped_layers_penalties_and_updates_reach_the_model():
+    from kiln.layers import BatchNormalization, Bidirectional, SimpleRNN
+    from kiln.models import Sequential
+    model = Sequential([TimeDistributed(Dense(2, W_regularizer="l1"), input_shape=(3, 4))])
+    model.compile("sgd", "mse")
+    assert len(model.losses) == 1
+    xs = np.random.default_rng(0).standard_normal((5, 3, 4)).astype(np.float32)
+    ys = np.zeros((5, 3, 2), np.float32)
+    w, b = model.get_weights()
+    want = ((xs.astype(np.float64) @ w + b) ** 2).mean() + 0.01 * np.abs(w).sum()  # Keras 1's l1 default 0.01
+    np.testing.assert_allclose(model.test_on_batch(xs, ys), want, rtol=1e-5)
+    # a wrapped BatchNormalization's moving averages are updated by fit
+    bn = BatchNormalization()
+    seq = Sequential([TimeDistributed(bn, input_shape=(3, 4))])
+    seq.compile("sgd", "mse")
+    mean_before = bn.get_weights()[2].copy()
+    seq.train_on_batch(xs + 3.0, np.zeros((5, 3, 4), np.float32))
+    assert not np.allclose(bn.get_weights()[2], mean_before)
+    bi = Bidirectional(SimpleRNN(2, W_regularizer="l2"), input_shape=(3, 4))
+    Sequential([bi])
+    assert len(bi.losses) == 2  # the forward and the backward layer's

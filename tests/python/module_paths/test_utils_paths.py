@@ -195,6 +195,34 @@ def test_generic_utils(capsys):
         G.deserialize_keras_object("Nope", printable_module_name="layer")
 
 
+def test_custom_objects_view_and_get_from_module_follow_keras1():
+    import threading
+    from kiln.utils import generic_utils as G
+    from kiln import activations
+    objs = G.get_custom_objects()
+    before = dict(objs)
+    try:
+        objs.clear()
+        assert len(objs) == 0
+        with G.custom_object_scope({"A": int, "B": float}, {"C": str}):
+            assert len(objs) == 3 and objs["C"] is str and sorted(objs) == ["A", "B", "C"]
+            assert G.get_from_module("A", {}, "thing") is int  # scoped objects are found first
+            seen = []
+            t = threading.Thread(target=lambda: seen.append(len(G.get_custom_objects())))
+            t.start()
+            t.join()
+            assert seen == [0]  # another thread does not see this thread's scope
+        assert len(objs) == 0 and "A" not in objs
+        with pytest.raises(ValueError, match="Invalid thing: A"):
+            G.get_from_module("A", {}, "thing")
+        objs["relu"] = activations.tanh  # a custom object wins over the module's own name
+        assert G.get_from_module("relu", vars(activations), "activation") is activations.tanh
+        assert G.get_from_module({"name": "D", "x": 2}, {"D": dict}, "thing") == {"x": 2}
+    finally:
+        objs.clear()
+        objs.update(before)
+
+
 def test_layer_utils(capsys):
     from kiln.utils import layer_utils as L
     x = Input(shape=(1, 4, 4))
