@@ -3,8 +3,9 @@ test_utils}`, `keras.preprocessing.{sequence, text, image}` and `keras.datasets`
 name is imported from its kiln path and used (callbacks in a fit, helpers on data).
 
 Not provided, by design or for want of a dependency (docs/keras-compat.md): generic_utils'
-func_dump / func_load (marshalled bytecode), preprocessing.image's file functions (PIL), the
-data sets other than mnist (their files cannot be fetched here)."""
+func_dump / func_load (marshalled bytecode), the data sets other than mnist (their files cannot
+be fetched here). preprocessing.image's file functions need Pillow, which kiln does not depend
+on: tests/python/preprocessing tests them where it is installed."""
 import http.server
 import json
 import threading
