@@ -21,6 +21,7 @@ from .embeddings import Embedding  # noqa: F401
 from .normalization import BatchNormalization  # noqa: F401
 from .noise import GaussianDropout, GaussianNoise  # noqa: F401
 from .recurrent import GRU, LSTM, Recurrent, SimpleRNN  # noqa: F401
+from .convolutional_recurrent import ConvLSTM2D, ConvRecurrent2D  # noqa: F401
 from .wrappers import Bidirectional, TimeDistributed, Wrapper  # noqa: F401
 from .merge import (Add, Average, Concatenate, Dot, Maximum, Merge, Minimum, Multiply, Subtract,  # noqa: F401
                     add, average, concatenate, dot, maximum, merge, minimum, multiply, subtract)
