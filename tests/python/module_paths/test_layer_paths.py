@@ -109,6 +109,9 @@ PATHS = {
         "LocallyConnected1D": ((5, 4), dict(nb_filter=2, filter_length=3)),
         "LocallyConnected2D": ((1, 5, 5), dict(nb_filter=2, nb_row=3, nb_col=3)),
     },
+    "layers.convolutional_recurrent": {
+        "ConvLSTM2D": ((2, 1, 4, 4), dict(nb_filter=2, nb_row=3, nb_col=3, border_mode="same")),
+    },
 }
 
 CASES = [(path, name) for path, names in PATHS.items() for name in names]

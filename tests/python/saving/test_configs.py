@@ -24,6 +24,7 @@ from kiln.layers import (ELU, ActivityRegularization, AveragePooling1D, Convolut
 from kiln.layers import (AveragePooling3D, Convolution3D, Cropping3D, MaxPooling3D, UpSampling3D,  # noqa: E402
                          ZeroPadding3D)
 from kiln.layers import GlobalAveragePooling3D, GlobalMaxPooling3D, SpatialDropout3D  # noqa: E402
+from kiln.layers import ConvLSTM2D  # noqa: E402
 from kiln.layers.serialization import deserialize, layer_classes
 from kiln.models import Model, Sequential, model_from_config, model_from_json, model_from_yaml
 from kiln.utils.layer_utils import layer_from_config
@@ -133,6 +134,9 @@ EXAMPLES.update({
     "GlobalMaxPooling3D": one(GlobalMaxPooling3D(dim_ordering="th"), (2, 3, 4, 2)),
     "GlobalAveragePooling3D": one(GlobalAveragePooling3D(dim_ordering="tf"), (3, 2, 4, 2)),
     "SpatialDropout3D": one(SpatialDropout3D(0.3, dim_ordering="th"), (2, 3, 2, 4)),
+    "ConvLSTM2D": one(ConvLSTM2D(2, 3, 2, border_mode="same", subsample=(1, 2), dim_ordering="tf",
+                                 inner_activation="sigmoid", U_regularizer="l2", return_sequences=True), (3, 4, 5, 1)),
+    "ConvRecurrent2D": None,  # abstract: ConvLSTM2D
 })
 
 # Keras 1.2's config keys (besides name, trainable and the input shape), from its sources.
@@ -195,6 +199,9 @@ KERAS_1_2_KEYS.update({
     "GlobalMaxPooling3D": {"dim_ordering"}, "GlobalAveragePooling3D": {"dim_ordering"},
     "SpatialDropout3D": {"p", "dim_ordering"},
 })
+KERAS_1_2_KEYS["ConvLSTM2D"] = {"nb_filter", "nb_row", "nb_col", "init", "inner_init", "forget_bias_init",
+                                "activation", "dim_ordering", "border_mode", "inner_activation", "return_sequences",
+                                "go_backwards", "stateful"}
 KERAS_1_2_KEYS["GRU"] = KERAS_1_2_KEYS["SimpleRNN"] | {"inner_activation"}
 KERAS_1_2_KEYS["LSTM"] = KERAS_1_2_KEYS["SimpleRNN"] | {"inner_activation", "forget_bias_init"}
 
