@@ -45,6 +45,15 @@ def _unfold(y, like):
     return make("reshape", [y], {"shape": [int(like.shape[0]), int(like.shape[1])] + [int(d) for d in y.shape[1:]]})
 
 
+def _one_step(x):
+    """A tensor shaped as one step of x (B, T, ...), for shaping zeros, ones and masks by (its
+    values are not meant to be used): the first step, or the sum over a time axis of unknown
+    length (which cannot be sliced)."""
+    if x.shape[1] is None:
+        return K.sum(x, axis=1)
+    return K.squeeze(K.slice_axis(x, 1, 0, 1), 1)
+
+
 class ConvRecurrent2D(Recurrent):
     """Keras 1.2's abstract base of the convolutional recurrent layers (not a layer to use by
     itself): 5D input, the output shape, masks and the base config."""
@@ -177,7 +186,7 @@ class ConvLSTM2D(ConvRecurrent2D):
         flat = _fold(x)  # (B*T, rows, cols, C)
         conv = lambda t, w: conv_nhwc(t, w, self.subsample, self.border_mode)
         bias = K.concatenate([self.b[g] for g in self.order], axis=0)
-        masks = self._masks(K.squeeze(K.slice_axis(x, 1, 0, 1), 1), self.dropout_W)
+        masks = self._masks(_one_step(x), self.dropout_W)
         if masks is None:
             y = conv(flat, self._packed(self.W))
         else:  # gate g sees x * its mask, the same at every step
@@ -189,7 +198,7 @@ class ConvLSTM2D(ConvRecurrent2D):
         x = K.permute_dimensions(inputs, (0, 1, 3, 4, 2)) if self.dim_ordering == "th" else inputs
         xw = self._input_convs(x)
         F = self.nb_filter
-        first = K.slice_axis(K.squeeze(K.slice_axis(xw, 1, 0, 1), 1), 3, 0, F)  # (B, rows', cols', F)
+        first = K.slice_axis(_one_step(xw), 3, 0, F)  # shaped as one step's h: (B, rows', cols', F)
         if self.stateful:
             initial = [self._step_to_nhwc(s) for s in self._stateful_init(inputs, first)]
         else:

@@ -98,6 +98,19 @@ def test_conv_lstm_matches_the_keras_equations(ordering, border_mode, stride, go
     assert last_layer.get_output_shape_for(xs.shape) == h.shape
 
 
+@pytest.mark.parametrize("dropout", [0.0, 0.3])
+def test_any_sequence_length(dropout):
+    x = Input(shape=(None, 1, 4, 3))
+    layer = ConvLSTM2D(2, 3, 3, dim_ordering="th", border_mode="same", return_sequences=True, dropout_W=dropout,
+                       dropout_U=dropout)
+    model = Model(x, layer(x))
+    weights = random_weights(layer)
+    for steps in (2, 5):
+        xs = RNG.standard_normal((2, steps, 1, 4, 3)).astype(np.float32)
+        want = np_conv_lstm(xs.astype(np.float64), weights, "th", "same")[0]
+        np.testing.assert_allclose(model.predict(xs), want, rtol=1e-4, atol=1e-5)
+
+
 @pytest.mark.parametrize("ordering", ["th", "tf"])
 def test_gradients_match_central_differences(ordering):
     xs = sequence(ordering, B=2, T=2, C=1, H=3, W=3)
