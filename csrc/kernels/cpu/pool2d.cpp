@@ -71,12 +71,69 @@ KILN_VECTOR void pool_row(const PoolGeometry& g, const float* img, int64_t oh, f
   }
 }
 
+// With few channels (an RGB image) the channel loop above is too short to vectorize. The window
+// is separable, so output row oh is made in two passes: the window's rows reduced into one row
+// `col` of W x C (contiguous: it vectorizes), then each output reduces PW entries of col; with
+// stride 1 the outputs whose window lies inside x are one contiguous loop over OW x C. Each
+// output is a function of its own window only, so results do not depend on the threads.
+constexpr int64_t kSmallChannels = 16;
+
+inline float pool_step(bool max, float acc, float v) {
+  if (max) return (v > acc || v != v) ? v : acc;  // a NaN wins and stays, as above
+  return acc + v;
+}
+
+KILN_VECTOR void pool_row_few_channels(const PoolGeometry& g, const float* img, int64_t oh, float* out, float* col) {
+  const int64_t C = g.C, WC = g.W * C;
+  const bool max = g.max;
+  int64_t h0, h1, w0, w1;
+  g.window(oh, 0, &h0, &h1, &w0, &w1);  // the rows depend on oh alone
+  std::copy(img + h0 * WC, img + (h0 + 1) * WC, col);
+  for (int64_t h = h0 + 1; h < h1; ++h) {
+    const float* v = img + h * WC;
+    for (int64_t j = 0; j < WC; ++j) col[j] = pool_step(max, col[j], v[j]);
+  }
+  const int64_t rows = h1 - h0;
+  int64_t lo = g.OW, hi = g.OW;  // [lo, hi): stride-1 outputs with the whole window inside x
+  if (g.SW == 1) {
+    lo = std::min(g.OW, g.left);
+    hi = std::max(lo, std::min(g.OW, g.W - g.PW + g.left + 1));
+  }
+  for (int64_t ow = 0; ow < g.OW; ++ow) {
+    if (ow == lo) ow = hi;
+    if (ow >= g.OW) break;
+    g.window(oh, ow, &h0, &h1, &w0, &w1);
+    float* o = out + ow * C;
+    std::copy(col + w0 * C, col + (w0 + 1) * C, o);
+    for (int64_t w = w0 + 1; w < w1; ++w)
+      for (int64_t c = 0; c < C; ++c) o[c] = pool_step(max, o[c], col[w * C + c]);
+    if (!max)
+      for (int64_t c = 0; c < C; ++c) o[c] /= static_cast<float>(rows * (w1 - w0));
+  }
+  if (hi > lo) {
+    const int64_t n = (hi - lo) * C;
+    const float* base = col + (lo - g.left) * C;
+    float* o = out + lo * C;
+    std::copy(base, base + n, o);
+    for (int64_t k = 1; k < g.PW; ++k)
+      for (int64_t j = 0; j < n; ++j) o[j] = pool_step(max, o[j], base[k * C + j]);
+    if (!max)
+      for (int64_t j = 0; j < n; ++j) o[j] /= static_cast<float>(rows * g.PW);
+  }
+}
+
 void pool2d_k(const KernelArgs& a) {
   const TensorView &x = a.in[0], &y = a.out[0];
   PoolGeometry g = geometry(a.node, x);
   const int64_t rows = g.B * g.OH;
+  const bool few = g.C < kSmallChannels;
   parallel_for(rows, y.numel * g.PH * g.PW > kParallelMin, [&](int64_t r) {
-    pool_row(g, x.f() + r / g.OH * g.H * g.W * g.C, r % g.OH, y.f() + r * g.OW * g.C);
+    const float* img = x.f() + r / g.OH * g.H * g.W * g.C;
+    float* out = y.f() + r * g.OW * g.C;
+    if (!few) return pool_row(g, img, r % g.OH, out);
+    thread_local std::vector<float> col;
+    col.resize(static_cast<size_t>(g.W * g.C));
+    pool_row_few_channels(g, img, r % g.OH, out, col.data());
   });
 }
 

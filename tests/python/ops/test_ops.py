@@ -623,6 +623,10 @@ POOL_GEOMETRIES = [
     ((2, 5, 4, 2), (5, 4), [1, 1], "same"), ((2, 8, 9, 5), (1, 1), [2, 3], "valid"), ((2, 9, 9, 2), (2, 2), [3, 3], "same"),
     ((2, 9, 8, 3), (3, 3), [3, 3], "valid"), ((2, 10, 7, 4), (4, 3), [2, 2], "same"), ((2, 10, 7, 4), (4, 2), [3, 2], "same"),
     ((40, 28, 28, 8), (2, 2), None, "valid"), ((40, 28, 28, 8), (3, 3), [2, 2], "same"),
+    # fewer than 16 channels take the separable path (a stride-1 interior as one loop): wide rows,
+    # windows wider than tall, valid stride 1; 16 and more channels the channel-vector path
+    ((2, 5, 40, 3), (3, 5), [1, 1], "same"), ((2, 6, 9, 1), (2, 3), [1, 1], "valid"),
+    ((2, 4, 3, 3), (2, 5), [1, 1], "same"), ((2, 7, 6, 16), (3, 3), [1, 1], "same"), ((2, 6, 6, 20), (2, 2), None, None),
 ]
 
 
