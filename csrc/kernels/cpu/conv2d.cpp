@@ -80,8 +80,13 @@ DirectConv as_direct(const ConvGeometry& g) {
 }
 
 // Whether the forward / the filter gradient runs direct (conv_direct.h): a short patch, and not
-// a stride-1 1x1, whose GEMM needs no im2col. The kernels and conv2d_method both ask these.
-bool direct_forward(const ConvGeometry& g) { return g.K() > 0 && !g.pointwise() && direct_conv_fits(as_direct(g)); }
+// a stride-1 1x1, whose GEMM needs no im2col, unless its inner dimension is tiny (the RGB 1x1s of
+// an inception module: a GEMM with K = 3 runs far from peak and its epilogue rereads y; direct
+// writes y once). The kernels and conv2d_method both ask these.
+constexpr int64_t kDirectMaxPointwise = 4;
+bool direct_forward(const ConvGeometry& g) {
+  return g.K() > 0 && (!g.pointwise() || g.K() <= kDirectMaxPointwise) && direct_conv_fits(as_direct(g));
+}
 bool direct_filter_gradient(const ConvGeometry& g) {
   return g.K() > 0 && !g.pointwise() && direct_grad_filter_fits(as_direct(g));
 }

@@ -1,6 +1,7 @@
 """conv2d's direct forward (csrc/kernels/cpu/conv_direct.cpp), picked for patches of at most 32
-elements (one to three input channels under a 3x3 kernel; a strided or padded 1x1 up to 32)
-with 16, 32, 48 or 64 output channels: against the float64 NumPy reference over paddings, strides, kernels
+elements (one to three input channels under a 3x3 kernel; a strided or padded 1x1 up to 32; a
+stride-1 1x1 on at most 4 channels, where the GEMM's inner dimension is too short to pay) with
+16, 32, 48 or 64 output channels: against the float64 NumPy reference over paddings, strides, kernels
 that are not square, windows that leave the image on every side, each activation of the
 epilogue and no bias; the fused max pool on it; the choice of method; and shapes just outside
 the rule still going to im2col or GEMM. The filter gradient of patches up to 28 elements is
@@ -26,7 +27,9 @@ SHAPES = [
     (3, 28, 28, 1, 3, 3, 32, (1, 1), "valid"),   # the MNIST convnet's first convolution
     (2, 13, 11, 1, 3, 3, 16, (1, 1), "same"),    # windows leave the image on every side
     (2, 12, 9, 3, 3, 3, 64, (2, 2), "same"),     # stride 2, odd sizes
-    (1, 10, 10, 3, 1, 1, 64, (2, 2), "valid"),   # a strided 1x1 (stride 1 stays a GEMM)
+    (1, 10, 10, 3, 1, 1, 64, (2, 2), "valid"),   # a strided 1x1
+    (2, 9, 8, 3, 1, 1, 64, (1, 1), "same"),      # a stride-1 1x1 on RGB (the inception module's)
+    (1, 6, 5, 4, 1, 1, 32, (1, 1), "valid"),     # the most channels a stride-1 1x1 goes direct with
     (2, 9, 8, 2, 5, 3, 48, (1, 2), "same"),      # 5x3 kernel, 30-element patches, 3 vectors
     (1, 7, 9, 32, 1, 1, 16, (2, 1), "same"),     # the longest patch the rule takes
     (1, 5, 5, 1, 5, 5, 32, (3, 3), "valid"),     # one output position per image row
@@ -122,5 +125,5 @@ def test_shapes_outside_the_rule_keep_their_methods():
     assert method([2, 28, 28, 1], [3, 3, 1, 40], valid) == "im2col"    # not a multiple of 16
     assert method([2, 28, 28, 1], [3, 3, 1, 80], valid) == "im2col"    # more than 64
     assert method([2, 28, 28, 4], [3, 3, 4, 32], valid) == "im2col"    # a 36-element patch
-    assert method([2, 9, 9, 3], [1, 1, 3, 64], valid) == "gemm"        # a 1x1 with stride 1: x is col
+    assert method([2, 9, 9, 5], [1, 1, 5, 64], valid) == "gemm"        # a 1x1 with stride 1 on 5+ channels: x is col
     assert _core.conv2d_method("conv2d_grad_input", [2, 28, 28, 1], [3, 3, 1, 32], valid) == "im2col"
