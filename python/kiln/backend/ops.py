@@ -46,8 +46,25 @@ def _unary(op, x, attrs=None, name=None):
     return make(op, [_arg(x, name or op)], attrs)
 
 
+_RANDOM_OPS = ("random_normal", "random_uniform", "random_binomial")
+
+
+def _on_fixed_batch(t, other):
+    """Keras 1.2 idiom (its VAE examples): under Input(batch_shape=(N, ...)) the batch is a static
+    N, so noise drawn as K.random_normal(shape=(N, d)) combines elementwise with the model's
+    tensors. kiln keeps a fixed batch `?` in the graph (InputLayer): a batch-less random tensor of
+    leading size N that meets a tensor of fixed batch N is drawn with the batch as its first dim
+    (same op, attributes and seed)."""
+    if (t.op in _RANDOM_OPS and not t.inputs and len(t.shape) == len(other.shape) and t.shape
+            and t.shape[0] is not None and other.shape[0] is None
+            and getattr(other, "_fixed_batch", None) == t.shape[0]):
+        return make(t.op, [], dict(t.attrs, shape=[-1] + list(t.attrs["shape"][1:])))
+    return t
+
+
 def _binary(op, x, y, name):
-    return make(op, [_arg(x, name), _arg(y, name)])
+    x, y = _arg(x, name), _arg(y, name)
+    return make(op, [_on_fixed_batch(x, y), _on_fixed_batch(y, x)])
 
 
 def _axes(axis, x):

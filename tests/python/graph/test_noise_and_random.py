@@ -97,6 +97,31 @@ def test_random_tensors_take_keras_shapes_and_seeds():
         K.random_normal((4, None))
 
 
+def test_noise_of_the_fixed_batch_size_combines_with_a_fixed_batch_model():
+    # Keras 1.2's variational_autoencoder.py: Input(batch_shape=(N, d)) and noise drawn as
+    # K.random_normal(shape=(N, latent)) in a Lambda, which Keras sees as the same static batch.
+    x = Input(batch_shape=(4, 3))
+    z_mean, z_log_var = Dense(2)(x), Dense(2)(x)
+
+    def sampling(args):
+        m, v = args
+        return m + K.exp(v / 2) * K.random_normal(shape=(4, 2), mean=0.0, std=1.0, seed=7)
+
+    from kiln.layers import Lambda
+    z = Lambda(sampling, output_shape=(2,))([z_mean, z_log_var])
+    xs = np.random.default_rng(1).standard_normal((4, 3)).astype(np.float32)
+    gz, gm, gv = K.function([x], [z, z_mean, z_log_var])([xs])
+    eps = ref.random_normal(8, 7, 1).reshape(4, 2)
+    np.testing.assert_allclose(gz, gm + np.exp(gv / 2) * eps, rtol=1e-5, atol=1e-5)
+    vae = Model(x, Dense(3)(z))
+    vae.compile(optimizer="rmsprop", loss="mse")
+    hist = vae.fit(np.tile(xs, (2, 1)), np.tile(xs, (2, 1)), batch_size=4, nb_epoch=2, verbose=0)
+    assert np.all(np.isfinite(hist.history["loss"]))
+    assert vae.predict(xs, batch_size=4).shape == (4, 3)
+    (alone,) = K.function([], [K.random_normal(shape=(4, 2), seed=7)])([])
+    assert alone.shape == (4, 2)  # on its own the noise keeps its shape
+
+
 def test_stop_gradient_blocks_the_gradient():
     x = K.placeholder(shape=(None, 3))
     loss = K.sum(K.stop_gradient(x * x) + 3 * x)
