@@ -32,11 +32,21 @@ inline std::optional<Activation> dense_activation(const std::string& name) {
   return std::nullopt;
 }
 
-// "linear, relu, sigmoid, tanh, softmax", for messages.
-inline std::string dense_activation_names() {
+// "linear, relu, sigmoid, tanh, softmax", for messages; without softmax when `elementwise_only`.
+inline std::string dense_activation_names(bool elementwise_only = false) {
   std::string s;
-  for (const NamedActivation& a : kDenseActivations) s += (s.empty() ? "" : ", ") + std::string(a.name);
+  for (const NamedActivation& a : kDenseActivations)
+    if (!elementwise_only || a.activation != Activation::softmax) s += (s.empty() ? "" : ", ") + std::string(a.name);
   return s;
+}
+
+// The `activation` a gradient op takes its result through (pool2d_grad, conv2d_grad_input:
+// dx = <name>_grad(dx, x), x being that activation's result, as passes/fuse_grad.cpp folds it
+// in): dense's list but softmax, whose derivative is not elementwise. None for other names.
+inline std::optional<Activation> elementwise_activation(const std::string& name) {
+  std::optional<Activation> a = dense_activation(name);
+  if (a && *a == Activation::softmax) return std::nullopt;
+  return a;
 }
 
 // The activations the fused recurrent ops (lstm, gru, simple_rnn) apply, as `activation` and

@@ -1,6 +1,7 @@
 // Small building blocks shared by schema files: common inference rules.
 #pragma once
 
+#include "ops/activations.h"
 #include "ops/registry.h"
 
 namespace kiln::ops {
@@ -19,6 +20,15 @@ inline void require_same(const Type& a, const Type& b, const char* what) {
 }
 
 inline Type scalar_f32() { return Type{ir::DType::f32, {}}; }
+
+// A gradient op's `activation` (pool2d_grad, conv2d_grad_input): one whose derivative is
+// elementwise from its result (ops/activations.h), else ValueError.
+inline void check_elementwise_activation(const AttrReader& a) {
+  std::string act = a.get_str("activation");
+  if (!elementwise_activation(act))
+    throw ValueError("unsupported activation '" + act + "' for a gradient taken through it (accepted: " +
+                     dense_activation_names(true) + ")");
+}
 
 // The type rule of a gradient helper f_grad(dy, x) {attrs}: dy must have the type `forward`
 // infers for x with these attributes (`what` names that result); the result has x's type. The

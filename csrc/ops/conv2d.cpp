@@ -89,10 +89,13 @@ std::vector<int> grad_conv2d(GradBuilder& b, const ir::Node& n, const std::vecto
 KILN_OP(conv2d).inputs({"x", "W", "b"}, 1).attr_ints("strides", {1, 1}).attr_str("padding", "valid")
     .attr_str("activation", "linear").attr_ints("pool", {1, 1}).set_infer(infer_conv2d_op).set_grad(grad_conv2d);
 
-// conv2d_grad_input(dy, W, x) {strides, padding} -> dx, x's type: dy correlated back through W
-// (each dy[b, oh, ow, :] @ W^T scattered over its window, padding dropped).
-KILN_OP(conv2d_grad_input).inputs({"dy", "W", "x"}).attrs_like("conv2d", {"strides", "padding"})
+// conv2d_grad_input(dy, W, x) {strides, padding, activation="linear"} -> dx, x's type: dy
+// correlated back through W (each dy[b, oh, ow, :] @ W^T scattered over its window, padding
+// dropped). With an activation (relu, sigmoid, tanh) x is that activation's result and dx goes
+// on through it, <activation>_grad(dx, x), as passes/fuse_grad.cpp folds in.
+KILN_OP(conv2d_grad_input).inputs({"dy", "W", "x"}).attrs_like("conv2d", {"strides", "padding", "activation"})
     .set_infer([](const std::vector<Type>& in, const AttrReader& a) {
+      check_elementwise_activation(a);
       check_cotangent(in[0], in[2], in[1], a);
       return std::vector<Type>{in[2]};
     }).non_differentiable();

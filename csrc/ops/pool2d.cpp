@@ -31,11 +31,15 @@ std::vector<int> grad_pool2d(GradBuilder& b, const ir::Node& n, const std::vecto
 KILN_OP(pool2d).inputs({"x"}).attr_str("mode").attr_ints("pool").attr_ints("strides", WhenAbsent{"the pool"})
     .attr_str("padding", "valid").set_infer(infer_pool2d).set_grad(grad_pool2d);
 
-// pool2d_grad(dy, x, y) {same attributes} -> dx, x's type. max: each dy[b, oh, ow, c] goes to
-// the first position (row-major in the window) where x equals y[b, oh, ow, c] (a NaN result: the
-// first NaN); avg: dy / count to each real position of the window. Overlapping windows add up.
-KILN_OP(pool2d_grad).inputs({"dy", "x", "y"}).attrs_like("pool2d")
+// pool2d_grad(dy, x, y) {same attributes, activation="linear"} -> dx, x's type. max: each
+// dy[b, oh, ow, c] goes to the first position (row-major in the window) where x equals
+// y[b, oh, ow, c] (a NaN result: the first NaN); avg: dy / count to each real position of the
+// window. Overlapping windows add up. With an activation (relu, sigmoid, tanh) x is that
+// activation's result and dx goes on through it: <activation>_grad(dx, x), which
+// passes/fuse_grad.cpp folds in so the image is rescaled while in cache.
+KILN_OP(pool2d_grad).inputs({"dy", "x", "y"}).attrs_like("pool2d").attr_str("activation", "linear")
     .set_infer([](const std::vector<Type>& in, const AttrReader& a) {
+      check_elementwise_activation(a);
       Type y = infer_pool2d({in[1]}, a)[0];
       for (int i : {0, 2})
         if (in[i] != y)

@@ -94,6 +94,7 @@ void optimize(ir::Graph& g) {
   checked(fold_transposes, "fold_transposes");
   checked(fuse_dense, "fuse_dense");
   checked(fuse_conv_pool, "fuse_conv_pool");
+  checked(fuse_activation_grad, "fuse_activation_grad");
   checked(dead_code_elimination, "dead_code_elimination");
 }
 

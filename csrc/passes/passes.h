@@ -2,7 +2,7 @@
 //
 //   ir::Graph g = ir::parse(text);
 //   passes::build_train(g, {"rmsprop", {{"lr", 0.001}}, "rmsprop_1"});  // autodiff + updates
-//   passes::optimize(g);                                     // dce, cse, fold_transposes, fuse_dense, fuse_conv_pool
+//   passes::optimize(g);                                     // dce, cse, fold_transposes, fusions
 #pragma once
 
 #include <map>
@@ -50,7 +50,11 @@ void fuse_dense(ir::Graph& g);
 // Folds a max pool2d whose windows tile its input (stride = pool, valid) into the conv2d before
 // it when nothing else reads the convolution's result: conv2d {pool=[PH, PW]}.
 void fuse_conv_pool(ir::Graph& g);
-// The standard pipeline: dce, cse, fold_transposes, fuse_dense, fuse_conv_pool, dce. Re-verifies after each pass when the
+// Folds <act>_grad(d, x) into the pool2d_grad or conv2d_grad_input that made d from the same x
+// (act relu, sigmoid or tanh): {activation=act}, when nothing else reads d.
+void fuse_activation_grad(ir::Graph& g);
+// The standard pipeline: dce, cse, fold_transposes, fuse_dense, fuse_conv_pool,
+// fuse_activation_grad, dce. Re-verifies after each pass when the
 // environment sets KILN_CHECK_IR=1 (and then also re-parses the printed text and compares).
 void optimize(ir::Graph& g);
 

@@ -51,8 +51,19 @@ _EPILOGUE = {"linear": lambda y: y, "relu": lambda y: np.maximum(y, 0), "sigmoid
              "tanh": np.tanh, "softmax": _softmax_last}
 
 
-def conv2d_grad_input(dy, W, x, strides=(1, 1), padding="valid"):
-    """dy[b, i, j, :] @ W^T added over window (i, j) of the padded x, padding cut off."""
+# The derivative of each activation from its result y, applied to a gradient d: the
+# `activation` a gradient op takes its result on through (pool2d_grad, conv2d_grad_input).
+_THROUGH = {"linear": lambda d, y: d, "relu": lambda d, y: np.where(y > 0, d, 0.0),
+            "sigmoid": lambda d, y: d * y * (1.0 - y), "tanh": lambda d, y: d * (1.0 - y * y)}
+
+
+def conv2d_grad_input(dy, W, x, strides=(1, 1), padding="valid", activation="linear"):
+    """dy[b, i, j, :] @ W^T added over window (i, j) of the padded x, padding cut off; then
+    through the derivative of `activation`, x being its result."""
+    return _THROUGH[activation](_conv2d_grad_input(dy, W, x, strides, padding), x)
+
+
+def _conv2d_grad_input(dy, W, x, strides, padding):
     KH, KW, C, F = W.shape
     OH, OW, pads = _geometry(x.shape, KH, KW, strides, padding)
     (sh, sw), (_, (top, _), (left, _), _) = strides, pads
@@ -97,9 +108,14 @@ def pool2d(x, mode, pool, strides=None, padding="valid"):
     return y
 
 
-def pool2d_grad(dy, x, y, mode, pool, strides=None, padding="valid"):
+def pool2d_grad(dy, x, y, mode, pool, strides=None, padding="valid", activation="linear"):
     """avg: dy / count to every real position of the window. max: dy to the first position in
-    row-major window order where x equals y (the first NaN when y is NaN); none if none does."""
+    row-major window order where x equals y (the first NaN when y is NaN); none if none does.
+    Then through the derivative of `activation`, x being its result."""
+    return _THROUGH[activation](_pool2d_grad(dy, x, y, mode, pool, strides, padding), x)
+
+
+def _pool2d_grad(dy, x, y, mode, pool, strides, padding):
     strides = pool if strides is None else strides
     dx = np.zeros(x.shape)
     for i, j, h0, h1, w0, w1 in _pool_windows(x.shape, pool, strides, padding):

@@ -204,13 +204,15 @@ void conv2d_k(const KernelArgs& a) {
   conv2d_forward(g, x.f(), w.f(), bias, act, pool[0], pool[1], y.f());
 }
 
-// conv2d_grad_input(dy, W, x) -> dx
+// conv2d_grad_input(dy, W, x) {activation} -> dx, taken on through x's activation as each part
+// of dx is written (Winograd: each output row; im2col: each block of images).
 void conv2d_grad_input_k(const KernelArgs& a) {
-  const TensorView &dy = a.in[0], &w = a.in[1], &dx = a.out[0];
+  const TensorView &dy = a.in[0], &w = a.in[1], &x = a.in[2], &dx = a.out[0];
   ConvGeometry g = geometry(a.node, dx, w);
   const int64_t P = g.P(), K = g.K();
+  const ops::Activation act = elementwise_activation("conv2d_grad_input", a.attrs().get_str("activation"));
   if (dx.numel == 0) return;
-  if (dy.numel == 0) {  // F = 0, or no windows at all
+  if (dy.numel == 0) {  // F = 0, or no windows at all: dx is 0, and every derivative keeps it 0
     std::fill(dx.f(), dx.f() + dx.numel, 0.f);
     return;
   }
@@ -218,19 +220,21 @@ void conv2d_grad_input_k(const KernelArgs& a) {
     float* U = workspace(kWsWinogradFilter, winograd::filter_size(*t, g.F, g.C));
     winograd::transform_filter(*t, w.f(), g.C, g.F, true, U);
     winograd::Conv c{g.B, g.OH, g.OW, g.F, g.C, g.H, g.W, g.KH - 1 - g.top, g.KW - 1 - g.left};
-    winograd::forward(*t, c, dy.f(), U, nullptr, ops::Activation::linear, dx.f());
+    winograd::forward(*t, c, dy.f(), U, nullptr, ops::Activation::linear, dx.f(), 1, 1, x.f(), act);
     return;
   }
   if (g.pointwise()) {
     sgemm(false, true, g.B * P, K, g.F, 1.f, dy.f(), g.F, w.f(), g.F, 0.f, dx.f(), K);
+    activation_grad(dx.f(), x.f(), dx.numel, act, "conv2d_grad_input");
     return;
   }
-  const int64_t NB = g.block();
+  const int64_t NB = g.block(), image = g.H * g.W * g.C;
   float* dcol = workspace(kWsConvCol, NB * P * K);
   for (int64_t b0 = 0; b0 < g.B; b0 += NB) {
     int64_t nb = std::min(NB, g.B - b0);
     sgemm(false, true, nb * P, K, g.F, 1.f, dy.f() + b0 * P * g.F, g.F, w.f(), g.F, 0.f, dcol, K);
     col2im(g, dcol, b0, nb, dx.f());
+    activation_grad(dx.f() + b0 * image, x.f() + b0 * image, nb * image, act, "conv2d_grad_input");
   }
 }
 

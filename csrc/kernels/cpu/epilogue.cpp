@@ -41,6 +41,36 @@ void bias_activation_row(float* row, int64_t N, const float* b, ops::Activation 
   }
 }
 
+ops::Activation elementwise_activation(const std::string& op, const std::string& name) {
+  std::optional<ops::Activation> a = ops::elementwise_activation(name);
+  if (!a) throw ValueError("[" + op + "] unsupported activation '" + name + "' for a gradient taken through it");
+  return *a;
+}
+
+KILN_VECTOR void activation_grad_row(float* d, const float* y, int64_t n, ops::Activation kind, const char* op) {
+  switch (kind) {
+    case ops::Activation::relu:
+      for (int64_t j = 0; j < n; ++j) d[j] = act::relu_grad(d[j], y[j]);
+      break;
+    case ops::Activation::sigmoid:
+      for (int64_t j = 0; j < n; ++j) d[j] = act::sigmoid_grad(d[j], y[j]);
+      break;
+    case ops::Activation::tanh:
+      for (int64_t j = 0; j < n; ++j) d[j] = act::tanh_grad(d[j], y[j]);
+      break;
+    case ops::Activation::softmax:
+      throw ValueError(std::string("[") + op + "] softmax has no elementwise derivative to take a gradient through");
+    case ops::Activation::linear:
+      break;
+  }
+}
+
+void activation_grad(float* d, const float* y, int64_t n, ops::Activation kind, const char* op) {
+  if (kind == ops::Activation::linear) return;
+  if (kind == ops::Activation::softmax) activation_grad_row(d, y, 0, kind, op);  // throws
+  parallel_chunks(n, [&](int64_t b, int64_t e) { activation_grad_row(d + b, y + b, e - b, kind, op); });
+}
+
 void bias_activation_rows(float* y, int64_t rows, int64_t N, const float* b, ops::Activation kind) {
   if (!b && kind == ops::Activation::linear) return;
   if (rows * N <= kParallelMin) {  // no OpenMP region at all: even a one-thread one costs a batch-1 run

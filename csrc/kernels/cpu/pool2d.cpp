@@ -11,6 +11,7 @@
 #include <algorithm>
 #include <vector>
 
+#include "kernels/cpu/epilogue.h"
 #include "kernels/cpu/kernel.h"
 #include "kernels/cpu/parallel.h"
 #include "kernels/cpu/pool2d.h"
@@ -175,14 +176,16 @@ void pool2d_grad_k(const KernelArgs& a) {
   PoolGeometry g = geometry(a.node, x);
   const int64_t C = g.C, img_size = g.H * g.W * C;
   const bool tiled = tiles_exactly(g);
+  const ops::Activation act = elementwise_activation("pool2d_grad", a.attrs().get_str("activation"));
 #pragma omp parallel for schedule(static) if (g.B > 1 && dx.numel * g.PH * g.PW > kParallelMin)
   for (int64_t b = 0; b < g.B; ++b) {
-    if (tiled) {
-      max_grad_tiled(g, dy.f(), x.f(), y.f(), dx.f(), b, workspace(kWsPoolChannels, C));
-      continue;
-    }
     const float* xi = x.f() + b * img_size;
     float* dxi = dx.f() + b * img_size;
+    if (tiled) {
+      max_grad_tiled(g, dy.f(), x.f(), y.f(), dx.f(), b, workspace(kWsPoolChannels, C));
+      activation_grad_row(dxi, xi, img_size, act, "pool2d_grad");  // the image is still in cache
+      continue;
+    }
     std::fill(dxi, dxi + img_size, 0.f);
     // per channel: the average's share, or the offset of the window's winner in the image
     float* share = workspace(kWsPoolChannels, C);
@@ -214,6 +217,7 @@ void pool2d_grad_k(const KernelArgs& a) {
             }
         }
       }
+    activation_grad_row(dxi, xi, img_size, act, "pool2d_grad");
   }
 }
 

@@ -286,9 +286,12 @@ void transform_filter(const Transform& t, const float* w, int64_t C, int64_t F, 
 }
 
 void forward(const Transform& t, const Conv& g, const float* x, const float* U, const float* bias, ops::Activation act,
-             float* y, int ph, int pw) {
+             float* y, int ph, int pw, const float* through, ops::Activation through_act) {
   if (t.m % ph != 0 || t.m % pw != 0) throw Error("winograd: a pool must divide the output tile");
   const bool pooled = ph > 1 || pw > 1;
+  if (pooled && through) throw Error("winograd: a pooled result cannot go through an activation's derivative");
+  if (!through) through_act = ops::Activation::linear;
+  if (through_act == ops::Activation::softmax) throw ValueError("winograd: softmax has no elementwise derivative");
   const int64_t POH = g.OH / ph, POW = g.OW / pw;
   const int m = t.m, a = t.a;
   const int64_t A2 = int64_t(a) * a, C = g.C, F = g.F;
@@ -327,7 +330,10 @@ void forward(const Transform& t, const Conv& g, const float* x, const float* U, 
         }
       transform(t, Kind::output, in, out, F);
       for (int o = 0; o < m * m; ++o)
-        if (out[o] < spill || out[o] >= spill + m * m * F) bias_activation_row(out[o], F, bias, act);
+        if (out[o] < spill || out[o] >= spill + m * m * F) {
+          bias_activation_row(out[o], F, bias, act);
+          if (through) activation_grad_row(out[o], through + (out[o] - y), F, through_act, "conv2d_grad_input");
+        }
     }
   }
 }

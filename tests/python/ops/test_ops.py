@@ -639,6 +639,11 @@ def _window_attrs(strides, padding, **extra):
     return a
 
 
+# x as an activation's result, for the gradient ops that take dx on through it
+THROUGH = {"relu": lambda v: np.maximum(v, 0), "sigmoid": lambda v: (1 / (1 + np.exp(-v))).astype(np.float32),
+           "tanh": np.tanh}
+
+
 def conv_cases():
     out = []
     for xs, (KH, KW, F), strides, padding in CONV_GEOMETRIES:
@@ -654,6 +659,14 @@ def conv_cases():
         for xs, ws, attrs in [((2, 5, 5, 3), (3, 3, 3, 4), {"padding": "same"}), ((3, 4, 4, 2), (1, 1, 2, 5), {})]:
             out.append(Case("conv2d", [U(*xs), U(*ws), U(ws[3])], dict(attrs, activation=act), n_acc=np.prod(ws[:3]),
                             tag="bias"))
+    # the data gradient taken on through x's activation: Winograd (16 channels each way), 1x1, im2col
+    for act, f in THROUGH.items():
+        for xs, ws, attrs in [((2, 7, 6, 16), (3, 3, 16, 16), {"padding": "same"}), ((2, 4, 5, 3), (1, 1, 3, 4), {}),
+                              ((2, 6, 6, 3), (3, 3, 3, 4), {"strides": [2, 1]})]:
+            x, W = f(U(*xs)), U(*ws)
+            y_shape = ref.conv2d(x, W, **attrs).shape
+            out.append(Case("conv2d_grad_input", [U(*y_shape), W, x], dict(attrs, activation=act), batched=(0, 2),
+                            n_acc=np.prod(ws[:2]) * ws[3], tag="through-" + act))
     xt = U(2, 6, 5, 3).transpose(0, 2, 1, 3)  # [2, 5, 6, 3], not contiguous
     out += [Case("conv2d", [xt, U(3, 3, 3, 2)], {"padding": "same"}, n_acc=27, tag="noncontig"),
             Case("conv2d", [U(3, 5, 5, 2), U(3, 3, 2, 4)], {"strides": [2, 1]}, batched=(), n_acc=18, tag="whole"),
@@ -698,6 +711,14 @@ def pool_cases():
     tiled = {"mode": "max", "pool": [2, 2]}  # windows that tile x exactly: the kernel's one-pass path
     y = ref.pool2d(x.astype(np.float64), **tiled).astype(np.float32)
     out.append(Case("pool2d_grad", [U(*y.shape), x, y], tiled, batched=(0, 1, 2), n_acc=1, tag="hostile-tiled"))
+    # taken on through x's activation (passes/fuse_grad.cpp): x is relu's, sigmoid's or tanh's result
+    for act, f in THROUGH.items():
+        x = f(U(2, 6, 6, 5))
+        for attrs in ({"mode": "max", "pool": [2, 2]}, {"mode": "max", "pool": [3, 3], "strides": [1, 1]},
+                      {"mode": "avg", "pool": [2, 2], "padding": "same", "strides": [1, 1]}):
+            y = ref.pool2d(x.astype(np.float64), **attrs).astype(np.float32)
+            out.append(Case("pool2d_grad", [U(*y.shape), x, y], dict(attrs, activation=act), batched=(0, 1, 2),
+                            n_acc=9, tag="through-" + act))
     out += [Case("pool2d", [U(2, 6, 5, 3).transpose(0, 2, 1, 3)], {"mode": "avg", "pool": [2, 2]}, n_acc=4,
                  tag="noncontig"),
             Case("pool2d", [U(3, 4, 4, 2)], {"mode": "max", "pool": [2, 2]}, batched=(), tag="whole")]
