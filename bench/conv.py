@@ -18,6 +18,7 @@ GFLOP/s for every convolution node and the share of time outside them, and the s
 2 threads (one profiled pass each). See bench/README.md.
 """
 import os
+import re
 import time
 
 import numpy as np
@@ -92,6 +93,17 @@ def conv_flops(model):
     return out
 
 
+def conv_weights(text):
+    """{result: the kernel operand's name} of each convolution node of a program's IR: a fused
+    node is named after the value it replaced (a data gradient taken through the layer below's
+    relu carries that layer's name), so the layer is read from the kernel it uses."""
+    out = {}
+    for m in re.finditer(r"%(\S+) = (conv2d\w*)\(([^)]*)\)", text):
+        args = [a.strip().lstrip("%") for a in m.group(3).split(",")]
+        out[m.group(1)] = args[2] if m.group(2) == "conv2d_grad_filter" else args[1]
+    return out
+
+
 def profile(model, xs, ys, batch, kind):
     """Per-node times of one pass ('train': an epoch of fit; 'predict'), biggest first, with
     GFLOP/s for convolution nodes."""
@@ -104,6 +116,7 @@ def profile(model, xs, ys, batch, kind):
     rows = sorted(p.profile(), key=lambda r: -r[2])
     p.set_profiling(False)
     flops = conv_flops(model)
+    weight_of = conv_weights(p.text())
     total = sum(r[2] for r in rows)
     steps = max((r[3] for r in rows), default=1)
     conv_s = 0.0
@@ -112,7 +125,7 @@ def profile(model, xs, ys, batch, kind):
         rate = ""
         if op in CONV_OPS:
             conv_s += sec
-            layer = next((n for n in flops if n in result), None)
+            layer = next((n for n in flops if weight_of.get(result, "").startswith(n + "_")), None)
             if layer:
                 rate = "%7.1f GFLOP/s" % (flops[layer] * len(xs) / sec / 1e9)
         if len(lines) < 12:
