@@ -225,7 +225,7 @@ void conv2d_grad_input_k(const KernelArgs& a) {
   }
   if (g.pointwise()) {
     sgemm(false, true, g.B * P, K, g.F, 1.f, dy.f(), g.F, w.f(), g.F, 0.f, dx.f(), K);
-    activation_grad(dx.f(), x.f(), dx.numel, act, "conv2d_grad_input");
+    activation_grad(dx.f(), x.f(), dx.numel, act);
     return;
   }
   const int64_t NB = g.block(), image = g.H * g.W * g.C;
@@ -234,7 +234,7 @@ void conv2d_grad_input_k(const KernelArgs& a) {
     int64_t nb = std::min(NB, g.B - b0);
     sgemm(false, true, nb * P, K, g.F, 1.f, dy.f() + b0 * P * g.F, g.F, w.f(), g.F, 0.f, dcol, K);
     col2im(g, dcol, b0, nb, dx.f());
-    activation_grad(dx.f() + b0 * image, x.f() + b0 * image, nb * image, act, "conv2d_grad_input");
+    activation_grad(dx.f() + b0 * image, x.f() + b0 * image, nb * image, act);
   }
 }
 

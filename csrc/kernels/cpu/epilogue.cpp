@@ -47,7 +47,7 @@ ops::Activation elementwise_activation(const std::string& op, const std::string&
   return *a;
 }
 
-KILN_VECTOR void activation_grad_row(float* d, const float* y, int64_t n, ops::Activation kind, const char* op) {
+KILN_VECTOR void activation_grad_row(float* d, const float* y, int64_t n, ops::Activation kind) {
   switch (kind) {
     case ops::Activation::relu:
       for (int64_t j = 0; j < n; ++j) d[j] = act::relu_grad(d[j], y[j]);
@@ -58,17 +58,15 @@ KILN_VECTOR void activation_grad_row(float* d, const float* y, int64_t n, ops::A
     case ops::Activation::tanh:
       for (int64_t j = 0; j < n; ++j) d[j] = act::tanh_grad(d[j], y[j]);
       break;
-    case ops::Activation::softmax:
-      throw ValueError(std::string("[") + op + "] softmax has no elementwise derivative to take a gradient through");
+    case ops::Activation::softmax:  // elementwise_activation refuses it before any kernel runs
     case ops::Activation::linear:
       break;
   }
 }
 
-void activation_grad(float* d, const float* y, int64_t n, ops::Activation kind, const char* op) {
+void activation_grad(float* d, const float* y, int64_t n, ops::Activation kind) {
   if (kind == ops::Activation::linear) return;
-  if (kind == ops::Activation::softmax) activation_grad_row(d, y, 0, kind, op);  // throws
-  parallel_chunks(n, [&](int64_t b, int64_t e) { activation_grad_row(d + b, y + b, e - b, kind, op); });
+  parallel_chunks(n, [&](int64_t b, int64_t e) { activation_grad_row(d + b, y + b, e - b, kind); });
 }
 
 void bias_activation_rows(float* y, int64_t rows, int64_t N, const float* b, ops::Activation kind) {

@@ -21,12 +21,11 @@ void bias_activation_row(float* row, int64_t N, const float* b, ops::Activation 
 ops::Activation elementwise_activation(const std::string& op, const std::string& name);
 
 // d[j] = <act>_grad(d[j], y[j]) over n values, y being act's result: a gradient taken on through
-// the activation that made its operand (pool2d_grad, conv2d_grad_input {activation}). Linear
-// leaves d; softmax is refused (its derivative is not elementwise), naming `op`: check it with
-// elementwise_activation before any parallel region.
-void activation_grad_row(float* d, const float* y, int64_t n, ops::Activation act, const char* op);
+// the activation that made its operand (pool2d_grad, conv2d_grad_input {activation}), `act`
+// as elementwise_activation returned it. Linear leaves d.
+void activation_grad_row(float* d, const float* y, int64_t n, ops::Activation act);
 // The same over n values split in fixed chunks over the threads.
-void activation_grad(float* d, const float* y, int64_t n, ops::Activation act, const char* op);
+void activation_grad(float* d, const float* y, int64_t n, ops::Activation act);
 
 // y[i, j] = act(y[i, j] + b[j]) over rows x cols (b may be null); softmax is over each row.
 void bias_activation_rows(float* y, int64_t rows, int64_t cols, const float* b, ops::Activation act);

@@ -183,7 +183,7 @@ void pool2d_grad_k(const KernelArgs& a) {
     float* dxi = dx.f() + b * img_size;
     if (tiled) {
       max_grad_tiled(g, dy.f(), x.f(), y.f(), dx.f(), b, workspace(kWsPoolChannels, C));
-      activation_grad_row(dxi, xi, img_size, act, "pool2d_grad");  // the image is still in cache
+      activation_grad_row(dxi, xi, img_size, act);  // the image is still in cache
       continue;
     }
     std::fill(dxi, dxi + img_size, 0.f);
@@ -217,7 +217,7 @@ void pool2d_grad_k(const KernelArgs& a) {
             }
         }
       }
-    activation_grad_row(dxi, xi, img_size, act, "pool2d_grad");
+    activation_grad_row(dxi, xi, img_size, act);
   }
 }
 

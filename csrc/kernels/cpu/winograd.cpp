@@ -290,8 +290,6 @@ void forward(const Transform& t, const Conv& g, const float* x, const float* U, 
   if (t.m % ph != 0 || t.m % pw != 0) throw Error("winograd: a pool must divide the output tile");
   const bool pooled = ph > 1 || pw > 1;
   if (pooled && through) throw Error("winograd: a pooled result cannot go through an activation's derivative");
-  if (!through) through_act = ops::Activation::linear;
-  if (through_act == ops::Activation::softmax) throw ValueError("winograd: softmax has no elementwise derivative");
   const int64_t POH = g.OH / ph, POW = g.OW / pw;
   const int m = t.m, a = t.a;
   const int64_t A2 = int64_t(a) * a, C = g.C, F = g.F;
@@ -332,7 +330,7 @@ void forward(const Transform& t, const Conv& g, const float* x, const float* U, 
       for (int o = 0; o < m * m; ++o)
         if (out[o] < spill || out[o] >= spill + m * m * F) {
           bias_activation_row(out[o], F, bias, act);
-          if (through) activation_grad_row(out[o], through + (out[o] - y), F, through_act, "conv2d_grad_input");
+          if (through) activation_grad_row(out[o], through + (out[o] - y), F, through_act);
         }
     }
   }

@@ -39,7 +39,8 @@ void transform_filter(const Transform& t, const float* w, int64_t C, int64_t F, 
 // y [B, OH, OW, F] = the correlation of x with the filter transformed into U, then the bias (may be
 // null) and the activation; with a pool of ph x pw (both dividing m), then max-pooled over
 // windows tiling it: y is [B, OH / ph, OW / pw, F]. With `through` (y's shape, no pool), each
-// row of y then goes on through `through_act`'s derivative: y = <through_act>_grad(y, through)
+// row of y then goes on through `through_act`'s derivative (not softmax: epilogue.h's
+// elementwise_activation), y = <through_act>_grad(y, through)
 // (conv2d_grad_input {activation}: the data gradient taken through the activation of x).
 void forward(const Transform& t, const Conv& g, const float* x, const float* U, const float* bias, ops::Activation act,
              float* y, int ph = 1, int pw = 1, const float* through = nullptr,
